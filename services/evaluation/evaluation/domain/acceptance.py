@@ -1,0 +1,86 @@
+"""验收: acceptance at the end of the construction period, with its reasons in Chinese and English."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from evaluation.domain.indicators import ResponsibilityLetter
+from evaluation.domain.milestones import FigureCheck, MilestoneCheck, check_milestone
+from evaluation.domain.report import AnnualReport
+from evaluation.domain.rules import EvaluationRules, Grade
+from evaluation.domain.text import Bilingual
+
+
+class AcceptanceResult(BaseModel):
+    """The acceptance decision: passed or not, why, and the checks it rests on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    passed: bool
+    reasons: tuple[Bilingual, ...]
+    checks: tuple[MilestoneCheck, ...]
+    last_annual_grade: Grade | None
+    clause: str
+
+
+def _missed(check: MilestoneCheck, figure: FigureCheck, rules: EvaluationRules) -> Bilingual:
+    when = rules.milestone(check.checkpoint)
+    actual_zh = "未填报" if figure.actual is None else f"{figure.actual:,}"
+    actual_en = "not reported" if figure.actual is None else f"{figure.actual:,}"
+    return Bilingual(
+        zh=(f"{when.name_zh}目标未完成：{figure.name_zh} 实际 {actual_zh}，目标 {figure.target:,}（{figure.clause}）"),
+        en=(
+            f"{when.name_en} target not met: {figure.name_en} is {actual_en}, "
+            f"target {figure.target:,} ({figure.clause})"
+        ),
+    )
+
+
+def assess_acceptance(
+    *,
+    approved_on: date,
+    reports: Sequence[AnnualReport],
+    last_annual_grade: Grade | None,
+    rules: EvaluationRules,
+    letter: ResponsibilityLetter | None = None,
+) -> AcceptanceResult:
+    """Pass when every required milestone (5 years, end of construction) is met and the last annual grade
+    is not a failing one; otherwise fail, with one reason per unmet figure or grade.
+
+    A center with no annual evaluation on record fails: the text asks for yearly evaluations (001 §5(4)).
+    """
+    checks = tuple(
+        check_milestone(checkpoint=checkpoint, approved_on=approved_on, reports=reports, rules=rules, letter=letter)
+        for checkpoint in rules.acceptance.required_checkpoints
+    )
+    reasons = [_missed(check, figure, rules) for check in checks for figure in check.figures if not figure.met]
+    if last_annual_grade is None:
+        reasons.append(Bilingual(zh="无年度绩效评价结果", en="no annual evaluation on record"))
+    else:
+        grade = rules.grade_threshold(last_annual_grade)
+        if last_annual_grade in rules.acceptance.failing_last_grades:
+            reasons.append(
+                Bilingual(
+                    zh=f"最近一次年度绩效评价为{grade.name_zh}",
+                    en=f"the last annual evaluation was {grade.name_en}",
+                )
+            )
+        elif not reasons:
+            met_zh = "、".join(check.checkpoint_name_zh for check in checks)
+            met_en = " and ".join(check.checkpoint_name_en for check in checks)
+            reasons.append(
+                Bilingual(
+                    zh=f"建设任务按约定完成：{met_zh}目标均已达到，最近一次年度绩效评价为{grade.name_zh}",
+                    en=f"construction targets met ({met_en}); the last annual evaluation was {grade.name_en}",
+                )
+            )
+    return AcceptanceResult(
+        passed=all(check.met for check in checks)
+        and last_annual_grade is not None
+        and last_annual_grade not in rules.acceptance.failing_last_grades,
+        reasons=tuple(reasons),
+        checks=checks,
+        last_annual_grade=last_annual_grade,
+        clause=rules.acceptance.clause,
+    )

@@ -1,0 +1,20 @@
+"""The event backbone of the evaluation schema: outbox, inbox, dead letters.
+
+Revision ID: 0001
+Revises:
+"""
+
+from tic_shared.migrations import create_messaging_tables, drop_messaging_tables
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_messaging_tables("evaluation")
+
+
+def downgrade() -> None:
+    drop_messaging_tables("evaluation")

@@ -1,0 +1,117 @@
+"""Acceptance (验收, 001 §5(4)): 5-year and end-of-construction targets met, last grade not unqualified."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+from evaluation.domain.acceptance import assess_acceptance
+from evaluation.domain.indicators import ResponsibilityLetter
+from evaluation.domain.report import AnnualReport
+from evaluation.domain.rules import Checkpoint, EvaluationRules, Grade
+
+APPROVED = date(2023, 3, 1)
+
+
+def _reports(**last_year: Any) -> list[AnnualReport]:
+    """Reports meeting every 5-year and end-of-construction target; the last year's can be changed."""
+    reports = []
+    for year in range(2023, 2029):
+        data: dict[str, Any] = {
+            "year": year,
+            "investment": {
+                "lead_unit_fen": 4_000_000_000,
+                "co_builders_fen": 0,
+                "municipal_fiscal_fen": 0,
+                "district_fiscal_fen": 0,
+                "national_funds_fen": 0,
+                "social_capital_fen": 0,
+            },
+            "team": {"total": 300, "high_level_teams": 5},
+            "ecosystem": {"bases": 1, "close_partners": 20, "spin_offs": 1, "enterprises_served": 20},
+        }
+        if year == 2028:
+            for section, figures in last_year.items():
+                data[section] = {**data[section], **figures}
+        reports.append(AnnualReport.model_validate(data))
+    return reports
+
+
+def test_acceptance_requires_the_five_year_and_end_of_construction_milestones(rules: EvaluationRules) -> None:
+    assert rules.acceptance.required_checkpoints == (Checkpoint.FIVE_YEARS, Checkpoint.END_OF_CONSTRUCTION)
+    assert rules.acceptance.failing_last_grades == (Grade.UNQUALIFIED,)
+    assert "001 §5(4)" in rules.acceptance.clause
+
+
+@pytest.mark.parametrize("grade", [Grade.EXCELLENT, Grade.GOOD, Grade.QUALIFIED])
+def test_acceptance_passes_when_targets_met_and_last_grade_not_unqualified(
+    rules: EvaluationRules, grade: Grade
+) -> None:
+    result = assess_acceptance(approved_on=APPROVED, reports=_reports(), last_annual_grade=grade, rules=rules)
+    assert result.passed
+    assert len(result.reasons) == 1
+    assert result.reasons[0].en.startswith("construction targets met (5 years after approval and end of construction)")
+    assert "批复创建后5年、建设期满目标均已达到" in result.reasons[0].zh
+    assert [check.checkpoint for check in result.checks] == [
+        Checkpoint.FIVE_YEARS,
+        Checkpoint.END_OF_CONSTRUCTION,
+    ]
+
+
+def test_acceptance_fails_on_an_unqualified_last_grade(rules: EvaluationRules) -> None:
+    result = assess_acceptance(
+        approved_on=APPROVED, reports=_reports(), last_annual_grade=Grade.UNQUALIFIED, rules=rules
+    )
+    assert not result.passed
+    assert [(r.zh, r.en) for r in result.reasons] == [
+        ("最近一次年度绩效评价为不合格", "the last annual evaluation was unqualified")
+    ]
+
+
+def test_acceptance_fails_on_a_missed_five_year_target(rules: EvaluationRules) -> None:
+    result = assess_acceptance(
+        approved_on=APPROVED, reports=_reports(team={"total": 299}), last_annual_grade=Grade.GOOD, rules=rules
+    )
+    assert not result.passed
+    assert len(result.reasons) == 1
+    reason = result.reasons[0]
+    assert reason.en == (
+        "5 years after approval target not met: High-level technology innovation team (people) is 299, "
+        "target 300 (001 §2(6): 5年内，原则上汇聚不少于300人的高水平技术创新队伍)"
+    )
+    assert reason.zh.startswith("批复创建后5年目标未完成：高水平技术创新队伍人数 实际 299，目标 300")
+
+
+def test_acceptance_fails_on_a_missed_end_of_construction_target_with_every_reason(
+    rules: EvaluationRules,
+) -> None:
+    result = assess_acceptance(
+        approved_on=APPROVED,
+        reports=_reports(ecosystem={"bases": 0, "close_partners": None}),
+        last_annual_grade=Grade.UNQUALIFIED,
+        rules=rules,
+    )
+    assert not result.passed
+    assert [r.en.split(":")[0] for r in result.reasons] == [
+        "end of construction target not met",
+        "end of construction target not met",
+        "the last annual evaluation was unqualified",
+    ]
+    assert "not reported" in result.reasons[1].en
+    assert "未填报" in result.reasons[1].zh
+
+
+def test_acceptance_fails_without_any_annual_evaluation(rules: EvaluationRules) -> None:
+    result = assess_acceptance(approved_on=APPROVED, reports=_reports(), last_annual_grade=None, rules=rules)
+    assert not result.passed
+    assert result.reasons[0].en == "no annual evaluation on record"
+
+
+def test_acceptance_uses_the_letter_targets(rules: EvaluationRules) -> None:
+    letter = ResponsibilityLetter(center_id="c-1", milestone_targets={"five_years": {"team_total": 250}})
+    reports = _reports(team={"total": 260})
+    assert assess_acceptance(
+        approved_on=APPROVED, reports=reports, last_annual_grade=Grade.GOOD, rules=rules, letter=letter
+    ).passed
+    assert not assess_acceptance(
+        approved_on=APPROVED, reports=reports, last_annual_grade=Grade.GOOD, rules=rules
+    ).passed

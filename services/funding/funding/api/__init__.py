@@ -1,0 +1,5 @@
+"""The funding service's HTTP API."""
+
+from fastapi import APIRouter
+
+ROUTERS: list[APIRouter] = []

@@ -1,0 +1,22 @@
+"""The funding service's app: its routers and consumers on the shared service chassis."""
+
+from fastapi import FastAPI
+from tic_shared.service_app import ServiceSpec, create_service_app
+from tic_shared.settings import ServiceSettings
+
+from funding.api import ROUTERS
+from funding.consumers import handlers
+from funding.store.tables import messaging
+
+SPEC = ServiceSpec(
+    name="funding",
+    title="TIC Funding",
+    description="Subsidy policies as data, exact calculation with its trace, grants, ledger, budget and clawback.",
+    messaging=messaging,
+    routers=ROUTERS,
+    handlers=handlers,
+)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    return create_service_app(SPEC, settings)

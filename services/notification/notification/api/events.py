@@ -1,0 +1,55 @@
+"""The events this service has received, newest first."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import select
+from tic_shared.auth import Principal, scoped
+from tic_shared.pagination import Page, cursor_field, encode_cursor
+from tic_shared.service_app import SessionDep
+
+from notification.store.tables import received_events
+
+router = APIRouter(tags=["events"])
+
+
+class ReceivedEvent(BaseModel):
+    event_id: str
+    event_type: str
+    subject: str | None
+    received_at: datetime
+    payload: dict[str, Any]
+
+
+@router.get("/received-events", response_model=Page[ReceivedEvent], summary="Events received, newest first")
+async def list_received_events(
+    session: SessionDep,
+    _: Annotated[Principal, scoped("notification:read", "ops:read")],
+    event_type: Annotated[str | None, Query(max_length=200)] = None,
+    subject: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Page[ReceivedEvent]:
+    r = received_events.c
+    query = select(received_events).order_by(r.received_at.desc(), r.event_id).limit(limit + 1)
+    if event_type:
+        query = query.where(r.event_type == event_type)
+    if subject:
+        query = query.where(r.subject == subject)
+    if cursor:
+        query = query.where(r.received_at < cursor_field(cursor, "at", datetime.fromisoformat))
+    rows = (await session.execute(query)).all()
+    items = [
+        ReceivedEvent(
+            event_id=str(row.event_id),
+            event_type=row.event_type,
+            subject=row.subject,
+            received_at=row.received_at,
+            payload=row.payload,
+        )
+        for row in rows[:limit]
+    ]
+    next_cursor = encode_cursor({"at": items[-1].received_at.isoformat()}) if len(rows) > limit else None
+    return Page[ReceivedEvent](items=items, next_cursor=next_cursor)

@@ -1,0 +1,1 @@
+"""The registry's data files (TOML), shipped as package data."""

@@ -1,0 +1,253 @@
+"""The registry's rule data (policy, vocabularies, program targets, plan outline) from its TOML files."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+class Tier(StrEnum):
+    """A rung of the technology-innovation-center system (技术创新中心体系, 000 §2)."""
+
+    NATIONAL_TIC = "national_tic"
+    PROVINCIAL_TIC = "provincial_tic"
+    MUNICIPAL_TIC = "municipal_tic"
+    KEY_ENTERPRISE_INSTITUTE = "key_enterprise_institute"
+    ENTERPRISE_RD_CENTER = "enterprise_rd_center"
+
+
+class Field(StrEnum):
+    """One of the three science & technology highlands (三大科创高地, 000 §1(1))."""
+
+    NEW_MATERIALS = "new_materials"
+    INDUSTRIAL_INTERNET = "industrial_internet"
+    KEY_CORE_COMPONENTS = "key_core_components"
+
+
+class Origin(StrEnum):
+    """How an application came about (001 §3(1))."""
+
+    MUNICIPAL_INITIATIVE = "municipal_initiative"
+    RECOMMENDED = "recommended"
+
+
+class LeadUnitType(StrEnum):
+    """What kind of organisation leads the center (主要依托单位)."""
+
+    ENTERPRISE = "enterprise"
+    UNIVERSITY = "university"
+    RESEARCH_INSTITUTE = "research_institute"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Named:
+    """A vocabulary entry: code, Chinese name, and the clause it comes from."""
+
+    code: str
+    zh: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class FieldName:
+    code: Field
+    zh: str
+    en: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class District:
+    """A district, county-level city, county or functional zone of 002 attachment 4."""
+
+    code: str
+    zh: str
+    kind: str
+    division_code: str | None
+    clause: str
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """Responsibility-letter figures due at one point of the construction period; money in fen."""
+
+    investment_fen: int
+    team: int
+    high_level_teams: int
+    clause: str
+
+
+@dataclass(frozen=True)
+class EndOfConstruction:
+    transfer_bases: int
+    partner_enterprises: int
+    spinoffs: int
+    enterprises_served: int
+    clause: str
+
+
+@dataclass(frozen=True)
+class RegistryPolicy:
+    """registry-policy.toml, typed."""
+
+    version: str
+    public_notice_days: int
+    public_notice_restarts_after_dismissal: bool
+    public_notice_clause: str
+    construction_normal_years: int
+    construction_max_years: int
+    construction_clause: str
+    legal_entity_clause: str
+    legal_entity_warning_days: int
+    registry_code_format: str
+    registry_code_clause: str
+    name_zh_pattern: str
+    name_en_pattern: str
+    names_clause: str
+    delisting_consecutive_unqualified: int
+    tier_change_states: tuple[str, ...]
+    year_2: Milestone
+    year_5: Milestone
+    end_of_construction: EndOfConstruction
+    fields: dict[Field, FieldName]
+    tiers: dict[Tier, Named]
+    origins: dict[Origin, Named]
+    recommender_required: frozenset[Origin]
+    lead_unit_types: dict[LeadUnitType, Named]
+    districts: dict[str, District]
+
+
+@dataclass(frozen=True)
+class ProgramTarget:
+    """A jurisdiction's goal for one tier by a year (POLICY §4)."""
+
+    jurisdiction: str
+    year: int
+    tier: Tier
+    count: int
+    measure: str
+    counted_from: date | None
+    note: str
+    clause: str
+
+
+@dataclass(frozen=True)
+class OutlineItem:
+    code: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class OutlineSection:
+    """A section of the construction-plan outline (建设方案编写提纲)."""
+
+    number: int
+    code: str
+    zh: str
+    en: str
+    items: tuple[OutlineItem, ...]
+
+
+def read_data(name: str) -> dict[str, Any]:
+    """The raw content of one of the package's data files."""
+    text = resources.files("registry").joinpath("data", name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def registry_policy() -> RegistryPolicy:
+    raw = read_data("registry-policy.toml")
+    letter = raw["responsibility_letter"]
+    end = letter["end_of_construction"]
+    return RegistryPolicy(
+        version=raw["version"],
+        public_notice_days=raw["public_notice"]["days"],
+        public_notice_restarts_after_dismissal=raw["public_notice"]["restart_after_dismissed_objection"],
+        public_notice_clause=raw["public_notice"]["clause"],
+        construction_normal_years=raw["construction_period"]["normal_years"],
+        construction_max_years=raw["construction_period"]["max_years"],
+        construction_clause=raw["construction_period"]["clause"],
+        legal_entity_clause=raw["legal_entity"]["clause"],
+        legal_entity_warning_days=raw["legal_entity"]["warning"]["within_days"],
+        registry_code_format=raw["registry_code"]["format"],
+        registry_code_clause=raw["registry_code"]["clause"],
+        name_zh_pattern=raw["official_names"]["zh"],
+        name_en_pattern=raw["official_names"]["en"],
+        names_clause=raw["official_names"]["clause"],
+        delisting_consecutive_unqualified=raw["delisting"]["consecutive_unqualified_evaluations"],
+        tier_change_states=tuple(raw["tier_change"]["allowed_in_states"]),
+        year_2=_milestone(letter["year_2"]),
+        year_5=_milestone(letter["year_5"]),
+        end_of_construction=EndOfConstruction(
+            transfer_bases=end["transfer_bases"],
+            partner_enterprises=end["partner_enterprises"],
+            spinoffs=end["spinoffs"],
+            enterprises_served=end["enterprises_served"],
+            clause=end["clause"],
+        ),
+        fields={Field(f["code"]): FieldName(Field(f["code"]), f["zh"], f["en"], f["clause"]) for f in raw["fields"]},
+        tiers={Tier(t["code"]): Named(t["code"], t["zh"], t["clause"]) for t in raw["tiers"]},
+        origins={Origin(o["code"]): Named(o["code"], o["zh"], o["clause"]) for o in raw["origins"]},
+        recommender_required=frozenset(Origin(o["code"]) for o in raw["origins"] if o["recommender_required"]),
+        lead_unit_types={
+            LeadUnitType(u["code"]): Named(u["code"], u["zh"], u["clause"]) for u in raw["lead_unit_types"]
+        },
+        districts={
+            d["code"]: District(d["code"], d["zh"], d["kind"], d.get("division_code"), d["clause"])
+            for d in raw["districts"]
+        },
+    )
+
+
+def _milestone(raw: dict[str, Any]) -> Milestone:
+    return Milestone(
+        investment_fen=raw["investment_fen"],
+        team=raw["team"],
+        high_level_teams=raw["high_level_teams"],
+        clause=raw["clause"],
+    )
+
+
+@cache
+def program_targets() -> tuple[ProgramTarget, ...]:
+    raw = read_data("program-targets.toml")
+    return tuple(
+        ProgramTarget(
+            jurisdiction=t["jurisdiction"],
+            year=t["year"],
+            tier=Tier(t["tier"]),
+            count=t["count"],
+            measure=t["measure"],
+            counted_from=t.get("counted_from"),
+            note=t["note"],
+            clause=t["clause"],
+        )
+        for t in raw["targets"]
+    )
+
+
+def targets_for(jurisdiction: str, year: int) -> dict[Tier, ProgramTarget]:
+    """The targets a jurisdiction set for a year, by tier; empty when it set none."""
+    return {t.tier: t for t in program_targets() if t.jurisdiction == jurisdiction and t.year == year}
+
+
+@cache
+def plan_outline() -> tuple[OutlineSection, ...]:
+    raw = read_data("plan-outline.toml")
+    return tuple(
+        OutlineSection(
+            number=s["number"],
+            code=s["code"],
+            zh=s["zh"],
+            en=s["en"],
+            items=tuple(OutlineItem(i["code"], i["zh"], i["en"]) for i in s.get("items", [])),
+        )
+        for s in raw["sections"]
+    )

@@ -1,0 +1,197 @@
+"""Bearer-token authentication: who is calling (`Principal`), with which roles, scopes and row-level reach."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2, SecurityScopes
+from fastapi.security.utils import get_authorization_scheme_param
+
+from tic_shared.problems import Forbidden, Unauthorized
+from tic_shared.settings import ServiceSettings
+
+SCOPES: dict[str, str] = {
+    "registry:read": "Read centers, their history and statistics",
+    "registry:write": "Create and edit centers, submit, withdraw, recommend",
+    "registry:review": "Review, decide, notice, approve, reject, change tier, cancel, delist",
+    "evaluation:read": "Read indicator systems, rounds and evaluations",
+    "evaluation:write": "Open rounds, assign experts, finalize and reopen evaluations",
+    "evaluation:report": "Submit a center's annual report",
+    "evaluation:score": "Score assigned qualitative indicators",
+    "funding:read": "Read policies, quotes, grants, ledgers and clawbacks",
+    "funding:write": "Calculate grants, set budgets, record clawback repayments",
+    "funding:approve": "Approve grants",
+    "funding:disburse": "Disburse grants",
+    "funding:expenditure": "Record a center's expenditures",
+    "notification:read": "Read one's own inbox and delivery logs",
+    "notification:manage": "Manage webhook subscriptions, rules and templates",
+    "ops:read": "Read dead letters and the event backbone's state",
+    "ops:replay": "Replay dead letters",
+}
+
+_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
+
+
+@cache
+def role_scopes() -> dict[str, frozenset[str]]:
+    data = tomllib.loads(resources.files("tic_shared").joinpath("data/roles.toml").read_text())
+    return {name: frozenset(role["scopes"]) for name, role in data["roles"].items()}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a person with roles, or a government system with client-credentials scopes."""
+
+    subject: str
+    roles: frozenset[str] = frozenset()
+    scopes: frozenset[str] = frozenset()
+    district: str | None = None
+    center_id: uuid.UUID | None = None
+    name: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def has_scope(self, scope: str) -> bool:
+        return "*" in self.scopes or scope in self.scopes
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def sees_everything(self) -> bool:
+        """Bureau staff and government systems are not row-limited; districts, centers and experts are."""
+        limited = {"district_officer", "center_user", "expert"}
+        return not (self.roles & limited)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    roles = frozenset(claims.get("roles") or [])
+    granted = set(str(claims.get("scope") or "").split())
+    known = role_scopes()
+    for role in roles:
+        granted |= known.get(role, frozenset())
+    center = claims.get("center_id")
+    return Principal(
+        subject=str(claims["sub"]),
+        roles=roles,
+        scopes=frozenset(granted),
+        district=claims.get("district"),
+        center_id=uuid.UUID(center) if center else None,
+        name=claims.get("name"),
+        claims=claims,
+    )
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience with configured public keys or a JWKS endpoint."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self.algorithms = settings.jwt_algorithms
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._keys: list[Any] = _PEM_BLOCK.findall(settings.jwt_public_key)
+
+    async def verify(self, token: str) -> Principal:
+        keys: list[Any]
+        if self._jwks is not None:
+            try:
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWKClientError as exc:
+                raise Unauthorized(f"token key not found: {exc}") from exc
+            keys = [signing_key.key]
+        else:
+            keys = self._keys
+        error: Exception | None = None
+        for key in keys:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=self.algorithms,
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    options={"require": ["exp", "sub", "iss", "aud"]},
+                )
+            except jwt.InvalidSignatureError as exc:
+                error = exc
+                continue
+            except jwt.PyJWTError as exc:
+                raise Unauthorized(f"invalid token: {exc}") from exc
+            return principal_from_claims(claims)
+        raise Unauthorized(f"invalid token: {error or 'no verification key configured'}")
+
+
+bearer = OAuth2(
+    flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=SCOPES)),
+    scheme_name="bearer",
+    description="A JWT from the government identity provider (`tic token` mints one locally).",
+    auto_error=False,
+)
+
+
+async def current_principal(
+    security_scopes: SecurityScopes,
+    request: Request,
+    authorization: Annotated[str | None, Depends(bearer)],
+) -> Principal:
+    """Authenticate once per request, then check the scopes this route asks for."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        scheme, token = get_authorization_scheme_param(authorization)
+        if not authorization or scheme.lower() != "bearer" or not token:
+            raise Unauthorized("a bearer token is required")
+        principal = await request.app.state.verifier.verify(token)
+        request.state.principal = principal
+    missing = [scope for scope in security_scopes.scopes if not principal.has_scope(scope)]
+    if missing:
+        raise Forbidden(f"this action needs the scope {' '.join(missing)}", required_scopes=missing)
+    return principal
+
+
+def scoped(*scopes: str) -> Any:
+    """A route parameter's default: the authenticated caller, holding all of `scopes`."""
+    return Security(current_principal, scopes=list(scopes))
+
+
+Authenticated = Security(current_principal)
+
+
+def mint_token(
+    signing_key_pem: str,
+    *,
+    subject: str,
+    roles: list[str] | None = None,
+    scopes: list[str] | None = None,
+    district: str | None = None,
+    center_id: uuid.UUID | str | None = None,
+    name: str | None = None,
+    issuer: str = "tic-dev",
+    audience: str = "tic-platform",
+    ttl_s: int = 3600,
+    algorithm: str = "EdDSA",
+) -> str:
+    """A signed token, for `tic token`, the demo and the tests. Real tokens come from the identity provider."""
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": subject, "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl_s}
+    if roles:
+        claims["roles"] = roles
+    if scopes:
+        claims["scope"] = " ".join(scopes)
+    if district:
+        claims["district"] = district
+    if center_id:
+        claims["center_id"] = str(center_id)
+    if name:
+        claims["name"] = name
+    return jwt.encode(claims, signing_key_pem, algorithm=algorithm)

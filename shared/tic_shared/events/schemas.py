@@ -1,0 +1,53 @@
+"""JSON Schemas of the events, one file per event type, as committed under `shared/contract/events/`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tic_shared.events.catalog import CATALOG
+from tic_shared.events.envelope import CloudEvent, EventData
+
+CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
+EVENTS_DIR = CONTRACT_DIR / "events"
+
+
+def event_schema(model: type[EventData]) -> dict[str, Any]:
+    """The whole message of one event type: the envelope with `type` fixed and `data` typed."""
+    envelope = CloudEvent.model_json_schema()
+    data = model.model_json_schema(ref_template="#/$defs/{model}")
+    defs = {**envelope.pop("$defs", {}), **data.pop("$defs", {})}
+    envelope["properties"]["type"] = {"const": model.ce_type(), "title": "Type"}
+    envelope["properties"]["data"] = data
+    envelope["properties"]["subject"]["description"] = "The aggregate the event is about (a center id)."
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:tic:event:{model.ce_type()}",
+        "title": model.ce_type(),
+        "description": (model.__doc__ or model.event_name).strip().splitlines()[0],
+        "x-nats-subject": model.nats_subject(),
+        **envelope,
+    }
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def all_event_schemas() -> dict[str, dict[str, Any]]:
+    """File name → schema, for every event in the catalog."""
+    return {f"{model.ce_type()}.json": event_schema(model) for model in CATALOG}
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def write_event_schemas(directory: Path = EVENTS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in all_event_schemas().items():
+        path = directory / name
+        path.write_text(render(schema), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,274 @@
+"""The inbox: durable pull consumers whose handler effect and "handled" mark commit together; dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import nats.errors
+import nats.js.errors
+from pydantic import ValidationError
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tic_shared.db import Database
+from tic_shared.events.envelope import CloudEvent, EventData
+from tic_shared.messaging import MessagingTables
+from tic_shared.metrics import ServiceMetrics
+from tic_shared.nats_link import NatsLink
+from tic_shared.problems import Conflict, NotFound
+from tic_shared.settings import ServiceSettings
+from tic_shared.streams import ensure_consumer, stream_name
+from tic_shared.tracing import child_traceparent, traceparent_var
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+class EventHandlers:
+    """What a service reacts to, registered in one place (its `consumers.py`)."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, Handler] = {}
+        self._producers: dict[str, str] = {}
+        self._subjects: dict[str, str] = {}
+
+    def on(self, model: type[EventData]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self._by_type[model.ce_type()] = handler
+            self._producers[model.ce_type()] = model.producer
+            self._subjects[model.ce_type()] = model.nats_subject()
+            return handler
+
+        return register
+
+    def handler_for(self, event_type: str) -> Handler | None:
+        return self._by_type.get(event_type)
+
+    def producers(self) -> list[str]:
+        return sorted(set(self._producers.values()))
+
+    def subjects_of(self, producer: str) -> list[str]:
+        return sorted(subject for t, subject in self._subjects.items() if self._producers[t] == producer)
+
+
+async def _mark_handled(session: AsyncSession, inbox: Table, consumer: str, event: CloudEvent) -> bool:
+    """Record the event as handled; False when it already was (a redelivery)."""
+    result = await session.execute(
+        insert(inbox)
+        .values(consumer=consumer, event_id=event.id, event_type=event.type)
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )
+    return result.first() is not None
+
+
+async def handle_once(
+    db: Database,
+    tables: MessagingTables,
+    consumer: str,
+    handler: Handler,
+    event: CloudEvent,
+    timeout_s: float,
+) -> bool:
+    """Apply the handler and the inbox mark in one transaction. False when the event was handled before."""
+    token = traceparent_var.set(child_traceparent(event.traceparent))
+    try:
+        async with db.transaction() as session:
+            if not await _mark_handled(session, tables.inbox, consumer, event):
+                return False
+            await asyncio.wait_for(handler(session, event), timeout=timeout_s)
+            return True
+    finally:
+        traceparent_var.reset(token)
+
+
+class InboxConsumer:
+    """One durable pull consumer of one producer's stream for one service."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        producer: str,
+        db: Database,
+        tables: MessagingTables,
+        handlers: EventHandlers,
+        link: NatsLink,
+        settings: ServiceSettings,
+        metrics: ServiceMetrics,
+    ) -> None:
+        self.service = service
+        self.producer = producer
+        self.stream = stream_name(producer)
+        self.db = db
+        self.tables = tables
+        self.handlers = handlers
+        self.link = link
+        self.settings = settings
+        self.metrics = metrics
+        self.handler_timeout_s = settings.consumer_ack_wait_s * 0.8
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.bound = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"inbox-{self.service}-{self.stream}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _bind(self) -> Any:
+        subjects = self.handlers.subjects_of(self.producer)
+        await ensure_consumer(self.link.js, self.producer, self.service, subjects, self.settings)
+        return await self.link.js.pull_subscribe_bind(durable=self.service, stream=self.stream)
+
+    async def _run(self) -> None:
+        delay = 0.5
+        while not self._stopping.is_set():
+            await self.link.ready.wait()
+            generation = self.link.generation
+            try:
+                sub = await self._bind()
+            except Exception as exc:
+                log.warning("cannot bind %s to %s yet: %s", self.service, self.stream, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            delay = 0.5
+            self.bound.set()
+            try:
+                await self._pull(sub, generation)
+            finally:
+                self.bound.clear()
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+
+    async def _pull(self, sub: Any, generation: int) -> None:
+        idle = 0
+        while not self._stopping.is_set():
+            if self.link.generation != generation:
+                log.info("%s re-binding to %s after a reconnect", self.service, self.stream)
+                return
+            try:
+                msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=1.0)
+            except nats.errors.TimeoutError:
+                # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
+                # exists: a server that lost it would otherwise leave us waiting forever.
+                idle += 1
+                if idle % 15 == 0 and not await self._consumer_alive():
+                    return
+                continue
+            except (nats.errors.ConnectionClosedError, nats.js.errors.NotFoundError) as exc:
+                log.warning("%s lost its subscription to %s: %s", self.service, self.stream, exc)
+                return
+            except Exception as exc:
+                log.warning("%s fetch from %s failed: %s", self.service, self.stream, exc)
+                await asyncio.sleep(0.5)
+                return
+            idle = 0
+            for msg in msgs:
+                await self._process(msg)
+
+    async def _consumer_alive(self) -> bool:
+        try:
+            info = await self.link.js.consumer_info(self.stream, self.service)
+        except nats.js.errors.NotFoundError:
+            return False
+        except Exception:
+            return True
+        self.metrics.consumer_pending.labels(stream=self.stream).set(info.num_pending or 0)
+        return True
+
+    async def _process(self, msg: Any) -> None:
+        attempt = msg.metadata.num_delivered
+        try:
+            event = CloudEvent.model_validate_json(msg.data)
+        except ValidationError as exc:
+            # Not a CloudEvent at all: retrying cannot help.
+            await self._dead_letter(msg, None, f"malformed event: {exc}", attempt)
+            return
+        handler = self.handlers.handler_for(event.type)
+        if handler is None:
+            self.metrics.events_consumed.labels(stream=self.stream, outcome="ignored").inc()
+            await msg.ack()
+            return
+        try:
+            applied = await handle_once(self.db, self.tables, self.service, handler, event, self.handler_timeout_s)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if attempt >= self.settings.consumer_max_attempts:
+                await self._dead_letter(msg, event, error, attempt)
+            else:
+                delays = self.settings.consumer_retry_delays_s
+                log.warning("%s failed on %s (attempt %d): %s", self.service, event.id, attempt, error)
+                self.metrics.events_consumed.labels(stream=self.stream, outcome="retried").inc()
+                await msg.nak(delay=delays[min(attempt, len(delays)) - 1])
+            return
+        self.metrics.events_consumed.labels(stream=self.stream, outcome="handled" if applied else "duplicate").inc()
+        await msg.ack()
+
+    async def _dead_letter(self, msg: Any, event: CloudEvent | None, error: str, attempt: int) -> None:
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(
+                    self.tables.dead_letters.insert().values(
+                        consumer=self.service,
+                        stream=self.stream,
+                        stream_seq=msg.metadata.sequence.stream,
+                        subject=msg.subject,
+                        event_id=event.id if event else None,
+                        event_type=event.type if event else None,
+                        payload=msg.data.decode("utf-8", errors="replace"),
+                        error=error[:4000],
+                        attempts=attempt,
+                    )
+                )
+        except Exception:
+            log.exception("could not record a dead letter; the message will be redelivered")
+            await msg.nak(delay=self.settings.consumer_retry_delays_s[-1])
+            return
+        log.error("%s dead-lettered %s after %d attempts: %s", self.service, msg.subject, attempt, error)
+        self.metrics.events_consumed.labels(stream=self.stream, outcome="dead_lettered").inc()
+        await msg.ack()
+
+
+async def replay_dead_letter(
+    *, db: Database, tables: MessagingTables, handlers: EventHandlers, dead_letter_id: int, timeout_s: float
+) -> dict[str, Any]:
+    """Apply a dead-lettered event now, at most once (the inbox still guards it); record the outcome."""
+    dl = tables.dead_letters
+    async with db.transaction() as session:
+        row = (await session.execute(select(dl).where(dl.c.id == dead_letter_id))).first()
+    if row is None:
+        raise NotFound("dead letter", dead_letter_id)
+    if row.replayed_at is not None:
+        raise Conflict("already-replayed", f"dead letter {dead_letter_id} was replayed at {row.replayed_at}")
+    try:
+        event = CloudEvent.model_validate_json(row.payload)
+    except ValidationError as exc:
+        raise Conflict("unreplayable", f"dead letter {dead_letter_id} is not a valid event: {exc}") from exc
+    handler = handlers.handler_for(event.type)
+    if handler is None:
+        raise Conflict("unreplayable", f"no handler for {event.type} in this service")
+    try:
+        applied = await handle_once(db, tables, row.consumer, handler, event, timeout_s)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        async with db.transaction() as session:
+            await session.execute(update(dl).where(dl.c.id == dead_letter_id).values(replay_error=error[:4000]))
+        raise Conflict("replay-failed", f"the handler failed again: {error}") from exc
+    async with db.transaction() as session:
+        await session.execute(
+            update(dl).where(dl.c.id == dead_letter_id).values(replayed_at=func.now(), replay_error=None)
+        )
+    return {"id": dead_letter_id, "event_id": str(event.id), "applied": applied}

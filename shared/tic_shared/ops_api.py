@@ -1,0 +1,128 @@
+"""The event backbone seen from the API: dead letters (list, show, replay) and outbox lag, on every service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from tic_shared.auth import Principal, scoped
+from tic_shared.inbox import replay_dead_letter
+from tic_shared.pagination import Page, cursor_field, encode_cursor
+from tic_shared.problems import NotFound
+
+router = APIRouter(tags=["operations"])
+
+
+class DeadLetter(BaseModel):
+    id: int
+    consumer: str
+    stream: str
+    subject: str
+    event_id: str | None
+    event_type: str | None
+    error: str
+    attempts: int
+    created_at: datetime
+    replayed_at: datetime | None
+    replay_error: str | None
+    payload: str = Field(description="The message exactly as received.")
+
+
+class ReplayResult(BaseModel):
+    id: int
+    event_id: str
+    applied: bool = Field(description="False when the event had already been applied by then.")
+
+
+class OutboxStatus(BaseModel):
+    pending: int
+    oldest_pending_at: datetime | None
+    published: int
+    relay_is_leader: bool
+    nats_connected: bool
+
+
+def _to_model(row: object) -> DeadLetter:
+    data = dict(row._mapping)  # type: ignore[attr-defined]
+    data["event_id"] = str(data["event_id"]) if data["event_id"] else None
+    data.pop("stream_seq", None)
+    return DeadLetter.model_validate(data)
+
+
+@router.get("/dead-letters", response_model=Page[DeadLetter], summary="List dead letters")
+async def list_dead_letters(
+    request: Request,
+    _: Annotated[Principal, scoped("ops:read")],
+    state: Annotated[Literal["open", "replayed", "all"], Query(description="Which dead letters")] = "open",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(description="From a previous page's next_cursor")] = None,
+) -> Page[DeadLetter]:
+    dl = request.app.state.messaging.dead_letters
+    query = select(dl).order_by(dl.c.id.desc()).limit(limit + 1)
+    if state == "open":
+        query = query.where(dl.c.replayed_at.is_(None))
+    elif state == "replayed":
+        query = query.where(dl.c.replayed_at.is_not(None))
+    if cursor:
+        query = query.where(dl.c.id < cursor_field(cursor, "id"))
+    async with request.app.state.db.transaction() as session:
+        rows = (await session.execute(query)).all()
+    items = [_to_model(row) for row in rows[:limit]]
+    next_cursor = encode_cursor({"id": items[-1].id}) if len(rows) > limit else None
+    return Page[DeadLetter](items=items, next_cursor=next_cursor)
+
+
+@router.get("/dead-letters/{dead_letter_id}", response_model=DeadLetter, summary="Show one dead letter")
+async def get_dead_letter(
+    request: Request,
+    _: Annotated[Principal, scoped("ops:read")],
+    dead_letter_id: Annotated[int, Path(ge=1)],
+) -> DeadLetter:
+    dl = request.app.state.messaging.dead_letters
+    async with request.app.state.db.transaction() as session:
+        row = (await session.execute(select(dl).where(dl.c.id == dead_letter_id))).first()
+    if row is None:
+        raise NotFound("dead letter", dead_letter_id)
+    return _to_model(row)
+
+
+@router.post(
+    "/dead-letters/{dead_letter_id}/replay",
+    response_model=ReplayResult,
+    summary="Apply a dead-lettered event again, once",
+)
+async def replay(
+    request: Request,
+    _: Annotated[Principal, scoped("ops:replay")],
+    dead_letter_id: Annotated[int, Path(ge=1)],
+) -> ReplayResult:
+    state = request.app.state
+    result = await replay_dead_letter(
+        db=state.db,
+        tables=state.messaging,
+        handlers=state.handlers,
+        dead_letter_id=dead_letter_id,
+        timeout_s=state.settings.consumer_ack_wait_s,
+    )
+    return ReplayResult.model_validate(result)
+
+
+@router.get("/outbox", response_model=OutboxStatus, summary="How far the outbox relay is behind")
+async def outbox_status(request: Request, _: Annotated[Principal, scoped("ops:read")]) -> OutboxStatus:
+    o = request.app.state.messaging.outbox
+    async with request.app.state.db.transaction() as session:
+        pending, oldest = (
+            await session.execute(select(func.count(), func.min(o.c.created_at)).where(o.c.published_at.is_(None)))
+        ).one()
+        published = (await session.execute(select(func.count()).where(o.c.published_at.is_not(None)))).scalar_one()
+    return OutboxStatus(
+        pending=pending,
+        oldest_pending_at=oldest,
+        published=published,
+        relay_is_leader=request.app.state.relay.is_leader,
+        nats_connected=request.app.state.link.connected,
+    )

@@ -1,0 +1,174 @@
+"""RFC 9457 problem details: every error any service returns, validation errors with their field paths."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:tic:problem:"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Validation error",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+_SLUGS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    412: "precondition-failed",
+    428: "precondition-required",
+    415: "unsupported-media-type",
+}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending input, e.g. `body.lead_unit.credit_code`.")
+    message: str
+    type: str
+
+
+class ProblemDetails(BaseModel):
+    """The body of every error response (RFC 9457)."""
+
+    type: str = Field(examples=["urn:tic:problem:validation-error"])
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class Problem(Exception):
+    """An error a use case raises on purpose; the handler turns it into problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.title = title or _TITLES.get(status, "Error")
+        self.headers = headers
+        self.extensions = extensions
+
+
+class NotFound(Problem):
+    def __init__(self, what: str, ident: object) -> None:
+        super().__init__(404, "not-found", f"{what} {ident} does not exist or is not visible to you")
+
+
+class Conflict(Problem):
+    def __init__(self, slug: str, detail: str, **extensions: Any) -> None:
+        super().__init__(409, slug, detail, **extensions)
+
+
+class Forbidden(Problem):
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(403, "forbidden", detail, **extensions)
+
+
+class Unauthorized(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    slug: str,
+    detail: str | None,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + slug,
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **{key: value for key, value in extensions.items() if value is not None},
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(
+        request, exc.status, exc.slug, exc.detail, title=exc.title, headers=exc.headers, **exc.extensions
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {
+            "field": _field_path(tuple(err.get("loc", ()))),
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
+        for err in exc.errors()
+    ]
+    fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+    return problem_response(request, 422, "validation-error", f"invalid input: {fields}", errors=errors)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = _SLUGS.get(exc.status_code, f"http-{exc.status_code}")
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code)
+    return problem_response(request, exc.status_code, slug, detail, headers=dict(exc.headers or {}))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(request, 500, "internal-error", "an unexpected error occurred; it has been logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemDetails, "content": {PROBLEM_JSON: {}}, "description": _TITLES[status]}
+    for status in (401, 403, 422)
+}

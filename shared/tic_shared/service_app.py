@@ -1,0 +1,214 @@
+"""One FastAPI app per service, built the same way: lifespan, auth, problems, health, metrics, relay, inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tic_shared import ops_api
+from tic_shared.auth import Authenticated, TokenVerifier
+from tic_shared.db import Database
+from tic_shared.inbox import EventHandlers, InboxConsumer
+from tic_shared.logs import configure_logging
+from tic_shared.messaging import MessagingTables
+from tic_shared.metrics import ServiceMetrics
+from tic_shared.nats_link import NatsLink
+from tic_shared.outbox import OutboxRelay
+from tic_shared.problems import PROBLEM_RESPONSES, install_problem_handlers
+from tic_shared.settings import ServiceSettings
+from tic_shared.streams import ensure_stream
+from tic_shared.tracing import child_traceparent, request_id_var, traceparent_var
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service different from the others; everything else is shared."""
+
+    name: str
+    title: str
+    description: str
+    messaging: MessagingTables
+    routers: list[APIRouter]
+    handlers: EventHandlers = field(default_factory=EventHandlers)
+    version: str = "1.0.0"
+    consumer_name: str | None = None
+    """The durable consumer's name and inbox key; the service's name unless a test needs its own."""
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+
+
+class RequestContextMiddleware:
+    """Request id and trace context for logs and events; latency histogram by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:100] or uuid.uuid4().hex
+        traceparent = child_traceparent(headers.get(b"traceparent", b"").decode("latin-1") or None)
+        rid_token = request_id_var.set(request_id)
+        tp_token = traceparent_var.set(traceparent)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode("latin-1")),
+                    (b"traceparent", traceparent.encode("latin-1")),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.request_seconds.labels(scope["method"], template, str(status)).observe(
+                time.perf_counter() - started
+            )
+            request_id_var.reset(rid_token)
+            traceparent_var.reset(tp_token)
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.db.transaction() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+"""The request's unit of work: committed when the route returns, rolled back when it raises."""
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or ServiceSettings.for_service(spec.name)
+    metrics = ServiceMetrics(spec.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service=spec.name, level=settings.log_level, json=settings.log_json)
+        db = Database(
+            settings.database_url,
+            schema=spec.name,
+            pool_size=settings.database_pool_size,
+            application_name=f"tic-{spec.name}",
+        )
+        link = NatsLink(settings.nats_url, name=f"tic-{spec.name}", connect_timeout_s=settings.nats_connect_timeout_s)
+        relay = OutboxRelay(db=db, outbox=spec.messaging.outbox, link=link, settings=settings, metrics=metrics)
+        consumers = [
+            InboxConsumer(
+                service=spec.consumer_name or spec.name,
+                producer=producer,
+                db=db,
+                tables=spec.messaging,
+                handlers=spec.handlers,
+                link=link,
+                settings=settings,
+                metrics=metrics,
+            )
+            for producer in spec.handlers.producers()
+        ]
+        app.state.db = db
+        app.state.link = link
+        app.state.relay = relay
+        app.state.consumers = consumers
+        app.state.verifier = TokenVerifier(settings)
+
+        async def declare_own_stream() -> None:
+            await link.ready.wait()
+            try:
+                await ensure_stream(link.js, spec.name, settings)
+            except Exception:
+                log.exception("could not declare stream of %s", spec.name)
+
+        link.start()
+        stream_task = asyncio.create_task(declare_own_stream())
+        relay.start()
+        for consumer in consumers:
+            consumer.start()
+        if spec.on_startup is not None:
+            await spec.on_startup(app)
+        log.info("%s started", spec.name)
+        try:
+            yield
+        finally:
+            stream_task.cancel()
+            for consumer in consumers:
+                await consumer.stop()
+            await relay.stop()
+            await link.close()
+            await db.dispose()
+            log.info("%s stopped", spec.name)
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        responses={**PROBLEM_RESPONSES},
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.messaging = spec.messaging
+    app.state.handlers = spec.handlers
+    app.state.service = spec.name
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Authenticated])
+    for router in spec.routers:
+        api.include_router(router)
+    api.include_router(ops_api.router)
+    app.include_router(api)
+    app.include_router(_health_router())
+    return app
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="The database and NATS are reachable", responses={503: {}})
+    async def readyz(request: Request) -> JSONResponse:
+        checks: dict[str, Any] = {}
+        try:
+            await asyncio.wait_for(request.app.state.db.ping(), timeout=2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["nats"] = "ok" if request.app.state.link.connected else "unavailable"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,81 @@
+"""Settings every service shares: read from `TIC_*` environment variables, refusing dev secrets in production."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from importlib import resources
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def dev_public_key() -> str:
+    return resources.files("tic_shared").joinpath("devkeys/dev-public-key.pem").read_text()
+
+
+def dev_signing_key() -> str:
+    return resources.files("tic_shared").joinpath("devkeys/dev-signing-key.pem").read_text()
+
+
+class ServiceSettings(BaseSettings):
+    """What one service needs to run. Defaults run locally; production must set its own keys."""
+
+    model_config = SettingsConfigDict(env_prefix="TIC_", extra="ignore")
+
+    service: str = Field(default="", description="The service's name; also its Postgres schema.")
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    database_pool_size: int = Field(default=10, ge=1)
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_connect_timeout_s: float = Field(default=2.0, gt=0)
+
+    jwt_public_key: str = Field(default_factory=dev_public_key, description="PEM; or use jwks_url.")
+    jwks_url: str | None = None
+    jwt_issuer: str = "tic-dev"
+    jwt_audience: str = "tic-platform"
+    jwt_algorithms: list[str] = ["EdDSA", "RS256", "ES256"]
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # The event backbone.
+    relay_batch_size: int = Field(default=200, ge=1)
+    relay_poll_interval_s: float = Field(default=1.0, gt=0)
+    relay_max_backoff_s: float = Field(default=30.0, gt=0)
+    consumer_batch_size: int = Field(default=50, ge=1)
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_delays_s: list[float] = [0.5, 2.0, 5.0, 15.0]
+    consumer_ack_wait_s: float = Field(default=30.0, gt=0)
+    consumer_max_ack_pending: int = Field(default=2000, ge=1)
+    stream_duplicate_window_s: float = Field(default=600.0, gt=0)
+    stream_max_age_days: int = Field(default=3650, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_development(self) -> Self:
+        uses_dev_key = self.jwks_url is None and self.jwt_public_key.strip() == dev_public_key().strip()
+        if self.environment is not Environment.DEVELOPMENT and uses_dev_key:
+            raise ValueError(
+                "TIC_JWT_PUBLIC_KEY is the built-in development key; "
+                "set a real public key or TIC_JWKS_URL outside development"
+            )
+        return self
+
+    @property
+    def schema_name(self) -> str:
+        return self.service
+
+    @classmethod
+    def for_service(cls, service: str, **overrides: object) -> Self:
+        """Settings for one service: `TIC_<SERVICE>_DATABASE_URL` wins over `TIC_DATABASE_URL`."""
+        specific = os.environ.get(f"TIC_{service.upper()}_DATABASE_URL")
+        if specific and "database_url" not in overrides:
+            overrides["database_url"] = specific
+        return cls(service=service, **overrides)  # type: ignore[arg-type]

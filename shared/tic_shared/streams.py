@@ -1,0 +1,73 @@
+"""The JetStream streams (one per producer) and durable consumers, declared explicitly and idempotently."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError
+
+from tic_shared.settings import ServiceSettings
+
+PRODUCERS = ("registry", "evaluation", "funding", "notification")
+_SECONDS_PER_DAY = 86_400
+
+
+def stream_name(producer: str) -> str:
+    return f"TIC_{producer.upper()}"
+
+
+def stream_config(producer: str, settings: ServiceSettings) -> StreamConfig:
+    # Limits retention (not work-queue): external subscribers replay the history at their own pace.
+    return StreamConfig(
+        name=stream_name(producer),
+        description=f"Integration events published by the {producer} service",
+        subjects=[f"tic.{producer}.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=settings.stream_max_age_days * _SECONDS_PER_DAY,
+        duplicate_window=settings.stream_duplicate_window_s,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, producer: str, settings: ServiceSettings) -> None:
+    config = stream_config(producer, settings)
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        # Exists with another configuration (an older release): bring it to ours.
+        await js.update_stream(config)
+
+
+def consumer_config(service: str, subjects: list[str], settings: ServiceSettings) -> ConsumerConfig:
+    # `backoff` only spaces redeliveries after an ack-wait expiry (a crash mid-handling); handler failures
+    # are retried with nak(delay=…). max_deliver is bounded and longer than the backoff list, and leaves
+    # room past our own dead-letter threshold so the last attempt is always ours to record.
+    backoff = [settings.consumer_ack_wait_s * factor for factor in (1, 2, 4, 8)]
+    return ConsumerConfig(
+        durable_name=service,
+        description=f"The {service} service's inbox",
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=settings.consumer_ack_wait_s,
+        backoff=backoff,
+        max_deliver=settings.consumer_max_attempts + len(backoff) + 1,
+        max_ack_pending=settings.consumer_max_ack_pending,
+        filter_subjects=sorted(subjects),
+    )
+
+
+async def ensure_consumer(
+    js: JetStreamContext, producer: str, service: str, subjects: list[str], settings: ServiceSettings
+) -> None:
+    """`add_consumer` creates or updates the durable; `pull_subscribe` would silently keep an old config."""
+    await ensure_stream(js, producer, settings)
+    await js.add_consumer(stream_name(producer), consumer_config(service, subjects, settings))

@@ -1,0 +1,37 @@
+"""W3C trace context carried across HTTP requests and events, and the request id of the current request."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from contextvars import ContextVar
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+traceparent_var: ContextVar[str | None] = ContextVar("traceparent", default=None)
+
+
+def new_traceparent(trace_id: str | None = None) -> str:
+    """A traceparent for a new span, in the given trace or a fresh one."""
+    return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def child_traceparent(parent: str | None) -> str:
+    """A new span inside the parent's trace; a malformed or missing parent starts a new trace."""
+    match = _TRACEPARENT.match(parent or "")
+    return new_traceparent(match.group(1) if match else None)
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    match = _TRACEPARENT.match(traceparent or "")
+    return match.group(1) if match else None
+
+
+def current_traceparent() -> str:
+    """The span we are in, or a new trace when there is none (a timer, a start-up task)."""
+    value = traceparent_var.get()
+    if value is None:
+        value = new_traceparent()
+        traceparent_var.set(value)
+    return value

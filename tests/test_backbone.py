@@ -1,0 +1,306 @@
+"""The event backbone against real PostgreSQL and NATS: outbox, relay, inbox, dead letters, outages."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import nats
+import pytest
+from fastapi import FastAPI
+from nats.js.api import DeliverPolicy
+from sqlalchemy import func, select
+from tic_shared.events import CloudEvent
+from tic_shared.events.catalog import CenterApproved, EvaluationFailed, LeadUnit
+from tic_shared.inbox import EventHandlers
+from tic_shared.outbox import OutboxRelay, record_event
+from tic_shared.service_app import ServiceSpec, create_service_app
+from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier
+
+from tic_platform.embedded import NatsServer
+from tic_platform.testing import bearer, eventually, running
+
+
+def center_approved(center_id: uuid.UUID | None = None, sequence: int = 1) -> CenterApproved:
+    center_id = center_id or uuid.uuid4()
+    return CenterApproved(
+        center_id=center_id,
+        code="NB-TIC-2026-001",
+        tier=Tier.MUNICIPAL_TIC,
+        status=CenterStatus.BUILDING,
+        district="yinzhou",
+        sequence=sequence,
+        name_zh="宁波市先进高分子材料技术创新中心",
+        name_en="Ningbo Municipal Innovation Center of Advanced Polymer Materials Technology",
+        field=Field.NEW_MATERIALS,
+        lead_unit=LeadUnit(name="宁波示例材料有限公司", credit_code="91330200MA2GQ3XK4C", type=LeadUnitType.ENTERPRISE),
+        document_no="甬政发〔2026〕12号",
+        approved_on=dt.date(2026, 3, 1),
+        construction_start=dt.date(2026, 3, 1),
+        construction_end=dt.date(2031, 2, 28),
+    )
+
+
+async def published_ids(url: str, subject: str, *, settle_s: float = 0.3) -> list[str]:
+    """Every event id on `subject` in the stream, in stream order (read with an ephemeral consumer)."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        sub = await js.subscribe(subject, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+        ids: list[str] = []
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=settle_s)
+            except nats.errors.TimeoutError:
+                return ids
+            ids.append(CloudEvent.model_validate_json(msg.data).id.hex)
+    finally:
+        await nc.close()
+
+
+async def publish_raw(url: str, event: CloudEvent, msg_id: str | None = None) -> None:
+    """A producer's publish, done by hand: `msg_id` other than the event id makes a second copy."""
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().publish(
+            event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
+        )
+    finally:
+        await nc.close()
+
+
+async def test_event_of_a_rolled_back_transaction_is_never_published(run_service: Any, nats_url: str) -> None:
+    async with run_service("registry") as (app, _):
+        data = center_approved()
+
+        class Boom(Exception):
+            pass
+
+        with pytest.raises(Boom):
+            async with app.state.db.transaction() as session:
+                event = await record_event(session, app.state.messaging.outbox, data, subject=str(data.center_id))
+                raise Boom
+        committed = center_approved()
+        async with app.state.db.transaction() as session:
+            marker = await record_event(session, app.state.messaging.outbox, committed)
+
+        # Once the later, committed event is out, the relay has passed the point the other would be at.
+        await eventually(lambda: _contains(nats_url, marker.id.hex))
+        assert event.id.hex not in await published_ids(nats_url, "tic.registry.CenterApproved")
+
+
+async def _contains(url: str, event_id: str) -> bool:
+    return event_id in await published_ids(url, "tic.registry.CenterApproved", settle_s=0.1)
+
+
+async def test_committed_event_is_published_exactly_once(run_service: Any, nats_url: str) -> None:
+    async with run_service("registry") as (app, _):
+        async with app.state.db.transaction() as session:
+            event = await record_event(session, app.state.messaging.outbox, center_approved())
+        await eventually(lambda: _contains(nats_url, event.id.hex))
+        # A second drain (a relay restarting before marking rows, say) must not publish it again.
+        await app.state.relay.drain()
+        ids = await published_ids(nats_url, "tic.registry.CenterApproved")
+        assert ids.count(event.id.hex) == 1
+
+
+async def test_events_wait_in_the_outbox_while_nats_is_down_and_arrive_once_after(
+    run_service: Any, own_nats: NatsServer
+) -> None:
+    async with (
+        run_service("registry", nats_url=own_nats.url) as (registry, _),
+        run_service("notification", nats_url=own_nats.url) as (notification, _),
+    ):
+        await eventually(lambda: _bound(notification))
+        own_nats.stop()
+        await eventually(lambda: _disconnected(registry))
+
+        events = []
+        for _ in range(3):
+            async with registry.state.db.transaction() as session:
+                events.append(await record_event(session, registry.state.messaging.outbox, center_approved()))
+        await asyncio.sleep(1.0)
+        o = registry.state.messaging.outbox.c
+        async with registry.state.db.transaction() as session:
+            waiting = (
+                await session.execute(
+                    select(func.count()).where(o.event_id.in_([e.id for e in events]), o.published_at.is_(None))
+                )
+            ).scalar_one()
+        assert waiting == 3
+
+        own_nats.start()
+        for event in events:
+            await eventually(lambda event=event: _received(notification, event.id), timeout_s=20)
+        ids = await published_ids(own_nats.url, "tic.registry.CenterApproved")
+        assert [ids.count(e.id.hex) for e in events] == [1, 1, 1]
+        # …and in the order they were committed.
+        assert [i for i in ids if i in {e.id.hex for e in events}] == [e.id.hex for e in events]
+
+
+async def _bound(app: FastAPI) -> bool:
+    return all(consumer.bound.is_set() for consumer in app.state.consumers)
+
+
+async def _disconnected(app: FastAPI) -> bool:
+    return not app.state.link.connected
+
+
+async def _received(app: FastAPI, event_id: uuid.UUID) -> bool:
+    from notification.store.tables import received_events
+
+    async with app.state.db.transaction() as session:
+        row = await session.execute(select(received_events.c.event_id).where(received_events.c.event_id == event_id))
+        return row.first() is not None
+
+
+async def test_vertical_slice_center_approved_reaches_notification(run_service: Any, token: Callable[..., str]) -> None:
+    async with (
+        run_service("registry") as (registry, _),
+        run_service("notification") as (notification, client),
+    ):
+        data = center_approved()
+        async with registry.state.db.transaction() as session:
+            event = await record_event(session, registry.state.messaging.outbox, data, subject=str(data.center_id))
+        await eventually(lambda: _received(notification, event.id))
+        response = await client.get(
+            "/api/v1/received-events",
+            params={"subject": str(data.center_id)},
+            headers=bearer(token(roles=["bureau_admin"])),
+        )
+        assert response.status_code == 200
+        [item] = response.json()["items"]
+        assert item["event_type"] == "tic.registry.CenterApproved.v1"
+        assert item["payload"]["data"]["name_zh"] == data.name_zh
+
+
+# ---- a service of the tests' own, to make handlers fail on purpose ---------------------------------------------
+
+
+class Probe:
+    """Handlers whose failures and effects the test controls and counts."""
+
+    def __init__(self) -> None:
+        self.broken = False
+        self.applied: list[uuid.UUID] = []
+        self.handlers = EventHandlers()
+
+        @self.handlers.on(EvaluationFailed)
+        async def on_failed(session: Any, event: CloudEvent) -> None:
+            if self.broken:
+                raise RuntimeError("the handler is broken")
+            self.applied.append(event.id)
+
+
+@asynccontextmanager
+async def probe_app(make_settings: Callable[..., Any], probe: Probe) -> AsyncIterator[tuple[FastAPI, Any]]:
+    from notification.store.tables import messaging
+
+    spec = ServiceSpec(
+        name="notification",
+        title="probe",
+        description="a service of the tests' own",
+        messaging=messaging,
+        routers=[],
+        handlers=probe.handlers,
+        consumer_name=f"probe-{uuid.uuid4().hex[:8]}",
+    )
+    app = create_service_app(spec, make_settings("notification"))
+    async with running(app) as client:
+        await eventually(lambda: _bound(app))
+        yield app, client
+
+
+def evaluation_failed() -> CloudEvent:
+    return CloudEvent.of(
+        EvaluationFailed(
+            evaluation_id=uuid.uuid4(),
+            center_id=uuid.uuid4(),
+            year=2026,
+            kind="annual",
+            score=51.5,
+            grade="unqualified",
+            indicator_system="ningbo-tic-2022",
+            consecutive_unqualified=1,
+        ),
+    )
+
+
+async def test_redelivered_event_has_no_second_effect(make_settings: Callable[..., Any], nats_url: str) -> None:
+    probe = Probe()
+    async with probe_app(make_settings, probe) as (_, _client):
+        event = evaluation_failed()
+        await publish_raw(nats_url, event)
+        await publish_raw(nats_url, event, msg_id=f"{event.id}-again")  # the same event, delivered twice
+        await eventually(lambda: _count(probe, event.id))
+        await asyncio.sleep(1.0)
+        assert probe.applied.count(event.id) == 1
+
+
+async def _count(probe: Probe, event_id: uuid.UUID) -> int:
+    return probe.applied.count(event_id)
+
+
+async def test_failing_handler_ends_as_dead_letter_and_replay_applies_it_once(
+    make_settings: Callable[..., Any], nats_url: str, token: Callable[..., str]
+) -> None:
+    probe = Probe()
+    probe.broken = True
+    async with probe_app(make_settings, probe) as (app, client):
+        event = evaluation_failed()
+        await publish_raw(nats_url, event)
+        dead = await eventually(lambda: _dead_letter_of(app, event.id))
+        assert dead.attempts == app.state.settings.consumer_max_attempts
+        assert "the handler is broken" in dead.error
+        assert probe.applied == []
+
+        ops = bearer(token(roles=["bureau_admin"]))
+        listed = (await client.get("/api/v1/dead-letters", headers=ops)).json()["items"]
+        assert any(item["id"] == dead.id for item in listed)
+
+        still_broken = await client.post(f"/api/v1/dead-letters/{dead.id}/replay", headers=ops)
+        assert still_broken.status_code == 409
+        assert still_broken.json()["type"] == "urn:tic:problem:replay-failed"
+
+        probe.broken = False
+        replayed = await client.post(f"/api/v1/dead-letters/{dead.id}/replay", headers=ops)
+        assert replayed.status_code == 200, replayed.text
+        assert replayed.json()["applied"] is True
+        again = await client.post(f"/api/v1/dead-letters/{dead.id}/replay", headers=ops)
+        assert again.status_code == 409
+        assert probe.applied == [event.id]
+
+
+async def _dead_letter_of(app: FastAPI, event_id: uuid.UUID) -> Any:
+    dl = app.state.messaging.dead_letters
+    async with app.state.db.transaction() as session:
+        return (await session.execute(select(dl).where(dl.c.event_id == event_id))).first()
+
+
+async def test_only_one_relay_leads_and_another_takes_over_when_it_dies(run_service: Any) -> None:
+    async with run_service("registry") as (first, _):
+        await eventually(lambda: _leads(first.state.relay))
+        state = first.state
+        second = OutboxRelay(
+            db=state.db,
+            outbox=state.messaging.outbox,
+            link=state.link,
+            settings=state.settings,
+            metrics=state.metrics,
+        )
+        second.start()
+        try:
+            await asyncio.sleep(1.5)
+            assert not second.is_leader
+            await first.state.relay.stop()
+            await eventually(lambda: _leads(second))
+        finally:
+            await second.stop()
+
+
+async def _leads(relay: OutboxRelay) -> bool:
+    return relay.is_leader

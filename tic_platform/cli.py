@@ -1,0 +1,232 @@
+"""`tic`: run the whole platform locally, migrate, mint dev tokens, write the contract files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SERVICES = ("registry", "evaluation", "funding", "notification")
+PORTS = {"registry": 8101, "evaluation": 8102, "funding": 8103, "notification": 8104}
+DEV_NATS_PORT = 14222
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _say(message: str) -> None:
+    print(f"tic: {message}", flush=True)
+
+
+# ---- migrate ----
+
+
+async def _migrate(url: str, services: list[str], revision: str, down: bool) -> None:
+    from tic_shared.migrations import downgrade, upgrade
+
+    for service in services:
+        await (downgrade if down else upgrade)(service, url, revision)
+        _say(f"{service}: {'downgraded' if down else 'migrated'} to {revision}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from tic_shared.settings import ServiceSettings
+
+    services = [args.service] if args.service else list(SERVICES)
+    for service in services:
+        url = ServiceSettings.for_service(service).database_url
+        asyncio.run(_migrate(url, [service], args.revision, args.down))
+    return 0
+
+
+# ---- token ----
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from tic_shared.auth import mint_token
+    from tic_shared.settings import ServiceSettings, dev_signing_key
+
+    settings = ServiceSettings()
+    key = Path(args.key).read_text() if args.key else dev_signing_key()
+    token = mint_token(
+        key,
+        subject=args.subject,
+        roles=args.role or None,
+        scopes=args.scope or None,
+        district=args.district,
+        center_id=args.center,
+        name=args.name,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_s=args.ttl,
+    )
+    print(token)
+    return 0
+
+
+# ---- openapi ----
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from tic_platform.contract import write_contract
+
+    for path in write_contract():
+        _say(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+# ---- dev ----
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from tic_platform.embedded import EmbeddedPostgres, NatsServer
+
+    data = Path(args.data).resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    stoppers: list[Any] = []
+    children: list[subprocess.Popen[bytes]] = []
+    env = dict(os.environ)
+    env.setdefault("TIC_ENVIRONMENT", "development")
+    try:
+        if "TIC_DATABASE_URL" in os.environ:
+            _say("using PostgreSQL at TIC_DATABASE_URL")
+        else:
+            pg = EmbeddedPostgres(data / "pg", keep=True).start()
+            stoppers.append(pg.stop)
+            env["TIC_DATABASE_URL"] = pg.url
+            _say(f"PostgreSQL (embedded) in {data / 'pg'}")
+        if "TIC_NATS_URL" in os.environ:
+            _say("using NATS at TIC_NATS_URL")
+        else:
+            nats_server = NatsServer(data / "nats", port=args.nats_port).start()
+            stoppers.append(nats_server.stop)
+            env["TIC_NATS_URL"] = nats_server.url
+            _say(f"NATS JetStream (embedded) on {nats_server.url}")
+        os.environ.update(env)
+        asyncio.run(_migrate(env["TIC_DATABASE_URL"], list(SERVICES), "head", down=False))
+        if not args.no_demo:
+            from tic_platform.demo import load_demo
+
+            asyncio.run(load_demo())
+        for service in SERVICES:
+            children.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        f"{service}.main:create_app",
+                        "--host",
+                        args.host,
+                        "--port",
+                        str(PORTS[service]),
+                        "--log-level",
+                        "warning",
+                    ],
+                    env={**env, "TIC_LOG_JSON": env.get("TIC_LOG_JSON", "false")},
+                )
+            )
+        _wait_until_ready(args.host)
+        _print_banner(args.host)
+        stop = {"now": False}
+
+        def on_signal(*_: object) -> None:
+            stop["now"] = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        while not stop["now"]:
+            for child in children:
+                if child.poll() is not None:
+                    _say(f"a service exited with code {child.returncode}; stopping")
+                    stop["now"] = True
+            time.sleep(0.3)
+        return 0
+    finally:
+        _say("stopping")
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for stopper in reversed(stoppers):
+            stopper()
+        _say("stopped")
+
+
+def _wait_until_ready(host: str, timeout_s: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    pending = set(SERVICES)
+    while pending and time.monotonic() < deadline:
+        for service in list(pending):
+            try:
+                if httpx.get(f"http://{host}:{PORTS[service]}/readyz", timeout=1).status_code == 200:
+                    pending.discard(service)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)
+    if pending:
+        raise SystemExit(f"tic: not ready after {timeout_s}s: {', '.join(sorted(pending))}")
+
+
+def _print_banner(host: str) -> None:
+    _say("the platform is up (Ctrl-C stops it):")
+    for service in SERVICES:
+        _say(f"  {service:<13} http://{host}:{PORTS[service]}/docs")
+    _say("a token for the bureau admin:  ./tic token --role bureau_admin")
+
+
+# ---- entry point ----
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tic", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the whole platform locally with demo data")
+    dev.add_argument("--data", default=str(ROOT / ".data"), help="where the embedded servers keep their data")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--nats-port", type=int, default=DEV_NATS_PORT)
+    dev.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    dev.set_defaults(run=cmd_dev)
+
+    migrate = commands.add_parser("migrate", help="bring the services' schemas to a revision")
+    migrate.add_argument("--service", choices=SERVICES)
+    migrate.add_argument("--revision", default="head")
+    migrate.add_argument("--down", action="store_true", help="downgrade to --revision (e.g. base)")
+    migrate.set_defaults(run=cmd_migrate)
+
+    tok = commands.add_parser("token", help="mint a development token")
+    tok.add_argument("--subject", default="dev-user")
+    tok.add_argument("--role", action="append", default=[], help="bureau_admin, district_officer, …")
+    tok.add_argument("--scope", action="append", default=[], help="registry:read, funding:approve, …")
+    tok.add_argument("--district")
+    tok.add_argument("--center")
+    tok.add_argument("--name")
+    tok.add_argument("--ttl", type=int, default=8 * 3600)
+    tok.add_argument("--key", help="PEM signing key (default: the built-in development key)")
+    tok.set_defaults(run=cmd_token)
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI documents and event schemas to shared/")
+    openapi.set_defaults(run=cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

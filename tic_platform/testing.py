@@ -1,0 +1,203 @@
+"""Pytest plugin: the real PostgreSQL and NATS JetStream the tests run against, apps, tokens and helpers.
+
+PostgreSQL and NATS are started for the run (embedded, in a temporary folder) unless `TIC_DATABASE_URL` /
+`TIC_NATS_URL` name servers to use instead. Either way the tests get a database of their own, built by the
+services' real Alembic migrations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from fastapi import FastAPI
+
+from tic_platform.embedded import EmbeddedPostgres, NatsServer, create_database, drop_database
+
+SERVICES = ("registry", "evaluation", "funding", "notification")
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_pem: str
+    public_pem: str
+
+
+def _short_tmp(prefix: str) -> Path:
+    # Unix-socket paths are limited to ~107 bytes, so stay out of pytest's deep tmp folders.
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A PostgreSQL server: `TIC_DATABASE_URL` when set, else an embedded one for this run."""
+    external = os.environ.get("TIC_DATABASE_URL")
+    if external:
+        yield external
+        return
+    root = _short_tmp("tic-pg-")
+    server = EmbeddedPostgres(root / "pg", keep=False).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def database_url(pg_server_url: str) -> AsyncIterator[str]:
+    """A fresh database for this run, migrated to head by every service's Alembic migrations."""
+    from tic_shared.migrations import upgrade
+
+    name = f"tic_test_{uuid.uuid4().hex[:10]}"
+    url = await create_database(pg_server_url, name)
+    for service in SERVICES:
+        await upgrade(service, url)
+    try:
+        yield url
+    finally:
+        await drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
+    """A database with nothing in it, dropped after the test."""
+    name = f"tic_empty_{uuid.uuid4().hex[:10]}"
+    url = await create_database(pg_server_url, name)
+    try:
+        yield url
+    finally:
+        await drop_database(pg_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> Iterator[str]:
+    """A NATS JetStream server: `TIC_NATS_URL` when set, else one started for this run."""
+    external = os.environ.get("TIC_NATS_URL")
+    if external:
+        yield external
+        return
+    root = _short_tmp("tic-nats-")
+    server = NatsServer(root).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def own_nats() -> Iterator[NatsServer]:
+    """A NATS server this test alone controls: it may stop and restart it."""
+    root = _short_tmp("tic-nats-own-")
+    server = NatsServer(root).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def keys() -> KeyPair:
+    """A signing key pair of this run; the services trust its public half."""
+    private = ed25519.Ed25519PrivateKey.generate()
+    return KeyPair(
+        private_pem=private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        public_pem=private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    )
+
+
+@pytest.fixture(scope="session")
+def make_settings(database_url: str, nats_url: str, keys: KeyPair) -> Callable[..., Any]:
+    """Settings for a service in the test environment; keyword arguments override."""
+    from tic_shared.settings import Environment, ServiceSettings
+
+    def build(service: str, **overrides: Any) -> ServiceSettings:
+        values: dict[str, Any] = {
+            "service": service,
+            "environment": Environment.TEST,
+            "database_url": database_url,
+            "nats_url": nats_url,
+            "jwt_public_key": keys.public_pem,
+            "log_json": False,
+            "relay_poll_interval_s": 0.5,
+            "consumer_retry_delays_s": [0.05, 0.1, 0.2],
+            "consumer_max_attempts": 3,
+            "consumer_ack_wait_s": 5.0,
+        }
+        values.update(overrides)
+        return ServiceSettings(**values)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def token(keys: KeyPair) -> Callable[..., str]:
+    """Mint a bearer token: `token(roles=[...])`, `token(scopes=[...])`, `token(district=...)`."""
+    from tic_shared.auth import mint_token
+
+    def mint(subject: str = "test-user", **claims: Any) -> str:
+        return mint_token(keys.private_pem, subject=subject, **claims)
+
+    return mint
+
+
+def create_app(service: str, settings: Any) -> FastAPI:
+    module = __import__(f"{service}.main", fromlist=["create_app"])
+    app: FastAPI = module.create_app(settings)
+    return app
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running (relay, consumers) and a client speaking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture
+def run_service(make_settings: Callable[..., Any]) -> Callable[..., Any]:
+    """`async with run_service("registry", **settings) as (app, client): ...`"""
+
+    @asynccontextmanager
+    async def start(service: str, **overrides: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+        app = create_app(service, make_settings(service, **overrides))
+        async with running(app) as client:
+            yield app, client
+
+    return start
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 10.0, interval_s: float = 0.05) -> Any:
+    """Poll `check` until it returns something truthy; the last value, or fail naming the timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s (last value: {value!r})")
+        await asyncio.sleep(interval_s)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

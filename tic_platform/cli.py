@@ -108,10 +108,6 @@ def cmd_dev(args: argparse.Namespace) -> int:
             _say(f"NATS JetStream (embedded) on {nats_server.url}")
         os.environ.update(env)
         asyncio.run(_migrate(env["TIC_DATABASE_URL"], list(SERVICES), "head", down=False))
-        if not args.no_demo:
-            from tic_platform.demo import load_demo
-
-            asyncio.run(load_demo())
         for service in SERVICES:
             children.append(
                 subprocess.Popen(
@@ -132,6 +128,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 )
             )
         _wait_until_ready(args.host)
+        if not args.no_demo:
+            from tic_platform.demo import DemoApi, load_demo
+
+            asyncio.run(load_demo(DemoApi({s: f"http://{args.host}:{PORTS[s]}" for s in SERVICES})))
         _print_banner(args.host)
         stop = {"now": False}
 

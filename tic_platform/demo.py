@@ -1,18 +1,47 @@
-"""Demo data for `tic dev`: each service contributes a loader that goes through its real use cases."""
+"""Demo data for `tic dev`, loaded through the running services' own APIs, so it obeys every rule they enforce.
+
+Each service that has demo data names a module here with `async def load_demo(api: DemoApi) -> str`, returning a
+line saying what it loaded. Loaders run in order once the services are ready; each must notice that its data is
+already there (a second `tic dev` on the same data folder) and load nothing then.
+"""
 
 from __future__ import annotations
 
 import importlib
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
-log = logging.getLogger(__name__)
+import httpx
 
-# Modules with an `async def load_demo() -> str` (returning what it loaded), run in this order.
+from tic_shared.auth import mint_token
+from tic_shared.settings import ServiceSettings, dev_signing_key
+
 LOADERS: tuple[str, ...] = ()
 
 
-async def load_demo() -> None:
+class DemoApi:
+    """Clients for the running services, with tokens signed by the development key."""
+
+    def __init__(self, base_urls: dict[str, str], signing_key: str | None = None) -> None:
+        self.base_urls = base_urls
+        self.signing_key = signing_key or dev_signing_key()
+        settings = ServiceSettings()
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+
+    def token(self, subject: str = "demo-loader", **claims: Any) -> str:
+        claims.setdefault("roles", ["bureau_admin"])
+        return mint_token(self.signing_key, subject=subject, issuer=self._issuer, audience=self._audience, **claims)
+
+    @asynccontextmanager
+    async def client(self, service: str, **claims: Any) -> AsyncIterator[httpx.AsyncClient]:
+        headers = {"Authorization": f"Bearer {self.token(**claims)}"}
+        async with httpx.AsyncClient(base_url=self.base_urls[service], headers=headers, timeout=30) as client:
+            yield client
+
+
+async def load_demo(api: DemoApi) -> None:
     for module_name in LOADERS:
-        loader: Callable[[], Awaitable[str]] = importlib.import_module(module_name).load_demo
-        print(f"tic: demo: {await loader()}", flush=True)
+        loader: Callable[[DemoApi], Awaitable[str]] = importlib.import_module(module_name).load_demo
+        print(f"tic: demo: {await loader(api)}", flush=True)

@@ -1,4 +1,4 @@
-"""The tables of the event backbone each service keeps in its own schema: outbox, inbox, dead letters."""
+"""Tables every service keeps in its own schema: outbox, inbox, dead letters, idempotency keys."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class MessagingTables:
     outbox: Table
     inbox: Table
     dead_letters: Table
+    idempotency_keys: Table
 
 
 def messaging_tables(metadata: MetaData) -> MessagingTables:
@@ -74,7 +75,20 @@ def messaging_tables(metadata: MetaData) -> MessagingTables:
         Column("replay_error", Text),
         Index("ix_dead_letters_open", "id", postgresql_where=text("replayed_at IS NULL")),
     )
-    return MessagingTables(outbox=outbox, inbox=inbox, dead_letters=dead_letters)
+    idempotency_keys = Table(
+        "idempotency_keys",
+        metadata,
+        Column("owner", String(200), nullable=False, comment="the token subject that sent the key"),
+        Column("key", String(200), nullable=False),
+        Column("method", String(10), nullable=False),
+        Column("path", String(500), nullable=False),
+        Column("fingerprint", String(64), nullable=False, comment="sha256 of method, path and body"),
+        Column("status_code", Integer),
+        Column("response", JSONB),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("owner", "key"),
+    )
+    return MessagingTables(outbox=outbox, inbox=inbox, dead_letters=dead_letters, idempotency_keys=idempotency_keys)
 
 
 def outbox_channel(schema: str) -> str:

@@ -101,7 +101,7 @@ def create_messaging_tables(schema: str) -> None:
     """Inside a migration: the outbox, inbox and dead-letter tables, and the trigger that wakes the relay."""
     bind = context.get_bind()
     tables = messaging_tables(service_metadata(schema))
-    for table in (tables.outbox, tables.inbox, tables.dead_letters):
+    for table in (tables.outbox, tables.inbox, tables.dead_letters, tables.idempotency_keys):
         table.create(bind)
     bind.execute(
         text(
@@ -127,5 +127,5 @@ def drop_messaging_tables(schema: str) -> None:
     bind.execute(text(f'DROP TRIGGER IF EXISTS outbox_notify ON "{schema}".outbox'))
     bind.execute(text(f'DROP FUNCTION IF EXISTS "{schema}".notify_outbox()'))
     tables = messaging_tables(service_metadata(schema))
-    for table in (tables.dead_letters, tables.inbox, tables.outbox):
+    for table in (tables.idempotency_keys, tables.dead_letters, tables.inbox, tables.outbox):
         table.drop(bind)

@@ -11,11 +11,11 @@ from typing import Any
 
 import jwt
 import pytest
-from tic_shared.auth import SCOPES
-from tic_shared.events.schemas import EVENTS_DIR, all_event_schemas, render
 
 from tic_platform.contract import SERVICES, openapi_document, openapi_path
 from tic_platform.testing import bearer
+from tic_shared.auth import SCOPES
+from tic_shared.events.schemas import EVENTS_DIR, all_event_schemas, render
 
 
 def _operations(service: str) -> list[tuple[str, str, list[str]]]:

@@ -14,15 +14,15 @@ import pytest
 from fastapi import FastAPI
 from nats.js.api import DeliverPolicy
 from sqlalchemy import func, select
+
+from tic_platform.embedded import NatsServer
+from tic_platform.testing import bearer, eventually, running
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import CenterApproved, EvaluationFailed, LeadUnit
 from tic_shared.inbox import EventHandlers
 from tic_shared.outbox import OutboxRelay, record_event
 from tic_shared.service_app import ServiceSpec, create_service_app
 from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier
-
-from tic_platform.embedded import NatsServer
-from tic_platform.testing import bearer, eventually, running
 
 
 def center_approved(center_id: uuid.UUID | None = None, sequence: int = 1) -> CenterApproved:

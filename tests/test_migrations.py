@@ -6,10 +6,10 @@ import sys
 
 import asyncpg
 import pytest
-from tic_shared.db import asyncpg_dsn
-from tic_shared.migrations import downgrade, upgrade
 
 from tic_platform.testing import SERVICES
+from tic_shared.db import asyncpg_dsn
+from tic_shared.migrations import downgrade, upgrade
 
 
 async def _tables(url: str, schema: str) -> set[str]:

@@ -2,6 +2,7 @@
 
 import pytest
 from pydantic import ValidationError
+
 from tic_shared.settings import Environment, ServiceSettings, dev_public_key
 
 

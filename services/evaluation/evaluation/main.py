@@ -1,12 +1,12 @@
 """The evaluation service's app: its routers and consumers on the shared service chassis."""
 
 from fastapi import FastAPI
-from tic_shared.service_app import ServiceSpec, create_service_app
-from tic_shared.settings import ServiceSettings
 
 from evaluation.api import ROUTERS
 from evaluation.consumers import handlers
 from evaluation.store.tables import messaging
+from tic_shared.service_app import ServiceSpec, create_service_app
+from tic_shared.settings import ServiceSettings
 
 SPEC = ServiceSpec(
     name="evaluation",

@@ -2,11 +2,11 @@
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from notification.store.tables import received_events
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import CenterApproved
 from tic_shared.inbox import EventHandlers
-
-from notification.store.tables import received_events
 
 handlers = EventHandlers()
 

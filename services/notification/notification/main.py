@@ -1,12 +1,12 @@
 """The notification service's app: its routers and consumers on the shared service chassis."""
 
 from fastapi import FastAPI
-from tic_shared.service_app import ServiceSpec, create_service_app
-from tic_shared.settings import ServiceSettings
 
 from notification.api import ROUTERS
 from notification.consumers import handlers
 from notification.store.tables import messaging
+from tic_shared.service_app import ServiceSpec, create_service_app
+from tic_shared.settings import ServiceSettings
 
 SPEC = ServiceSpec(
     name="notification",

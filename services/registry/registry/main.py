@@ -1,12 +1,12 @@
 """The registry service's app: its routers and consumers on the shared service chassis."""
 
 from fastapi import FastAPI
-from tic_shared.service_app import ServiceSpec, create_service_app
-from tic_shared.settings import ServiceSettings
 
 from registry.api import ROUTERS
 from registry.consumers import handlers
 from registry.store.tables import messaging
+from tic_shared.service_app import ServiceSpec, create_service_app
+from tic_shared.settings import ServiceSettings
 
 SPEC = ServiceSpec(
     name="registry",

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from evaluation.domain.indicators import IndicatorKind, IndicatorSystem, load_indicator_system
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import EvaluationRules, load_rules

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from evaluation.domain.acceptance import assess_acceptance
 from evaluation.domain.indicators import ResponsibilityLetter
 from evaluation.domain.report import AnnualReport

@@ -1,6 +1,7 @@
 """Consequences (000 §4(4), 001 §5(4), §3(4)): consecutive unqualified, delisting, priority support."""
 
 import pytest
+
 from evaluation.domain.consequences import AnnualResult, assess_consequences, consecutive_unqualified
 from evaluation.domain.rules import EvaluationRules, Grade
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+
 from evaluation.domain.indicators import IndicatorSystem
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import EvaluationRules, Grade

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from evaluation.domain import datafiles
 from evaluation.domain.datafiles import UnknownDataFile
 from evaluation.domain.indicators import (

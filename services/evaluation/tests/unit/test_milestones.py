@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from evaluation.domain.indicators import LetterRefused, ResponsibilityLetter
 from evaluation.domain.milestones import (
     MilestoneCheck,

@@ -3,12 +3,13 @@
 from decimal import Decimal
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from evaluation.domain.indicators import IndicatorKind, load_indicator_system
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import load_rules
 from evaluation.domain.scoring import grade_for, score_annual_report
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 SYSTEM = load_indicator_system("ningbo-tic-2022")
 RULES = load_rules("ningbo-tic-2022")

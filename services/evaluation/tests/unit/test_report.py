@@ -3,8 +3,9 @@
 from typing import Any
 
 import pytest
-from evaluation.domain.report import AnnualReport, read_figure
 from pydantic import ValidationError
+
+from evaluation.domain.report import AnnualReport, read_figure
 
 
 def test_missing_figure_is_none_not_zero() -> None:

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from evaluation.domain.indicators import (
     IndicatorSystem,
     LetterRefused,
@@ -14,7 +16,6 @@ from evaluation.domain.milestones import validate_letter
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import EvaluationRules
 from evaluation.domain.scoring import score_annual_report
-from pydantic import ValidationError
 
 D = Decimal
 

@@ -4,6 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
+
 from evaluation.domain import datafiles
 from evaluation.domain.datafiles import UnknownDataFile
 from evaluation.domain.rules import EvaluationRules, list_rules, load_rules

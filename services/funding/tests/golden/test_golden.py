@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from funding.domain.calculator import SubsidyInputs, quote
 from funding.domain.policy import load_policies
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from funding.domain.calculator import SubsidyInputs
 from funding.domain.policy import Policy, load_policies
 

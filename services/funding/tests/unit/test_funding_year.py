@@ -3,9 +3,10 @@
 from datetime import date, timedelta
 
 import pytest
-from funding.domain.calculator import funding_year_of
 from hypothesis import given
 from hypothesis import strategies as st
+
+from funding.domain.calculator import funding_year_of
 
 
 @pytest.mark.parametrize(

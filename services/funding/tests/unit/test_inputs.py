@@ -3,8 +3,9 @@
 from typing import Any
 
 import pytest
-from funding.domain.calculator import SubsidyInputs
 from pydantic import ValidationError
+
+from funding.domain.calculator import SubsidyInputs
 
 VALID: dict[str, Any] = {
     "tier": "municipal_tic",

@@ -1,6 +1,7 @@
 """POLICY §5 use of funds: categories, the ledger balance, clawback = disbursed − compliant, budgets."""
 
 import pytest
+
 from funding.domain.ledger import (
     BudgetExceededError,
     Expenditure,

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import get_args
 
 import pytest
+
 from funding.domain.calculator import Quote, SubsidyInputs, quote
 from funding.domain.policy import Policy, with_overrides
 from funding.domain.terms import Status

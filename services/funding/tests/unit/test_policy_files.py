@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from funding.domain.policy import (
     CLAUSE_PATTERN,
     POLICY_DIR,

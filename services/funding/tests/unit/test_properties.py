@@ -1,10 +1,11 @@
 """Properties of every quote: capped in total, never negative, whole yuan, deterministic."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from funding.domain.calculator import SubsidyInputs, quote
 from funding.domain.policy import CapabilityInvestmentShareRule, OneOffAwardsRule, load_policies
 from funding.domain.terms import GRADES, LEAD_UNIT_TYPES, STATUSES, TIERS, TRIGGERS
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 POLICIES = load_policies()
 NINGBO = POLICIES["ningbo-tic-2022"]

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import pytest
+
 from funding.domain.calculator import SubsidyInputs
 from funding.domain.policy import InvalidPolicyError, Policy
 from funding.domain.simulation import simulate

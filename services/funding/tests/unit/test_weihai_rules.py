@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 import pytest
+
 from funding.domain.calculator import SubsidyInputs, quote
 from funding.domain.policy import Policy
 

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
+
+from notification.store.tables import received_events
 from tic_shared.auth import Principal, scoped
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.service_app import SessionDep
-
-from notification.store.tables import received_events
 
 router = APIRouter(tags=["events"])
 

@@ -2,6 +2,7 @@
 
 from sqlalchemy import Column, DateTime, String, Table, Uuid, func
 from sqlalchemy.dialects.postgresql import JSONB
+
 from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
 

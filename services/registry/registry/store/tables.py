@@ -1,6 +1,7 @@
 """Tables of the registry schema."""
 
 from sqlalchemy import Column, Date, DateTime, Integer, String, Table, Uuid, func
+
 from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
 

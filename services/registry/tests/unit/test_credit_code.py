@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from registry.domain.credit_code import (
     ALPHABET,
     WEIGHTS,

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
+
 from registry.domain.credit_code import is_valid_credit_code
 from registry.domain.demo import AS_OF, DemoCenter, generate_demo_centers, lifecycle_steps
 from registry.domain.lifecycle import Action, State, replay

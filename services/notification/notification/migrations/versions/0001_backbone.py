@@ -7,6 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
+
 from tic_shared.migrations import create_messaging_tables, drop_messaging_tables
 
 revision = "0001"

@@ -1,0 +1,111 @@
+{{/* Name of the chart, overridable. */}}
+{{- define "tic.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Prefix of every object name: <release>-tic-platform, or the release name if it already has it. */}}
+{{- define "tic.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels on everything of the release. */}}
+{{- define "tic.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/part-of: tic-platform
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Values.image.tag | quote }}
+{{ include "tic.selectorLabels" . }}
+{{- end -}}
+
+{{/* Labels every pod of the release carries (the default-deny NetworkPolicy selects on them). */}}
+{{- define "tic.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tic.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Image reference of one service: (dict "root" $ "service" "registry"). */}}
+{{- define "tic.image" -}}
+{{- $img := .root.Values.image -}}
+{{- $ref := printf "%s-%s" $img.repository .service -}}
+{{- if $img.registry -}}{{- $ref = printf "%s/%s" $img.registry $ref -}}{{- end -}}
+{{- $ref = printf "%s:%s" $ref (required "image.tag is required" $img.tag) -}}
+{{- if $img.digest -}}{{- $ref = printf "%s@%s" $ref $img.digest -}}{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/* One service's settings: serviceDefaults overridden by services.<name>. Returns YAML. */}}
+{{- define "tic.serviceConfig" -}}
+{{- $defaults := deepCopy .root.Values.serviceDefaults -}}
+{{- $own := deepCopy (default dict (index .root.Values.services .service)) -}}
+{{- toYaml (mergeOverwrite $defaults $own) -}}
+{{- end -}}
+
+{{/* Pod securityContext shared by services and the migration Job. */}}
+{{- define "tic.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container securityContext shared by services and the migration Job. */}}
+{{- define "tic.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* TIC_DATABASE_URL from the database Secret. */}}
+{{- define "tic.databaseEnv" -}}
+- name: TIC_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.database.existingSecret }}
+      key: {{ .Values.database.urlKey }}
+{{- end -}}
+
+{{/* Egress every pod of the release needs: DNS, and PostgreSQL; services also NATS (not the Job). */}}
+{{- define "tic.egressDnsPostgres" -}}
+{{- $np := .Values.networkPolicy -}}
+- to:
+    {{- toYaml $np.dns.to | nindent 4 }}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+- to:
+    {{- toYaml $np.postgres.to | nindent 4 }}
+  ports:
+    - port: {{ $np.postgres.port }}
+      protocol: TCP
+{{- end -}}
+
+{{- define "tic.egressCommon" -}}
+{{- $np := .Values.networkPolicy -}}
+{{ include "tic.egressDnsPostgres" . }}
+- to:
+    {{- toYaml $np.nats.to | nindent 4 }}
+  ports:
+    - port: {{ $np.nats.port }}
+      protocol: TCP
+{{- end -}}

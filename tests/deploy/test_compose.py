@@ -1,0 +1,110 @@
+"""docker-compose.yml parses under the Compose specification and starts things in the right order."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from compose_spec import PyOptions
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = ("registry", "evaluation", "funding", "notification")
+HOST_PORTS = {"registry": 8101, "evaluation": 8102, "funding": 8103, "notification": 8104}
+SETTINGS = {
+    "TIC_ENVIRONMENT",
+    "TIC_DATABASE_URL",
+    "TIC_NATS_URL",
+    "TIC_JWT_PUBLIC_KEY",
+    "TIC_JWKS_URL",
+    "TIC_JWT_ISSUER",
+    "TIC_JWT_AUDIENCE",
+    "TIC_LOG_LEVEL",
+    "TIC_SMTP_HOST",
+    "TIC_SMTP_PORT",
+    "TIC_SMTP_USERNAME",
+    "TIC_SMTP_PASSWORD",
+    "TIC_SMTP_STARTTLS",
+    "TIC_SMTP_FROM",
+    "UVICORN_WORKERS",
+}
+
+_VARIABLE = re.compile(r"\$(?:\$|\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?-)(?P<default>[^}]*))?\})")
+
+
+def interpolate(text: str, environ: dict[str, str]) -> str:
+    """Compose's ${VAR}, ${VAR:-default}, ${VAR-default} and $$, as `docker compose` does before parsing."""
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$$"
+        value = environ.get(match.group("name"))
+        if match.group("op") == ":-" and not value:
+            return match.group("default")
+        if match.group("op") == "-" and value is None:
+            return match.group("default")
+        return value or ""
+
+    return _VARIABLE.sub(substitute, text)
+
+
+def load(environ: dict[str, str]) -> dict[str, Any]:
+    compose = PyOptions(apply_merge=True).from_yaml(interpolate((REPO / "docker-compose.yml").read_text(), environ))
+    compose.validate()  # every named volume / network a service uses is declared
+    return compose.to_dict()
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return load({})
+
+
+def test_it_parses_with_a_production_environment_too() -> None:
+    spec = load({"TIC_ENVIRONMENT": "production", "TIC_IMAGE_TAG": "0.1.0", "TIC_BIND_ADDRESS": "0.0.0.0"})
+    assert spec["services"]["registry"]["image"] == "tic-registry:0.1.0"
+    assert spec["services"]["registry"]["environment"]["TIC_ENVIRONMENT"] == "production"
+
+
+def test_the_platform_is_all_there(compose: dict[str, Any]) -> None:
+    assert {"postgres", "nats", "migrate", *SERVICES} <= set(compose["services"])
+
+
+def test_backing_services_are_healthchecked_and_keep_their_data(compose: dict[str, Any]) -> None:
+    postgres, nats = compose["services"]["postgres"], compose["services"]["nats"]
+    assert "pg_isready" in str(postgres["healthcheck"]["test"])
+    assert "healthz" in str(nats["healthcheck"]["test"])
+    assert "--jetstream" in nats["command"]
+    assert {"postgres-data", "nats-data"} <= set(compose["volumes"])
+    assert any("postgres-data:" in str(v) for v in postgres["volumes"])
+    assert any("nats-data:" in str(v) for v in nats["volumes"])
+
+
+def test_migrations_run_first_and_the_services_wait_for_them(compose: dict[str, Any]) -> None:
+    migrate = compose["services"]["migrate"]
+    assert migrate["command"] == ["tic", "migrate"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for svc in SERVICES:
+        depends = compose["services"][svc]["depends_on"]
+        assert depends["postgres"]["condition"] == "service_healthy", svc
+        assert depends["nats"]["condition"] == "service_healthy", svc
+        assert depends["migrate"]["condition"] == "service_completed_successfully", svc
+
+
+def test_each_service_is_built_healthchecked_hardened_and_published(compose: dict[str, Any]) -> None:
+    for svc in SERVICES:
+        spec = compose["services"][svc]
+        assert spec["build"]["args"]["SERVICE"] == svc
+        assert "/readyz" in str(spec["healthcheck"]["test"])
+        assert spec["read_only"] is True and spec["cap_drop"] == ["ALL"]
+        assert spec["stop_signal"] == "SIGTERM"
+        assert any(str(p).endswith(f":{HOST_PORTS[svc]}:8000") for p in spec["ports"]), spec["ports"]
+
+
+def test_settings_names_are_the_services_own(compose: dict[str, Any]) -> None:
+    for name in ("migrate", *SERVICES):
+        env = compose["services"][name]["environment"]
+        assert set(env) <= SETTINGS, set(env) - SETTINGS
+        assert env["TIC_DATABASE_URL"].startswith("postgresql://")
+        assert env["TIC_DATABASE_URL"].endswith("@postgres:5432/tic")
+    assert compose["services"]["registry"]["environment"]["TIC_NATS_URL"] == "nats://nats:4222"
+    assert "TIC_SMTP_HOST" in compose["services"]["notification"]["environment"]
+    assert "TIC_SMTP_HOST" not in compose["services"]["registry"]["environment"]

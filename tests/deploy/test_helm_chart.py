@@ -1,0 +1,325 @@
+"""The Helm chart: strict lint, strict Kubernetes schemas, and what every object must have."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "deploy" / "helm" / "tic-platform"
+EXAMPLES = REPO / "deploy" / "helm" / "examples"
+SERVICES = ("registry", "evaluation", "funding", "notification")
+# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas shipped.
+KUBE_VERSIONS = ("1.29.0", "1.37.0")
+
+Manifest = dict[str, Any]
+
+
+def of_kind(objects: list[Manifest], kind: str) -> dict[str, Manifest]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def component(obj: Manifest) -> str:
+    return obj["metadata"]["labels"].get("app.kubernetes.io/component", "")
+
+
+def by_component(objects: list[Manifest], kind: str) -> dict[str, Manifest]:
+    return {component(o): o for o in objects if o["kind"] == kind and component(o)}
+
+
+def hook(obj: Manifest) -> dict[str, str]:
+    annotations = obj["metadata"].get("annotations") or {}
+    return {k.removeprefix("helm.sh/"): v for k, v in annotations.items() if k.startswith("helm.sh/hook")}
+
+
+# --- lint and schemas ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values_file", [None, EXAMPLES / "values-production.yaml"], ids=["default", "production"])
+def test_chart_lints_clean_in_strict_mode(values_file: Path | None) -> None:
+    values = yaml.safe_load(values_file.read_text()) if values_file else None
+    report = helm.lint(CHART, values, strict=True, namespace="tic", kube_version="v1.29.0")
+    findings = [m for m in report["messages"] if m["severity"] >= 2]  # warnings and errors
+    assert report["total_charts_linted"] == 1
+    assert not report["errors"], report["errors"]
+    assert not findings, findings
+
+
+def test_every_rendered_object_validates_strictly_against_kubernetes(manifests: list[Manifest]) -> None:
+    problems = []
+    for obj in manifests:
+        for version in KUBE_VERSIONS:
+            try:
+                kubernetes_validate.validate(obj, version, strict=True)
+            except kubernetes_validate.ValidationError as exc:
+                where = ".".join(str(p) for p in exc.path)
+                problems.append(f"{obj['kind']}/{obj['metadata']['name']} @ {version}: {where}: {exc.message}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_object_is_namespaced_and_labelled(manifests: list[Manifest]) -> None:
+    for obj in manifests:
+        meta = obj["metadata"]
+        assert meta["namespace"] == "tic", obj["kind"]
+        assert meta["labels"]["app.kubernetes.io/instance"] == "tic-platform"
+        assert meta["labels"]["app.kubernetes.io/part-of"] == "tic-platform"
+
+
+# --- per service ----------------------------------------------------------------------------------------
+
+
+def test_every_service_has_its_objects(manifests: list[Manifest]) -> None:
+    for kind in (
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "ServiceAccount",
+    ):
+        assert set(SERVICES) <= set(by_component(manifests, kind)), kind
+
+
+def test_every_deployment_has_three_probes_resources_and_a_locked_down_security_context(
+    manifests: list[Manifest],
+) -> None:
+    for name, deploy in of_kind(manifests, "Deployment").items():
+        pod = deploy["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False, name
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        (container,) = pod["containers"]
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+        resources = container["resources"]
+        assert {"cpu", "memory"} <= set(resources["requests"]), name
+        assert "memory" in resources["limits"], name
+        sc = container["securityContext"]
+        assert sc["runAsNonRoot"] is True and sc["runAsUser"] >= 10000, name
+        assert sc["readOnlyRootFilesystem"] is True, name
+        assert sc["allowPrivilegeEscalation"] is False, name
+        assert sc["capabilities"]["drop"] == ["ALL"], name
+        assert "add" not in sc["capabilities"], name
+        assert sc["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        # the read-only root needs a writable /tmp
+        tmp = next(m for m in container["volumeMounts"] if m["mountPath"] == "/tmp")
+        assert "emptyDir" in next(v for v in pod["volumes"] if v["name"] == tmp["name"]), name
+
+
+def test_deployments_serve_their_service_on_8000_with_time_to_drain(manifests: list[Manifest]) -> None:
+    for svc, deploy in by_component(manifests, "Deployment").items():
+        pod = deploy["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["command"] == ["uvicorn"]
+        assert container["args"][:2] == ["--factory", f"{svc}.main:create_app"]
+        assert container["ports"][0]["containerPort"] == 8000
+        assert container["image"].endswith(f"-{svc}:0.1.0")
+        # the pod is given longer than the preStop sleep plus uvicorn's graceful shutdown
+        assert pod["terminationGracePeriodSeconds"] > 5 + 25
+
+
+def test_no_fixed_replicas_while_the_hpa_owns_them(render: Callable[..., list[Manifest]]) -> None:
+    with_hpa = render({})
+    assert all("replicas" not in d["spec"] for d in of_kind(with_hpa, "Deployment").values())
+    without_hpa = render({"serviceDefaults": {"autoscaling": {"enabled": False}, "replicas": 2}})
+    assert not of_kind(without_hpa, "HorizontalPodAutoscaler")
+    assert all(d["spec"]["replicas"] == 2 for d in of_kind(without_hpa, "Deployment").values())
+
+
+def test_hpas_are_autoscaling_v2_on_their_own_deployment(manifests: list[Manifest]) -> None:
+    deployments = of_kind(manifests, "Deployment")
+    for hpa in of_kind(manifests, "HorizontalPodAutoscaler").values():
+        assert hpa["apiVersion"] == "autoscaling/v2"
+        assert hpa["spec"]["scaleTargetRef"]["name"] in deployments
+        assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+
+
+def test_pdbs_and_services_select_exactly_their_pods(manifests: list[Manifest]) -> None:
+    deployments = by_component(manifests, "Deployment")
+    for kind in ("PodDisruptionBudget", "Service"):
+        for svc, obj in by_component(manifests, kind).items():
+            selector = obj["spec"]["selector"]
+            selector = selector.get("matchLabels", selector)
+            pod_labels = deployments[svc]["spec"]["template"]["metadata"]["labels"]
+            assert selector.items() <= pod_labels.items(), (kind, svc)
+            assert selector["app.kubernetes.io/component"] == svc
+
+
+def test_a_disabled_service_leaves_nothing_behind(render: Callable[..., list[Manifest]]) -> None:
+    objects = render({"services": {"funding": {"enabled": False}}})
+    assert not [o for o in objects if component(o) == "funding"]
+    assert "registry" in by_component(objects, "Deployment")
+
+
+# --- network policy -------------------------------------------------------------------------------------
+
+
+def egress_ports(policy: Manifest) -> set[int]:
+    return {p["port"] for rule in policy["spec"].get("egress", []) for p in rule.get("ports", [])}
+
+
+def test_a_default_deny_policy_covers_every_pod_of_the_release(manifests: list[Manifest]) -> None:
+    deny = next(p for p in of_kind(manifests, "NetworkPolicy").values() if p["metadata"]["name"].endswith("-deny"))
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    selector = deny["spec"]["podSelector"]["matchLabels"]
+    pods = [d["spec"]["template"] for d in of_kind(manifests, "Deployment").values()]
+    pods += [j["spec"]["template"] for j in of_kind(manifests, "Job").values()]
+    for pod in pods:
+        assert selector.items() <= pod["metadata"]["labels"].items()
+
+
+def test_service_policies_open_only_what_each_service_needs(manifests: list[Manifest]) -> None:
+    policies = by_component(manifests, "NetworkPolicy")
+    for svc in SERVICES:
+        spec = policies[svc]["spec"]
+        (ingress,) = spec["ingress"]
+        assert ingress["ports"] == [{"port": 8000, "protocol": "TCP"}]
+        assert ingress["from"], "an ingress rule without peers would admit everyone"
+        ports = egress_ports(policies[svc])
+        assert {53, 4222, 5432} <= ports, svc
+        if svc == "notification":
+            assert {587, 443} <= ports
+        for rule in spec["egress"]:
+            assert rule["to"], f"{svc}: an egress rule without peers would allow any destination"
+    for svc in ("registry", "evaluation", "funding"):
+        assert 587 not in egress_ports(policies[svc])
+
+
+def test_notification_egress_is_configurable(render: Callable[..., list[Manifest]]) -> None:
+    smtp_peer = [{"ipBlock": {"cidr": "198.51.100.7/32"}}]
+    objects = render(
+        {"networkPolicy": {"smtp": {"port": 2525, "to": smtp_peer}, "webhooks": {"ports": [8443], "to": smtp_peer}}}
+    )
+    policy = by_component(objects, "NetworkPolicy")["notification"]
+    rules = {rule["ports"][0]["port"]: rule["to"] for rule in policy["spec"]["egress"]}
+    assert rules[2525] == smtp_peer
+    assert rules[8443] == smtp_peer
+    assert 587 not in rules
+
+
+def test_jwks_egress_only_when_a_jwks_url_is_used(render: Callable[..., list[Manifest]]) -> None:
+    without = render({})
+    assert 443 not in egress_ports(by_component(without, "NetworkPolicy")["registry"])
+    with_jwks = render({"auth": {"jwksUrl": "https://id.example.gov/jwks", "publicKey": {"existingSecret": ""}}})
+    assert 443 in egress_ports(by_component(with_jwks, "NetworkPolicy")["registry"])
+    (container,) = by_component(with_jwks, "Deployment")["registry"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"] for e in container["env"]}
+    assert "TIC_JWT_PUBLIC_KEY" not in env
+
+
+# --- migrations hook ------------------------------------------------------------------------------------
+
+
+def test_migrations_run_as_an_ordered_pre_install_pre_upgrade_hook(manifests: list[Manifest]) -> None:
+    hooks = [o for o in manifests if hook(o)]
+    (job,) = [o for o in hooks if o["kind"] == "Job"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["tic", "migrate"]
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    for obj in hooks:
+        assert set(hook(obj)["hook"].split(",")) == {"pre-install", "pre-upgrade"}, obj["kind"]
+        assert "before-hook-creation" in hook(obj)["hook-delete-policy"], obj["kind"]
+    # what the Job needs exists before it: its ServiceAccount and its NetworkPolicy carry lower weights
+    job_weight = int(hook(job)["hook-weight"])
+    pod = job["spec"]["template"]["spec"]
+    before = {(o["kind"], o["metadata"]["name"]) for o in hooks if int(hook(o)["hook-weight"]) < job_weight}
+    assert ("ServiceAccount", pod["serviceAccountName"]) in before
+    assert ("NetworkPolicy", job["metadata"]["name"]) in before
+    # nothing the Job reads may be a chart object, which would not exist yet on the first install
+    assert "envFrom" not in pod["containers"][0]
+    chart_objects = {o["metadata"]["name"] for o in manifests if not hook(o)}
+    for env in pod["containers"][0]["env"]:
+        ref = env.get("valueFrom", {}).get("secretKeyRef")
+        assert ref is None or ref["name"] not in chart_objects
+
+
+def test_the_migration_job_is_locked_down_like_the_services(manifests: list[Manifest]) -> None:
+    (job,) = of_kind(manifests, "Job").values()
+    pod = job["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    sc = pod["containers"][0]["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True and sc["capabilities"]["drop"] == ["ALL"]
+    policy = next(p for p in of_kind(manifests, "NetworkPolicy").values() if component(p) == "migrations")
+    assert policy["spec"]["ingress"] == []
+    assert egress_ports(policy) == {53, 5432}
+
+
+# --- settings -------------------------------------------------------------------------------------------
+
+# The settings the services read (their runtime contract), and uvicorn's own.
+KNOWN_SETTINGS = {
+    "TIC_ENVIRONMENT",
+    "TIC_DATABASE_URL",
+    "TIC_NATS_URL",
+    "TIC_JWT_PUBLIC_KEY",
+    "TIC_JWKS_URL",
+    "TIC_JWT_ISSUER",
+    "TIC_JWT_AUDIENCE",
+    "TIC_LOG_LEVEL",
+    "TIC_SMTP_HOST",
+    "TIC_SMTP_PORT",
+    "TIC_SMTP_USERNAME",
+    "TIC_SMTP_PASSWORD",
+    "TIC_SMTP_STARTTLS",
+    "TIC_SMTP_FROM",
+    *(f"TIC_{svc.upper()}_DATABASE_URL" for svc in SERVICES),
+    "UVICORN_WORKERS",
+    "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",
+}
+
+
+def test_settings_use_the_names_the_services_read(manifests: list[Manifest]) -> None:
+    names = set()
+    for cm in of_kind(manifests, "ConfigMap").values():
+        names |= set(cm["data"])
+    for workload in [*of_kind(manifests, "Deployment").values(), *of_kind(manifests, "Job").values()]:
+        for container in workload["spec"]["template"]["spec"]["containers"]:
+            names |= {e["name"] for e in container.get("env", [])}
+    assert names <= KNOWN_SETTINGS, names - KNOWN_SETTINGS
+    assert {"TIC_DATABASE_URL", "TIC_NATS_URL", "TIC_ENVIRONMENT"} <= names
+
+
+def test_secrets_are_referenced_never_rendered(manifests: list[Manifest]) -> None:
+    assert not of_kind(manifests, "Secret")
+    notification = by_component(manifests, "Deployment")["notification"]["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in notification["containers"][0]["env"]}
+    assert "secretKeyRef" in env["TIC_DATABASE_URL"]["valueFrom"]
+    assert env["TIC_SMTP_HOST"]["value"]
+
+
+def test_a_per_service_database_url_reaches_the_service_and_the_migrations(
+    render: Callable[..., list[Manifest]],
+) -> None:
+    objects = render({"services": {"funding": {"database": {"existingSecret": "tic-funding-db", "urlKey": "uri"}}}})
+    funding = by_component(objects, "Deployment")["funding"]["spec"]["template"]["spec"]["containers"][0]
+    (job,) = of_kind(objects, "Job").values()
+    for container in (funding, job["spec"]["template"]["spec"]["containers"][0]):
+        env = {e["name"]: e for e in container["env"]}
+        assert env["TIC_FUNDING_DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "tic-funding-db", "key": "uri"}
+
+
+# --- examples -------------------------------------------------------------------------------------------
+
+
+def test_production_example_runs_three_replicas_everywhere(rendered: dict[str, list[Manifest]]) -> None:
+    production = rendered["production"]
+    for svc, hpa in by_component(production, "HorizontalPodAutoscaler").items():
+        assert hpa["spec"]["minReplicas"] >= 3, svc
+    assert of_kind(production, "Ingress")
+    nats = yaml.safe_load((EXAMPLES / "nats-values.yaml").read_text())
+    assert nats["config"]["cluster"] == {"enabled": True, "replicas": 3}
+    assert nats["config"]["jetstream"]["enabled"] is True
+    assert nats["config"]["jetstream"]["fileStore"]["enabled"] is True
+    cnpg = yaml.safe_load((EXAMPLES / "cnpg-cluster.yaml").read_text())
+    assert cnpg["kind"] == "Cluster" and cnpg["spec"]["instances"] == 3
+    # the chart's default database secret and network peer match the CloudNativePG example
+    values = yaml.safe_load((EXAMPLES / "values-production.yaml").read_text())
+    assert values["database"]["existingSecret"] == f"{cnpg['metadata']['name']}-app"
+    assert values["networkPolicy"]["postgres"]["to"][0]["podSelector"]["matchLabels"] == {
+        "cnpg.io/cluster": cnpg["metadata"]["name"]
+    }

@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from registry.api import centers, reference
+
+ROUTERS: list[APIRouter] = [centers.router, reference.router]

@@ -5,44 +5,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
 
-
-class Tier(StrEnum):
-    """A rung of the technology-innovation-center system (技术创新中心体系, 000 §2)."""
-
-    NATIONAL_TIC = "national_tic"
-    PROVINCIAL_TIC = "provincial_tic"
-    MUNICIPAL_TIC = "municipal_tic"
-    KEY_ENTERPRISE_INSTITUTE = "key_enterprise_institute"
-    ENTERPRISE_RD_CENTER = "enterprise_rd_center"
-
-
-class Field(StrEnum):
-    """One of the three science & technology highlands (三大科创高地, 000 §1(1))."""
-
-    NEW_MATERIALS = "new_materials"
-    INDUSTRIAL_INTERNET = "industrial_internet"
-    KEY_CORE_COMPONENTS = "key_core_components"
-
-
-class Origin(StrEnum):
-    """How an application came about (001 §3(1))."""
-
-    MUNICIPAL_INITIATIVE = "municipal_initiative"
-    RECOMMENDED = "recommended"
-
-
-class LeadUnitType(StrEnum):
-    """What kind of organisation leads the center (主要依托单位)."""
-
-    ENTERPRISE = "enterprise"
-    UNIVERSITY = "university"
-    RESEARCH_INSTITUTE = "research_institute"
-    OTHER = "other"
+# The contract's vocabulary: the same words the events carry to the other services.
+from tic_shared.vocabulary import Field, LeadUnitType, Origin, Tier
 
 
 @dataclass(frozen=True)

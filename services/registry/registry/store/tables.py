@@ -1,6 +1,21 @@
-"""Tables of the registry schema."""
+"""Tables of the registry schema: centers, their objections, their append-only history, code counters."""
 
-from sqlalchemy import Column, Date, DateTime, Integer, String, Table, Uuid, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
@@ -12,14 +27,97 @@ centers = Table(
     "centers",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("name_zh", String(200), nullable=False),
+    Column("name_zh", String(200), nullable=False, comment="the name applied for"),
+    Column("name_en", String(300)),
+    Column("official_name_zh", String(200), comment="set on approval"),
+    Column("official_name_en", String(300)),
     Column("tier", String(40), nullable=False),
     Column("status", String(40), nullable=False),
-    Column("district", String(40), nullable=False),
+    Column("origin", String(40), nullable=False),
+    Column("recommender", String(200)),
     Column("field", String(40), nullable=False),
+    Column("industrial_chain", String(100), nullable=False),
+    Column("district", String(40), nullable=False),
+    Column("lead_unit_name", String(200), nullable=False),
+    Column("lead_unit_credit_code", String(18), nullable=False),
+    Column("lead_unit_type", String(40), nullable=False),
+    Column("co_builders", JSONB, nullable=False, server_default="[]"),
+    Column("contacts", JSONB, nullable=False, server_default="[]"),
+    Column("plan", JSONB, nullable=False, server_default="{}", comment="the 7 sections of 001 attachment 2"),
+    Column("targets", JSONB, nullable=False, server_default="{}", comment="the responsibility letter"),
+    Column("governance", JSONB, nullable=False, server_default="[]"),
+    Column("bases", JSONB, nullable=False, server_default="[]"),
+    Column("independent_legal_person", Boolean, nullable=False, server_default="false"),
+    Column("review", JSONB, comment="the expert panel's result"),
+    Column("decision", JSONB, comment="the executive meeting's ruling"),
+    Column("notice_starts_on", Date),
+    Column("notice_ends_on", Date, comment="the first day approval is possible"),
     Column("code", String(40), unique=True),
+    Column("document_no", String(100)),
     Column("approved_on", Date),
+    Column("tier_since", Date, comment="approval or the last tier change: counts toward program targets"),
+    Column("construction_start", Date),
+    Column("construction_end", Date),
+    Column("ended_on", Date, comment="cancelled or delisted on"),
+    Column("end_reason", Text),
+    Column("version", Integer, nullable=False, server_default="1", comment="+1 on every change; the ETag"),
     Column("sequence", Integer, nullable=False, server_default="0", comment="events emitted so far"),
+    Column("created_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_centers_listing", "created_at", "id"),
+    Index("ix_centers_status", "status"),
+    Index("ix_centers_district_status", "district", "status"),
+    Index("ix_centers_tier", "tier"),
+    Index("ix_centers_field", "field"),
+    Index("ix_centers_lead_unit_credit_code", "lead_unit_credit_code"),
+    Index("ix_centers_construction_end", "construction_end"),
+)
+
+objections = Table(
+    "objections",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("center_id", Uuid, ForeignKey("registry.centers.id"), nullable=False, index=True),
+    Column("summary", Text, nullable=False),
+    Column("raised_by", String(200), nullable=False, comment="who objected (person or organisation)"),
+    Column("raised_on", Date, nullable=False),
+    Column("status", String(20), nullable=False, server_default="open", comment="open, upheld, dismissed"),
+    Column("resolution_note", Text),
+    Column("resolved_on", Date),
+    Column("recorded_by", String(200), nullable=False),
+    Column("resolved_by", String(200)),
+)
+
+history = Table(
+    "center_history",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("center_id", Uuid, ForeignKey("registry.centers.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("from_state", String(40)),
+    Column("to_state", String(40), nullable=False),
+    Column("reason", Text),
+    Column("details", JSONB, nullable=False, server_default="{}"),
+    Column("event_ids", JSONB, nullable=False, server_default="[]"),
+    Index("ix_center_history_center", "center_id", "id"),
+)
+
+evaluation_failures = Table(
+    "evaluation_failures",
+    metadata,
+    Column("evaluation_id", Uuid, primary_key=True),
+    Column("center_id", Uuid, nullable=False, index=True),
+    Column("year", Integer, nullable=False),
+    Column("consecutive_unqualified", Integer, nullable=False),
+    Column("event_id", Uuid, nullable=False),
+)
+
+code_counters = Table(
+    "code_counters",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
 )

@@ -1,0 +1,78 @@
+"""Reference data for forms and dashboards, and the program targets against the registry's live counts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from registry import service
+from registry.api import schemas
+from registry.domain.policy import plan_outline, program_targets, registry_policy, targets_for
+from registry.store import centers as store
+from tic_shared.auth import Principal, scoped
+from tic_shared.problems import NotFound
+from tic_shared.service_app import SessionDep
+
+router = APIRouter(tags=["reference"])
+Reader = Annotated[Principal, scoped("registry:read")]
+
+
+@router.get("/reference", summary="Tiers, fields, origins, lead-unit types, districts and the plan outline")
+async def reference(_: Reader) -> dict[str, Any]:
+    policy = registry_policy()
+    return {
+        "policy_version": policy.version,
+        "public_notice_days": policy.public_notice_days,
+        "construction_years": {"normal": policy.construction_normal_years, "max": policy.construction_max_years},
+        "tiers": [{"code": t.code, "zh": t.zh, "clause": t.clause} for t in policy.tiers.values()],
+        "fields": [{"code": f.code.value, "zh": f.zh, "en": f.en, "clause": f.clause} for f in policy.fields.values()],
+        "origins": [{"code": o.code, "zh": o.zh, "clause": o.clause} for o in policy.origins.values()],
+        "lead_unit_types": [{"code": u.code, "zh": u.zh} for u in policy.lead_unit_types.values()],
+        "districts": [{"code": d.code, "zh": d.zh, "kind": d.kind} for d in policy.districts.values()],
+        "plan_outline": [
+            {
+                "code": s.code,
+                "zh": s.zh,
+                "en": s.en,
+                "items": [{"code": i.code, "zh": i.zh, "en": i.en} for i in s.items],
+            }
+            for s in plan_outline()
+        ],
+    }
+
+
+@router.get(
+    "/program-targets",
+    response_model=schemas.ProgramTargets,
+    summary="A jurisdiction's targets for a year against the registry's live counts",
+)
+async def targets(
+    session: SessionDep,
+    principal: Reader,
+    jurisdiction: Annotated[str, Query(max_length=40)] = "ningbo",
+    year: Annotated[int, Query(ge=2000, le=2100)] = 2025,
+) -> Any:
+    found = targets_for(jurisdiction, year)
+    if not found:
+        known = sorted({(t.jurisdiction, t.year) for t in program_targets()})
+        raise NotFound("program targets", f"{jurisdiction}/{year} (known: {', '.join(f'{j}/{y}' for j, y in known)})")
+    reach = service.reach_of(principal)
+    progress = []
+    for tier, target in found.items():
+        since = target.counted_from if target.measure == "new" else None
+        live = await store.count_active_of_tier(session, reach, tier.value, since)
+        progress.append(
+            schemas.ProgramTargetProgress(
+                tier=tier,
+                target=target.count,
+                measure=target.measure,
+                counted_from=target.counted_from,
+                live_count=live,
+                remaining=max(0, target.count - live),
+                note=target.note,
+                clause=target.clause,
+            )
+        )
+    counted_in = "registry" if reach.everything else f"district:{reach.district}" if reach.district else "own center"
+    return schemas.ProgramTargets(jurisdiction=jurisdiction, year=year, counted_in=counted_in, targets=progress)

@@ -17,14 +17,20 @@ import httpx
 from tic_shared.auth import mint_token
 from tic_shared.settings import ServiceSettings, dev_signing_key
 
-LOADERS: tuple[str, ...] = ()
+LOADERS: tuple[str, ...] = ("registry.demo", "evaluation.demo", "funding.demo")
 
 
 class DemoApi:
     """Clients for the running services, with tokens signed by the development key."""
 
-    def __init__(self, base_urls: dict[str, str], signing_key: str | None = None) -> None:
+    def __init__(
+        self,
+        base_urls: dict[str, str],
+        signing_key: str | None = None,
+        transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    ) -> None:
         self.base_urls = base_urls
+        self.transports = transports or {}
         self.signing_key = signing_key or dev_signing_key()
         settings = ServiceSettings()
         self._issuer = settings.jwt_issuer
@@ -37,7 +43,9 @@ class DemoApi:
     @asynccontextmanager
     async def client(self, service: str, **claims: Any) -> AsyncIterator[httpx.AsyncClient]:
         headers = {"Authorization": f"Bearer {self.token(**claims)}"}
-        async with httpx.AsyncClient(base_url=self.base_urls[service], headers=headers, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=self.base_urls[service], headers=headers, timeout=30, transport=self.transports.get(service)
+        ) as client:
             yield client
 
 

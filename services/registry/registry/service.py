@@ -663,7 +663,15 @@ async def end_center(
 
 
 async def complete_acceptance(
-    session: AsyncSession, *, center_id: uuid.UUID, evaluation_id: uuid.UUID, accepted_on: date
+    session: AsyncSession,
+    *,
+    center_id: uuid.UUID,
+    evaluation_id: uuid.UUID | None,
+    accepted_on: date,
+    actor: str = "system:evaluation",
+    principal: Principal | None = None,
+    if_match: str | None = None,
+    details: Details | None = None,
 ) -> Row[Any]:
     """A passed acceptance evaluation (验收): the center moves from building to operating."""
     return await _transition(
@@ -671,10 +679,46 @@ async def complete_acceptance(
         center_id=center_id,
         action=Action.COMPLETE_ACCEPTANCE,
         outcome="passed",
-        actor="system:evaluation",
-        principal=None,
-        details={"evaluation_id": str(evaluation_id)},
+        actor=actor,
+        principal=principal,
+        if_match=if_match,
+        details={"evaluation_id": str(evaluation_id) if evaluation_id else None, **(details or {})},
         event_extra={"accepted_on": accepted_on, "evaluation_id": evaluation_id},
+    )
+
+
+async def record_acceptance(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    center_id: uuid.UUID,
+    body: schemas.AcceptanceIn,
+    if_match: str | None,
+) -> Row[Any]:
+    """The bureau records an acceptance concluded elsewhere: passed ⇒ operating, failed ⇒ cancelled."""
+    _not_in_future("body.accepted_on", body.accepted_on)
+    if body.passed:
+        return await complete_acceptance(
+            session,
+            center_id=center_id,
+            evaluation_id=None,
+            accepted_on=body.accepted_on,
+            actor=principal.subject,
+            principal=principal,
+            if_match=if_match,
+            details={"evaluation_ref": body.evaluation_ref},
+        )
+    return await end_center(
+        session,
+        action=Action.COMPLETE_ACCEPTANCE,
+        outcome="failed",
+        center_id=center_id,
+        actor=principal.subject,
+        principal=principal,
+        reason="acceptance failed: " + "; ".join(body.reasons),
+        evidence=[body.evaluation_ref] if body.evaluation_ref else [],
+        effective_on=body.accepted_on,
+        if_match=if_match,
     )
 
 

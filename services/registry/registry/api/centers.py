@@ -390,6 +390,32 @@ async def change_tier(
     )
 
 
+@router.post(
+    "/{center_id}/acceptance",
+    summary="Record an acceptance concluded outside the platform: passed ⇒ operating, failed ⇒ cancelled",
+    **TRANSITION,
+)
+async def acceptance(
+    center_id: CenterId,
+    body: schemas.AcceptanceIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.record_acceptance,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
 def _ending(action: Action) -> Command:
     async def run(
         session: AsyncSession, *, principal: Principal, center_id: uuid.UUID, body: schemas.EndIn, if_match: str | None

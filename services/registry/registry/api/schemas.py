@@ -280,6 +280,21 @@ class EndIn(_In):
     effective_on: date
 
 
+class AcceptanceIn(_In):
+    """An acceptance (验收) concluded outside the platform, e.g. before it existed; normally evaluation sends it."""
+
+    passed: bool
+    accepted_on: date
+    reasons: list[LongText] = Field(default_factory=list, description="Required when not passed")
+    evaluation_ref: Text | None = Field(default=None, description="The acceptance report's reference")
+
+    @model_validator(mode="after")
+    def _reasons(self) -> Self:
+        if not self.passed and not self.reasons:
+            raise ValueError("reasons are required when the acceptance did not pass")
+        return self
+
+
 class Center(BaseModel):
     id: uuid.UUID
     status: CenterStatus

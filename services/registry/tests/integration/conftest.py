@@ -47,7 +47,13 @@ def application(**overrides: Any) -> dict[str, Any]:
             },
         },
         "bases": [
-            {"kind": "core", "name": "核心区", "district": "zhenhai", "address": "镇海区庄市大道1号", "host_unit": "示例公司"}
+            {
+                "kind": "core",
+                "name": "核心区",
+                "district": "zhenhai",
+                "address": "镇海区庄市大道1号",
+                "host_unit": "示例公司",
+            }
         ],
     }
     body.update(overrides)
@@ -68,7 +74,9 @@ class Registry:
         self.admin = bearer(token(subject="admin-1", roles=["bureau_admin"]))
 
     async def create(self, headers: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
-        response = await self.client.post("/api/v1/centers", json=application(**overrides), headers=headers or self.admin)
+        response = await self.client.post(
+            "/api/v1/centers", json=application(**overrides), headers=headers or self.admin
+        )
         assert response.status_code == 201, response.text
         return response.json()
 
@@ -85,7 +93,11 @@ class Registry:
             ("submitted", "submit", {}),
             ("under_review", "start-review", {}),
             ("reviewed", "review", {"passed": True, "score": 86.5, "opinion": "同意", "experts": ["张三", "李四"]}),
-            ("decided", "decision", {"approved": True, "meeting_ref": "市政府第12次常务会议", "decided_on": str(today())}),
+            (
+                "decided",
+                "decision",
+                {"approved": True, "meeting_ref": "市政府第12次常务会议", "decided_on": str(today())},
+            ),
             ("public_notice", "public-notice", {"starts_on": str(today() - timedelta(days=10))}),
             ("building", "approve", {"document_no": "甬政发〔2026〕12号", "approved_on": str(today())}),
         ]
@@ -102,9 +114,7 @@ class Registry:
         from sqlalchemy import select
 
         async with self.app.state.db.transaction() as session:
-            rows = await session.execute(
-                select(o.payload).where(o.aggregate_id == center_id).order_by(o.id)
-            )
+            rows = await session.execute(select(o.payload).where(o.aggregate_id == center_id).order_by(o.id))
             return [row.payload for row in rows]
 
 

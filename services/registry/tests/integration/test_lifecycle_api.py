@@ -99,7 +99,10 @@ async def test_a_failed_review_rejects(registry: Any) -> None:
 async def test_a_decision_not_to_approve_rejects_and_needs_a_reason(registry: Any) -> None:
     center = await registry.to("reviewed")
     missing = await registry.act(
-        center["id"], "decision", {"approved": False, "meeting_ref": "m", "decided_on": str(registry.today())}, expect=422
+        center["id"],
+        "decision",
+        {"approved": False, "meeting_ref": "m", "decided_on": str(registry.today())},
+        expect=422,
     )
     assert missing["type"] == "urn:tic:problem:validation-error"
     body = {"approved": False, "meeting_ref": "m", "decided_on": str(registry.today()), "reason": "布局重复"}
@@ -174,7 +177,9 @@ async def test_dismissed_objection_returns_to_notice_and_approval_then_succeeds(
         expect=409,
     )
     assert again["type"] == "urn:tic:problem:objection-resolved"
-    approved = await registry.act(center["id"], "approve", {"document_no": "甬政发〔2026〕2号", "approved_on": str(registry.today())})
+    approved = await registry.act(
+        center["id"], "approve", {"document_no": "甬政发〔2026〕2号", "approved_on": str(registry.today())}
+    )
     assert approved["status"] == "building"
 
 
@@ -216,11 +221,16 @@ async def test_approval_records_names_code_and_construction_period_of_at_most_5_
 async def test_tier_change_keeps_state_and_emits_tier_changed(registry: Any) -> None:
     center = await registry.to("building")
     same = await registry.act(
-        center["id"], "tier", {"to_tier": "municipal_tic", "document_no": "x", "changed_on": str(registry.today())}, expect=422
+        center["id"],
+        "tier",
+        {"to_tier": "municipal_tic", "document_no": "x", "changed_on": str(registry.today())},
+        expect=422,
     )
     assert same["errors"][0]["field"] == "body.to_tier"
     changed = await registry.act(
-        center["id"], "tier", {"to_tier": "provincial_tic", "document_no": "浙科发〔2026〕8号", "changed_on": str(registry.today())}
+        center["id"],
+        "tier",
+        {"to_tier": "provincial_tic", "document_no": "浙科发〔2026〕8号", "changed_on": str(registry.today())},
     )
     assert changed["tier"] == "provincial_tic" and changed["status"] == "building"
     event = (await registry.events_of(center["id"]))[-1]
@@ -228,7 +238,9 @@ async def test_tier_change_keeps_state_and_emits_tier_changed(registry: Any) -> 
     assert (event["data"]["from_tier"], event["data"]["to_tier"]) == ("municipal_tic", "provincial_tic")
 
 
-@pytest.mark.parametrize(("action", "state", "event"), [("cancel", "cancelled", "CenterCancelled"), ("delist", "delisted", "CenterDelisted")])
+@pytest.mark.parametrize(
+    ("action", "state", "event"), [("cancel", "cancelled", "CenterCancelled"), ("delist", "delisted", "CenterDelisted")]
+)
 async def test_cancel_and_delist_by_the_bureau_carry_reason_and_evidence(
     registry: Any, action: str, state: str, event: str
 ) -> None:

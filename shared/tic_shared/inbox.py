@@ -161,7 +161,7 @@ class InboxConsumer:
                 return
             try:
                 msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=1.0)
-            except nats.errors.TimeoutError:
+            except (nats.errors.TimeoutError, TimeoutError):
                 # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
                 # exists: a server that lost it would otherwise leave us waiting forever.
                 idle += 1
@@ -172,7 +172,7 @@ class InboxConsumer:
                 log.warning("%s lost its subscription to %s: %s", self.service, self.stream, exc)
                 return
             except Exception as exc:
-                log.warning("%s fetch from %s failed: %s", self.service, self.stream, exc)
+                log.warning("%s fetch from %s failed: %r", self.service, self.stream, exc)
                 await asyncio.sleep(0.5)
                 return
             idle = 0

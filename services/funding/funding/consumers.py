@@ -1,5 +1,91 @@
-"""The events the funding service reacts to, registered in one place."""
+"""The events the funding service reacts to, registered in one place: its projections of centers and grades,
+the year-1 grant on approval, awards on recognition, and the clawback when a center ends."""
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from funding import service
+from tic_shared.events import CloudEvent
+from tic_shared.events.catalog import (
+    CenterAccepted,
+    CenterApproved,
+    CenterCancelled,
+    CenterDelisted,
+    CenterTierChanged,
+    EvaluationCompleted,
+    EvaluationExcellent,
+    EvaluationFailed,
+)
 from tic_shared.inbox import EventHandlers
 
 handlers = EventHandlers()
+
+
+@handlers.on(CenterApproved)
+async def on_center_approved(session: AsyncSession, event: CloudEvent) -> None:
+    data = event.data_as(CenterApproved)
+    center = await service.project_center(
+        session,
+        data,
+        name_zh=data.name_zh,
+        lead_unit_type=str(data.lead_unit.type),
+        approved_on=data.approved_on,
+    )
+    if center is not None:
+        await service.open_grants_on_approval(session, center)
+
+
+@handlers.on(CenterTierChanged)
+async def on_center_tier_changed(session: AsyncSession, event: CloudEvent) -> None:
+    data = event.data_as(CenterTierChanged)
+    center = await service.project_center(session, data)
+    if center is not None and center.approved_on is not None:
+        await service.open_awards_on_tier_change(session, center, data.changed_on)
+
+
+@handlers.on(CenterAccepted)
+async def on_center_accepted(session: AsyncSession, event: CloudEvent) -> None:
+    await service.project_center(session, event.data_as(CenterAccepted))
+
+
+@handlers.on(CenterCancelled)
+async def on_center_cancelled(session: AsyncSession, event: CloudEvent) -> None:
+    data = event.data_as(CenterCancelled)
+    center = await service.project_center(session, data)
+    if center is not None:
+        await service.order_clawback(session, center, event, data.reason)
+
+
+@handlers.on(CenterDelisted)
+async def on_center_delisted(session: AsyncSession, event: CloudEvent) -> None:
+    data = event.data_as(CenterDelisted)
+    center = await service.project_center(session, data)
+    if center is not None:
+        await service.order_clawback(session, center, event, data.reason)
+
+
+async def _record_grade(session: AsyncSession, data: EvaluationCompleted) -> None:
+    await service.record_grade(
+        session,
+        {
+            "center_id": data.center_id,
+            "year": data.year,
+            "kind": str(data.kind),
+            "grade": str(data.grade),
+            "evaluation_id": data.evaluation_id,
+        },
+    )
+
+
+@handlers.on(EvaluationCompleted)
+async def on_evaluation_completed(session: AsyncSession, event: CloudEvent) -> None:
+    await _record_grade(session, event.data_as(EvaluationCompleted))
+
+
+@handlers.on(EvaluationFailed)
+async def on_evaluation_failed(session: AsyncSession, event: CloudEvent) -> None:
+    await _record_grade(session, event.data_as(EvaluationFailed))
+
+
+@handlers.on(EvaluationExcellent)
+async def on_evaluation_excellent(session: AsyncSession, event: CloudEvent) -> None:
+    await _record_grade(session, event.data_as(EvaluationExcellent))

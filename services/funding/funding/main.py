@@ -2,11 +2,18 @@
 
 from fastapi import FastAPI
 
+from funding import service
 from funding.api import ROUTERS
 from funding.consumers import handlers
 from funding.store.tables import messaging
 from tic_shared.service_app import ServiceSpec, create_service_app
 from tic_shared.settings import ServiceSettings
+
+
+async def _load_rules(app: FastAPI) -> None:
+    """Load and validate the policies, categories and jurisdictions now: a bad file stops the start."""
+    app.state.rules = service.rules()
+
 
 SPEC = ServiceSpec(
     name="funding",
@@ -15,6 +22,7 @@ SPEC = ServiceSpec(
     messaging=messaging,
     routers=ROUTERS,
     handlers=handlers,
+    on_startup=_load_rules,
 )
 
 

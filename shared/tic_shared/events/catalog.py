@@ -143,15 +143,36 @@ class EvaluationCompleted(EventData):
     score: float = Field(ge=0, le=100)
     grade: Grade
     indicator_system: str = Field(examples=["ningbo-tic-2022"])
+    round_id: uuid.UUID | None = None
+    rules: str | None = Field(default=None, examples=["ningbo-tic-2022"], description="The rule set applied.")
+    district: str | None = None
+    revision: int = Field(
+        default=1,
+        ge=1,
+        description="1 for the first finalize; a reopened and re-finalized evaluation sends its corrected "
+        "result with the next revision, which supersedes the earlier ones of the same evaluation_id.",
+    )
 
 
 class EvaluationFailed(EvaluationCompleted):
     event_name = "EvaluationFailed"
     consecutive_unqualified: int = Field(ge=1)
+    evidence: list[str] = Field(
+        default_factory=list,
+        description="The evaluation ids of the consecutive unqualified annual results, oldest first.",
+    )
+    delist_due: bool | None = Field(
+        default=None, description="Whether the count reaches the rules' figure for delisting (摘牌)."
+    )
+    delisting_clause: str | None = None
 
 
 class EvaluationExcellent(EvaluationCompleted):
     event_name = "EvaluationExcellent"
+    priority_support: bool | None = Field(
+        default=None, description="Within its construction period: priority support in major special projects."
+    )
+    priority_support_clause: str | None = None
 
 
 class MilestoneCheck(_Part):
@@ -159,6 +180,8 @@ class MilestoneCheck(_Part):
     figure: float | None
     target: float
     met: bool
+    name_zh: str | None = None
+    from_letter: bool | None = Field(default=None, description="The target is the center's responsibility letter's.")
 
 
 class MilestoneChecked(EventData):
@@ -167,9 +190,11 @@ class MilestoneChecked(EventData):
 
     evaluation_id: uuid.UUID
     center_id: uuid.UUID
-    milestone: str = Field(examples=["year_2", "year_5", "end_of_construction"])
+    milestone: str = Field(examples=["two_years", "five_years", "end_of_construction"])
     met: bool
     checks: list[MilestoneCheck]
+    year: int | None = None
+    revision: int = Field(default=1, ge=1)
 
 
 class AcceptanceCompleted(EventData):
@@ -179,7 +204,11 @@ class AcceptanceCompleted(EventData):
     evaluation_id: uuid.UUID
     center_id: uuid.UUID
     passed: bool
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list, description="In Chinese; `reasons_en` in English.")
+    reasons_en: list[str] = Field(default_factory=list)
+    year: int | None = None
+    grade: Grade | None = Field(default=None, description="The grade of the acceptance year's evaluation.")
+    revision: int = Field(default=1, ge=1)
 
 
 # ---- funding ----
@@ -194,6 +223,10 @@ class _GrantEvent(EventData):
     funding_year: int = Field(ge=1)
     amount_fen: int = Field(ge=0)
     trace_id: uuid.UUID | None = None
+    jurisdiction: str | None = Field(default=None, examples=["ningbo"])
+    district: str | None = Field(default=None, examples=["yinzhou"], description="The center's district.")
+    budget_year: int | None = Field(default=None, description="The calendar year whose budget the grant draws on.")
+    trigger: str | None = Field(default=None, description="The award event of a one-off award, if it is one.")
 
 
 class SubsidyCalculated(_GrantEvent):
@@ -218,6 +251,9 @@ class ClawbackOrdered(EventData):
     compliant_spent_fen: int = Field(ge=0)
     amount_fen: int = Field(ge=0)
     reason_event_id: uuid.UUID
+    non_compliant_spent_fen: int | None = Field(default=None, ge=0)
+    reason_event_type: str | None = Field(default=None, examples=["tic.registry.CenterDelisted.v1"])
+    district: str | None = Field(default=None, examples=["yinzhou"], description="The center's district.")
 
 
 class BudgetExceeded(EventData):
@@ -246,6 +282,7 @@ class DeliveryDeadLettered(EventData):
     recipient: str = Field(description="Who it was for; never a secret.")
     attempts: int = Field(ge=1)
     last_error: str
+    subscription_id: uuid.UUID | None = Field(default=None, description="The webhook subscription, if any.")
 
 
 CATALOG: tuple[type[EventData], ...] = (

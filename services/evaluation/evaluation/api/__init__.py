@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from evaluation.api import centers, evaluations, indicators, rounds
+
+ROUTERS: list[APIRouter] = [indicators.router, centers.router, rounds.router, evaluations.router]

@@ -6,6 +6,7 @@ partners) are figures at the end of that year.
 """
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,6 +122,7 @@ _SECTIONS: dict[str, type[_Section]] = {
 }
 
 
+@cache
 def report_field_paths() -> frozenset[str]:
     """Every `section.figure` an indicator or a milestone may read: reported figures and derived totals."""
     paths: set[str] = set()

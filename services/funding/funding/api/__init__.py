@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from funding.api import centers, clawbacks, grants, policies
+
+ROUTERS: list[APIRouter] = [policies.router, grants.router, centers.router, clawbacks.router]

@@ -571,9 +571,11 @@ async def deadlines(
     principal: Reader,
     within_days: Annotated[int, Query(ge=0, le=3650)] = 180,
     today: Annotated[date | None, Query(description="The day to count from; today by default")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many centers, soonest first")] = 200,
 ) -> Any:
     day = today or service._today()
-    rows = await store.deadline_candidates(session, service.reach_of(principal), day + timedelta(days=within_days))
+    reach = service.reach_of(principal)
+    rows = await store.deadline_candidates(session, reach, day + timedelta(days=within_days), limit)
     found = []
     for row in rows:
         kinds = ["construction_end"] if row.independent_legal_person else ["legal_entity", "construction_end"]

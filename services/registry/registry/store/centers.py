@@ -57,16 +57,8 @@ class CenterFilter:
         if self.lead_unit_credit_code:
             found.append(c.lead_unit_credit_code == self.lead_unit_credit_code)
         if self.text:
-            pattern = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            found.append(
-                or_(
-                    c.name_zh.ilike(pattern),
-                    c.official_name_zh.ilike(pattern),
-                    c.name_en.ilike(pattern),
-                    c.official_name_en.ilike(pattern),
-                    c.lead_unit_name.ilike(pattern),
-                )
-            )
+            escaped = self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            found.append(c.search_text.like(f"%{escaped}%"))
         return found
 
 
@@ -115,7 +107,7 @@ async def count_centers(session: AsyncSession, reach: Reach, filters: CenterFilt
     return {str(key): int(count) for key, count in rows.all()}
 
 
-async def deadline_candidates(session: AsyncSession, reach: Reach, until: date) -> Sequence[Row[Any]]:
+async def deadline_candidates(session: AsyncSession, reach: Reach, until: date, limit: int) -> Sequence[Row[Any]]:
     """Active centers whose construction (and so legal-entity deadline) ends on or before `until`."""
     query = select(centers).where(
         reach.clause(),
@@ -123,7 +115,7 @@ async def deadline_candidates(session: AsyncSession, reach: Reach, until: date) 
         c.construction_end.is_not(None),
         c.construction_end <= until,
     )
-    return (await session.execute(query.order_by(c.construction_end, c.id))).all()
+    return (await session.execute(query.order_by(c.construction_end, c.id).limit(limit))).all()
 
 
 async def count_active_of_tier(session: AsyncSession, reach: Reach, tier: str, since: date | None) -> int:

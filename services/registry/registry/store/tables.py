@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -21,6 +22,12 @@ from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
 
 metadata = service_metadata("registry")
+
+# Text search looks in one stored column instead of five: the names applied for and given, and the lead unit's.
+SEARCH_TEXT = (
+    "lower(name_zh || ' ' || coalesce(name_en, '') || ' ' || coalesce(official_name_zh, '') || ' ' "
+    "|| coalesce(official_name_en, '') || ' ' || lead_unit_name)"
+)
 messaging = messaging_tables(metadata)
 
 centers = Table(
@@ -43,7 +50,7 @@ centers = Table(
     Column("lead_unit_type", String(40), nullable=False),
     Column("co_builders", JSONB, nullable=False, server_default="[]"),
     Column("contacts", JSONB, nullable=False, server_default="[]"),
-    Column("plan", JSONB, nullable=False, server_default="{}", comment="the 7 sections of 001 attachment 2"),
+    Column("plan", JSONB, nullable=False, server_default="[]", comment="the 7 sections of 001 attachment 2"),
     Column("targets", JSONB, nullable=False, server_default="{}", comment="the responsibility letter"),
     Column("governance", JSONB, nullable=False, server_default="[]"),
     Column("bases", JSONB, nullable=False, server_default="[]"),
@@ -60,6 +67,12 @@ centers = Table(
     Column("construction_end", Date),
     Column("ended_on", Date, comment="cancelled or delisted on"),
     Column("end_reason", Text),
+    Column(
+        "search_text",
+        Text,
+        Computed(SEARCH_TEXT, persisted=True),
+        comment="every name, lower-cased, for text search",
+    ),
     Column("version", Integer, nullable=False, server_default="1", comment="+1 on every change; the ETag"),
     Column("sequence", Integer, nullable=False, server_default="0", comment="events emitted so far"),
     Column("created_by", String(200), nullable=False),

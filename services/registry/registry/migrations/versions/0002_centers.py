@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("lead_unit_type", sa.String(length=40), nullable=False),
         sa.Column("co_builders", JSONB, server_default="[]", nullable=False),
         sa.Column("contacts", JSONB, server_default="[]", nullable=False),
-        sa.Column("plan", JSONB, server_default="{}", nullable=False, comment="the 7 sections of 001 attachment 2"),
+        sa.Column("plan", JSONB, server_default="[]", nullable=False, comment="the 7 sections of 001 attachment 2"),
         sa.Column("targets", JSONB, server_default="{}", nullable=False, comment="the responsibility letter"),
         sa.Column("governance", JSONB, server_default="[]", nullable=False),
         sa.Column("bases", JSONB, server_default="[]", nullable=False),
@@ -56,6 +56,16 @@ def upgrade() -> None:
         sa.Column("construction_end", sa.Date(), nullable=True),
         sa.Column("ended_on", sa.Date(), nullable=True, comment="cancelled or delisted on"),
         sa.Column("end_reason", sa.Text(), nullable=True),
+        sa.Column(
+            "search_text",
+            sa.Text(),
+            sa.Computed(
+                "lower(name_zh || ' ' || coalesce(name_en, '') || ' ' || coalesce(official_name_zh, '') || ' ' "
+                "|| coalesce(official_name_en, '') || ' ' || lead_unit_name)",
+                persisted=True,
+            ),
+            comment="every name, lower-cased, for text search",
+        ),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False, comment="+1 on every change; the ETag"),
         sa.Column("sequence", sa.Integer(), server_default="0", nullable=False, comment="events emitted so far"),
         sa.Column("created_by", sa.String(length=200), nullable=False),

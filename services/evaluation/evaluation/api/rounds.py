@@ -1,0 +1,75 @@
+"""Annual rounds: open one for a year, follow its progress and grade distribution, finalize it."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from evaluation import service
+from evaluation.api.schemas import RoundFinalized, RoundIn, RoundOut
+from evaluation.api.views import round_out
+from tic_shared.auth import Principal, scoped
+from tic_shared.http import IdempotencyDep
+from tic_shared.pagination import Page, cursor_field, encode_cursor
+from tic_shared.service_app import SessionDep
+
+router = APIRouter(tags=["rounds"])
+
+
+@router.post(
+    "/rounds",
+    status_code=201,
+    summary="Open the annual round of a year: an evaluation for every building or operating center",
+    responses={409: {}},
+)
+async def open_round(
+    body: RoundIn,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:write")],
+    idem: IdempotencyDep,
+) -> Any:
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    round_id = await service.open_round(session, principal, body.year)
+    result = round_out(await service.get_round(session, principal, round_id))
+    return await idem.save(result, status_code=201)
+
+
+@router.get("/rounds", summary="Rounds, newest year first")
+async def list_rounds(
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:read")],
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[RoundOut]:
+    before = cursor_field(cursor, "before", int) if cursor else None
+    views = await service.list_rounds(session, principal, year=year, before=before, limit=limit + 1)
+    items = [round_out(view) for view in views[:limit]]
+    next_cursor = encode_cursor({"before": items[-1].year}) if len(views) > limit else None
+    return Page[RoundOut](items=items, next_cursor=next_cursor)
+
+
+@router.get("/rounds/{round_id}", summary="A round with its progress and grade distribution")
+async def get_round(
+    round_id: uuid.UUID, session: SessionDep, principal: Annotated[Principal, scoped("evaluation:read")]
+) -> RoundOut:
+    return round_out(await service.get_round(session, principal, round_id))
+
+
+@router.post(
+    "/rounds/{round_id}/finalize",
+    summary="Finalize every evaluation of the round not finalized yet",
+    responses={404: {}},
+)
+async def finalize_round(
+    round_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:write")],
+    idem: IdempotencyDep,
+) -> Any:
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    count = await service.finalize_round(session, principal, round_id)
+    result = RoundFinalized(finalized_now=count, round=round_out(await service.get_round(session, principal, round_id)))
+    return await idem.save(result)

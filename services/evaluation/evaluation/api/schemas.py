@@ -1,0 +1,216 @@
+"""Request and response bodies of the evaluation API."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evaluation.domain.indicators import ResponsibilityLetter
+from evaluation.domain.report import Ecosystem, Investment, Projects, Results, Team
+
+Code = Annotated[str, Field(min_length=1, max_length=20, examples=["1.1"])]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- indicator systems ----
+
+
+class IndicatorSystemSummary(BaseModel):
+    code: str = Field(examples=["ningbo-tic-2022"])
+    version: int
+    name_zh: str
+    name_en: str
+    effective_from: date
+    total_points: Decimal
+    first_level_count: int = Field(examples=[10])
+    indicator_count: int = Field(examples=[42])
+
+
+# ---- centers ----
+
+
+class CenterOut(BaseModel):
+    """What the evaluation service knows of a center, from the registry's events."""
+
+    center_id: uuid.UUID
+    code: str | None = Field(examples=["NB-TIC-2024-003"])
+    name_zh: str | None
+    tier: str = Field(examples=["municipal_tic"])
+    status: str = Field(examples=["building"])
+    district: str = Field(examples=["yinzhou"])
+    lead_unit: dict[str, Any] | None
+    approved_on: date | None
+    construction_start: date | None
+    construction_end: date | None
+    targets: dict[str, Any]
+    last_sequence: int
+    evaluable: bool = Field(description="building or operating, hence part of the annual rounds")
+
+
+class LetterIn(_In):
+    """A center's responsibility-letter adjustments; weights must still sum to the system's total points."""
+
+    reference: Annotated[str | None, Field(max_length=200, examples=["甬科责〔2024〕3号"])] = None
+    weights: dict[Code, Annotated[Decimal, Field(ge=0, le=1000, allow_inf_nan=False)]] = Field(
+        default_factory=dict, examples=[{"5.2": "4", "5.5": "0"}]
+    )
+    targets: dict[Code, Annotated[int, Field(ge=0, strict=True)]] = Field(default_factory=dict, examples=[{"6.4": 40}])
+    milestone_targets: dict[
+        Annotated[str, Field(max_length=40)],
+        dict[Annotated[str, Field(max_length=60)], Annotated[int, Field(ge=0, strict=True)]],
+    ] = Field(default_factory=dict, examples=[{"two_years": {"team_total": 150}}])
+
+
+class LetterOut(BaseModel):
+    center_id: uuid.UUID
+    version: int = Field(description="0 while no letter was recorded")
+    recorded: ResponsibilityLetter | None = Field(description="What the bureau recorded")
+    from_approval: ResponsibilityLetter = Field(description="What CenterApproved.targets carried")
+    effective: ResponsibilityLetter = Field(description="What scoring and milestone checks use")
+
+
+# ---- rounds ----
+
+
+class RoundIn(_In):
+    year: Annotated[int, Field(strict=True, ge=2000, le=2100, examples=[2025])]
+
+
+class Progress(BaseModel):
+    total: int
+    reported: int
+    scored: int = Field(description="every qualitative indicator has at least one expert score")
+    finalized: int
+
+
+class RoundOut(BaseModel):
+    id: uuid.UUID
+    year: int
+    indicator_system: str
+    rules: str
+    opened_by: str
+    opened_at: datetime
+    progress: Progress
+    grade_distribution: dict[str, int] = Field(
+        examples=[{"excellent": 3, "good": 10, "qualified": 5, "unqualified": 1}]
+    )
+
+
+class RoundFinalized(BaseModel):
+    finalized_now: int
+    round: RoundOut
+
+
+# ---- evaluations ----
+
+
+class ReportIn(_In):
+    """年度报告: the center's figures for the evaluation's year. Money in fen; a figure not reported is omitted."""
+
+    investment: Investment = Field(default_factory=Investment)
+    team: Team = Field(default_factory=Team)
+    projects: Projects = Field(default_factory=Projects)
+    results: Results = Field(default_factory=Results)
+    ecosystem: Ecosystem = Field(default_factory=Ecosystem)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "investment": {"lead_unit_fen": 3_000_000_000, "municipal_fiscal_fen": 500_000_000},
+                    "team": {"total": 120, "high_level_teams": 2},
+                    "results": {"patents": 30},
+                }
+            ]
+        },
+    )
+
+
+class AssignmentIn(_In):
+    expert: Annotated[str, Field(min_length=1, max_length=200, examples=["expert-zhang"])]
+    indicators: Annotated[list[Code] | None, Field(min_length=1, max_length=100, examples=[["1.1", "1.2"]])] = None
+
+
+class ScoresIn(_In):
+    scores: Annotated[
+        dict[Code, Annotated[Decimal, Field(allow_inf_nan=False, max_digits=12)]],
+        Field(min_length=1, examples=[{"1.1": 85, "1.2": "78.5"}]),
+    ]
+
+
+class ReopenIn(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=2000, examples=["专家复核：指标 8.2 专利数据更正"])]
+
+
+class Assignment(BaseModel):
+    expert: str
+    indicators: list[str]
+    assigned_by: str
+    assigned_at: datetime
+
+
+class ExpertScoreOut(BaseModel):
+    expert: str
+    indicator: str
+    score: Decimal
+    scored_at: datetime
+
+
+class HistoryEntry(BaseModel):
+    action: str
+    actor: str
+    at: datetime
+    reason: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+class EvaluationSummary(BaseModel):
+    id: uuid.UUID
+    round_id: uuid.UUID
+    center_id: uuid.UUID
+    center_code: str | None
+    center_name_zh: str | None
+    district: str
+    year: int
+    kind: str = Field(examples=["annual"])
+    status: str = Field(examples=["reported"])
+    version: int
+    revision: int = Field(description="How many times it was finalized")
+    score: Decimal | None = Field(examples=["83.25"])
+    grade: str | None = Field(examples=["good"])
+    consecutive_unqualified: int | None
+    reported_at: datetime | None
+    finalized_at: datetime | None
+
+
+class EvaluationOut(EvaluationSummary):
+    report: dict[str, Any] | None
+    result: dict[str, Any] | None = Field(
+        description="breakdown per indicator (missing figures score 0 with a note), milestones, acceptance"
+    )
+    allowed_actions: list[str]
+    assignments: list[Assignment]
+    scores: list[ExpertScoreOut]
+    history: list[HistoryEntry]
+
+
+class CenterEvaluation(EvaluationSummary):
+    result: dict[str, Any] | None
+
+
+class AtRiskOut(BaseModel):
+    center_id: uuid.UUID
+    center_code: str | None
+    center_name_zh: str | None
+    district: str
+    latest_year: int
+    latest_grade: str | None
+    reasons: list[dict[str, Any]] = Field(
+        examples=[[{"kind": "unqualified", "year": 2025, "evaluation_id": "…", "consecutive_unqualified": 1}]]
+    )

@@ -1,0 +1,322 @@
+"""Request and response bodies of the funding API; money is integer fen everywhere."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from funding.domain.calculator import SubsidyInputs, TraceStep
+from funding.domain.grants import GrantStatus, allowed_actions
+from funding.domain.ledger import LedgerBalance
+from funding.domain.terms import Trigger
+from funding.store.queries import AnyRow
+
+Fen = Annotated[int, Field(strict=True, ge=0, examples=[150_000_000])]
+PositiveFen = Annotated[int, Field(strict=True, gt=0, examples=[12_000_000])]
+
+
+class _Request(BaseModel):
+    # Amounts are strict (Fen); dates and ids come as JSON strings, so the model as a whole cannot be.
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- quotes ----
+
+
+class QuoteRequest(SubsidyInputs):
+    """A policy and the inputs of POLICY §5; nothing is stored."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "policy": "ningbo-tic-2022",
+                    "tier": "municipal_tic",
+                    "status": "building",
+                    "lead_unit_type": "enterprise",
+                    "funding_year": 1,
+                    "verified_investment_fen": 2_000_000_000,
+                }
+            ]
+        },
+    )
+
+    policy: Annotated[str, Field(min_length=1, max_length=60, examples=["ningbo-tic-2022"])]
+
+    def inputs(self) -> SubsidyInputs:
+        return SubsidyInputs.model_validate(self.model_dump(exclude={"policy"}))
+
+
+class QuoteResponse(BaseModel):
+    policy: str
+    amount_fen: int
+    trace: list[TraceStep]
+
+
+# ---- grants ----
+
+
+class GrantTrace(BaseModel):
+    policy_code: str
+    amount_fen: int
+    inputs: dict[str, Any] = Field(description="What the calculation took, from the projection and the request.")
+    steps: list[TraceStep]
+
+
+class Grant(BaseModel):
+    grant_id: uuid.UUID
+    center_id: uuid.UUID
+    district: str | None = None
+    policy: str
+    jurisdiction: str
+    funding_year: int
+    budget_year: int
+    trigger: Trigger | None
+    status: GrantStatus
+    allowed_actions: list[str]
+    verified_investment_fen: int | None
+    overlapping_grant_fen: int | None
+    amount_fen: int | None
+    trace_id: uuid.UUID | None
+    trace: GrantTrace | None = None
+    version: int
+    opened_at: datetime
+    opened_by: str
+    calculated_at: datetime | None
+    approved_at: datetime | None
+    approved_by: str | None
+    disbursed_at: datetime | None
+    disbursed_by: str | None
+    stopped_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AnyRow, *, district: str | None = None, with_trace: bool = True) -> "Grant":
+        status = GrantStatus(row.status)
+        return cls(
+            grant_id=row.grant_id,
+            center_id=row.center_id,
+            district=district if district is not None else getattr(row, "district", None),
+            policy=row.policy_code,
+            jurisdiction=row.jurisdiction,
+            funding_year=row.funding_year,
+            budget_year=row.budget_year,
+            trigger=row.trigger,
+            status=status,
+            allowed_actions=allowed_actions(status),
+            verified_investment_fen=row.verified_investment_fen,
+            overlapping_grant_fen=row.overlapping_grant_fen,
+            amount_fen=row.amount_fen,
+            trace_id=row.trace_id,
+            trace=GrantTrace.model_validate(row.trace) if with_trace and row.trace is not None else None,
+            version=row.version,
+            opened_at=row.opened_at,
+            opened_by=row.opened_by,
+            calculated_at=row.calculated_at,
+            approved_at=row.approved_at,
+            approved_by=row.approved_by,
+            disbursed_at=row.disbursed_at,
+            disbursed_by=row.disbursed_by,
+            stopped_at=row.stopped_at,
+        )
+
+
+class OpenGrant(_Request):
+    center_id: uuid.UUID
+    policy: Annotated[str | None, Field(max_length=60)] = None
+    funding_year: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
+    trigger: Trigger | None = None
+
+
+class CalculateGrant(_Request):
+    """Only what the bureau verifies; tier, status, lead unit and grade come from the projection."""
+
+    verified_investment_fen: Fen | None = None
+    overlapping_grant_fen: Fen = 0
+
+
+# ---- centers and the ledger ----
+
+
+class Center(BaseModel):
+    center_id: uuid.UUID
+    code: str | None
+    name_zh: str | None
+    tier: str
+    status: str
+    district: str
+    jurisdiction: str | None
+    lead_unit_type: str | None
+    approved_on: date | None
+    sequence: int
+
+    @classmethod
+    def of(cls, row: AnyRow) -> "Center":
+        return cls.model_validate(row._mapping, from_attributes=False)
+
+
+class NewExpenditure(_Request):
+    category: Annotated[str, Field(min_length=1, max_length=40, examples=["equipment"])]
+    amount_fen: PositiveFen
+    spent_on: date | None = None
+    description: Annotated[str | None, Field(max_length=1000)] = None
+
+
+class LedgerEntry(BaseModel):
+    entry_id: uuid.UUID
+    center_id: uuid.UUID
+    kind: str
+    amount_fen: int
+    grant_id: uuid.UUID | None
+    clawback_id: uuid.UUID | None
+    category: str | None
+    compliant: bool | None
+    description: str | None
+    occurred_on: date
+    recorded_by: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, row: AnyRow) -> "LedgerEntry":
+        return cls.model_validate({k: v for k, v in row._mapping.items() if k != "n"})
+
+
+class LedgerSummary(BaseModel):
+    """专账: what was disbursed, spent compliantly and not, repaid, and what is left."""
+
+    disbursed_fen: int
+    compliant_spent_fen: int
+    non_compliant_spent_fen: int
+    repaid_fen: int
+    balance_fen: int = Field(description="disbursed − spent − repaid; negative when more was booked than paid.")
+
+    @classmethod
+    def of(cls, balance: LedgerBalance, repaid_fen: int) -> "LedgerSummary":
+        return cls(
+            disbursed_fen=balance.disbursed_fen,
+            compliant_spent_fen=balance.compliant_spent_fen,
+            non_compliant_spent_fen=balance.non_compliant_spent_fen,
+            repaid_fen=repaid_fen,
+            balance_fen=balance.balance_fen - repaid_fen,
+        )
+
+
+class RecordedExpenditure(BaseModel):
+    entry: LedgerEntry
+    flagged_non_compliant: bool
+    ledger: LedgerSummary
+
+
+class Ledger(BaseModel):
+    center_id: uuid.UUID
+    summary: LedgerSummary
+    items: list[LedgerEntry]
+    next_cursor: str | None = None
+
+
+# ---- clawbacks ----
+
+
+class Clawback(BaseModel):
+    clawback_id: uuid.UUID
+    center_id: uuid.UUID
+    district: str | None = None
+    reason_event_id: uuid.UUID
+    reason_event_type: str
+    reason: str | None
+    disbursed_fen: int
+    compliant_spent_fen: int
+    non_compliant_spent_fen: int
+    amount_fen: int = Field(description="disbursed − compliant spending, never negative.")
+    repaid_fen: int
+    outstanding_fen: int
+    status: str = Field(examples=["outstanding", "repaid", "nothing_due"])
+    version: int
+    ordered_at: datetime
+    repaid_at: datetime | None
+
+    @classmethod
+    def of(cls, row: AnyRow) -> "Clawback":
+        data = {k: v for k, v in row._mapping.items() if k != "n"}
+        return cls.model_validate({**data, "outstanding_fen": row.amount_fen - row.repaid_fen})
+
+
+class NewRepayment(_Request):
+    amount_fen: PositiveFen
+    repaid_on: date | None = None
+
+
+# ---- budgets and totals ----
+
+
+class BudgetPut(_Request):
+    budget_fen: Fen
+
+
+class Budget(BaseModel):
+    jurisdiction: str
+    year: int
+    budget_fen: int
+    committed_fen: int = Field(description="Approved and disbursed grants drawing on this budget.")
+    disbursed_fen: int
+    remaining_fen: int
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+class JurisdictionTotal(BaseModel):
+    jurisdiction: str
+    budget_year: int
+    grants: int
+    calculated_fen: int = Field(description="Calculated, not yet approved.")
+    committed_fen: int
+    disbursed_fen: int
+    budget_fen: int | None
+    remaining_fen: int | None
+    within_budget: bool | None
+
+
+class CenterCap(BaseModel):
+    center_id: uuid.UUID
+    district: str
+    policy: str
+    granted_fen: int = Field(description="Calculated, approved and disbursed grants under the policy.")
+    disbursed_fen: int
+    total_cap_fen: int | None
+    room_left_fen: int | None
+
+
+# ---- funding history ----
+
+
+class FundingHistory(BaseModel):
+    center: Center
+    grants: list[Grant]
+    ledger: LedgerSummary
+    clawback: Clawback | None
+    caps: list[CenterCap]
+
+
+# ---- simulation ----
+
+
+class SimulationRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"policy": "ningbo-tic-2022", "overrides": {"rate": "0.25"}, "on": "2027-06-30"}]
+        },
+    )
+
+    policy: Annotated[str, Field(min_length=1, max_length=60)]
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Rule parameters of the variant, by name.")
+    on: date | None = Field(default=None, description="The day whose funding year is run; today by default.")
+    budget_fen: Fen | None = Field(default=None, description="Default: the stored budget of that calendar year.")
+    assumed_investment_fen: Fen = Field(
+        default=0, description="The investment of a center whose grant for that year has none verified yet."
+    )
+    trigger: Trigger | None = None

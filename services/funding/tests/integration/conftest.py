@@ -1,0 +1,144 @@
+"""Helpers of the funding integration tests: registry and evaluation events published by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import nats
+import pytest
+
+from tic_platform.testing import bearer
+from tic_shared.events import CloudEvent
+from tic_shared.events.catalog import (
+    CenterApproved,
+    CenterDelisted,
+    CenterTierChanged,
+    EvaluationCompleted,
+    LeadUnit,
+)
+from tic_shared.streams import ensure_stream
+from tic_shared.vocabulary import CenterStatus, EvaluationKind, Field, Grade, LeadUnitType, Tier
+
+
+async def publish(url: str, event: CloudEvent, msg_id: str | None = None, settings: Any = None) -> None:
+    """A producer's publish, done by hand: `msg_id` other than the event id stores a second copy."""
+    nc = await nats.connect(url)
+    try:
+        if settings is not None:
+            await ensure_stream(nc.jetstream(), event.type.split(".")[1], settings)
+        await nc.jetstream().publish(
+            event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
+        )
+    finally:
+        await nc.close()
+
+
+def approved(
+    center_id: uuid.UUID,
+    *,
+    district: str = "yinzhou",
+    tier: Tier = Tier.MUNICIPAL_TIC,
+    lead: LeadUnitType = LeadUnitType.ENTERPRISE,
+    sequence: int = 5,
+    approved_on: dt.date = dt.date(2026, 3, 1),
+) -> CloudEvent:
+    data = CenterApproved(
+        center_id=center_id,
+        code=f"NB-TIC-{center_id.hex[:6]}",
+        tier=tier,
+        status=CenterStatus.BUILDING,
+        district=district,
+        sequence=sequence,
+        name_zh="测试技术创新中心",
+        name_en="Test TIC",
+        field=Field.NEW_MATERIALS,
+        lead_unit=LeadUnit(name="测试有限公司", credit_code="91330200MA2GQ3XK4C", type=lead),
+        document_no="甬政发〔2026〕12号",
+        approved_on=approved_on,
+        construction_start=approved_on,
+        construction_end=approved_on.replace(year=approved_on.year + 5),
+    )
+    return CloudEvent.of(data, subject=str(center_id))
+
+
+def delisted(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
+    data = CenterDelisted(
+        center_id=center_id,
+        tier=Tier.MUNICIPAL_TIC,
+        status=CenterStatus.DELISTED,
+        district=district,
+        sequence=sequence,
+        reason="two unqualified annual evaluations in a row",
+        effective_on=dt.date(2027, 6, 1),
+    )
+    return CloudEvent.of(data, subject=str(center_id))
+
+
+def tier_changed(
+    center_id: uuid.UUID, to: Tier, *, district: str = "yinzhou", sequence: int = 6, frm: Tier = Tier.MUNICIPAL_TIC
+) -> CloudEvent:
+    data = CenterTierChanged(
+        center_id=center_id,
+        tier=to,
+        status=CenterStatus.BUILDING,
+        district=district,
+        sequence=sequence,
+        from_tier=frm,
+        to_tier=to,
+        document_no="文号",
+        changed_on=dt.date(2026, 9, 1),
+    )
+    return CloudEvent.of(data, subject=str(center_id))
+
+
+def graded(center_id: uuid.UUID, grade: Grade, year: int = 2026) -> CloudEvent:
+    data = EvaluationCompleted(
+        evaluation_id=uuid.uuid4(),
+        center_id=center_id,
+        year=year,
+        kind=EvaluationKind.ANNUAL,
+        score=80.0,
+        grade=grade,
+        indicator_system="ningbo-tic-2022",
+    )
+    return CloudEvent.of(data, subject=str(center_id))
+
+
+async def grants_of(client: Any, headers: dict[str, str], center_id: uuid.UUID) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/grants", params={"center_id": str(center_id)}, headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+class Events:
+    """Registry and evaluation events as their producers would publish them."""
+
+    approved = staticmethod(approved)
+    delisted = staticmethod(delisted)
+    tier_changed = staticmethod(tier_changed)
+    graded = staticmethod(graded)
+    grants_of = staticmethod(grants_of)
+
+
+@pytest.fixture
+def ev() -> type[Events]:
+    return Events
+
+
+@pytest.fixture
+def publish_event(nats_url: str, make_settings: Callable[..., Any]) -> Callable[..., Any]:
+    settings = make_settings("funding")
+
+    async def send(event: CloudEvent, msg_id: str | None = None) -> None:
+        await publish(nats_url, event, msg_id, settings)
+
+    return send
+
+
+@pytest.fixture
+def admin(token: Callable[..., str]) -> dict[str, str]:
+    return bearer(token(subject=f"admin-{uuid.uuid4().hex[:6]}", roles=["bureau_admin"]))

@@ -1,0 +1,234 @@
+"""Budget refusal, the ledger (专账), clawback on delisting, the quote and the simulation, against real servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import nats
+from nats.js.api import DeliverPolicy
+
+from tic_platform.testing import bearer, eventually
+from tic_shared.events import CloudEvent
+
+YI = 100
+
+
+async def _year_1(client: Any, admin: dict[str, str], center_id: uuid.UUID) -> str:
+    async def check() -> str | None:
+        r = await client.get("/api/v1/grants", params={"center_id": str(center_id)}, headers=admin)
+        items = r.json()["items"]
+        return str(items[0]["grant_id"]) if items else None
+
+    gid: str = await eventually(check)
+    return gid
+
+
+async def _paid(client: Any, admin: dict[str, str], gid: str, investment_fen: int) -> int:
+    calc = await client.post(
+        f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": investment_fen}, headers=admin
+    )
+    assert calc.status_code == 200, calc.text
+    assert (await client.post(f"/api/v1/grants/{gid}/approve", headers=admin)).status_code == 200
+    assert (await client.post(f"/api/v1/grants/{gid}/disburse", headers=admin)).status_code == 200
+    amount: int = calc.json()["amount_fen"]
+    return amount
+
+
+async def _events(url: str, subject: str, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    nc = await nats.connect(url)
+    try:
+        sub = await nc.jetstream().subscribe(subject, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+        found = []
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=0.3)
+            except nats.errors.TimeoutError:
+                return found
+            data = CloudEvent.model_validate_json(msg.data).data
+            if match(data):
+                found.append(data)
+    finally:
+        await nc.close()
+
+
+async def test_approving_past_the_budget_is_refused_with_409_and_budget_exceeded(
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], nats_url: str
+) -> None:
+    center_id = uuid.uuid4()
+    # A year of its own, so the budget and its commitments are this test's alone.
+    year = 2100 + uuid.uuid4().int % 100
+    approved_on = __import__("datetime").date(year, 1, 15)
+    async with run_service("funding") as (_, client):
+        put = await client.put(f"/api/v1/budgets/ningbo/{year}", json={"budget_fen": 100_000 * YI}, headers=admin)
+        assert put.status_code == 200, put.text
+        stale = await client.put(
+            f"/api/v1/budgets/ningbo/{year}", json={"budget_fen": 1}, headers={**admin, "If-Match": 'W/"nope"'}
+        )
+        assert stale.status_code == 412
+        await publish_event(ev.approved(center_id, approved_on=approved_on))
+        gid = await _year_1(client, admin, center_id)
+        await client.post(
+            f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": 1_000_000 * YI}, headers=admin
+        )
+        refused = await client.post(f"/api/v1/grants/{gid}/approve", headers=admin)
+        assert refused.status_code == 409
+        assert refused.headers["content-type"] == "application/problem+json"
+        body = refused.json()
+        assert body["type"] == "urn:tic:problem:budget-exceeded"
+        assert body["requested_fen"] == 300_000 * YI and body["budget_fen"] == 100_000 * YI
+        assert (await client.get(f"/api/v1/grants/{gid}", headers=admin)).json()["status"] == "calculated"
+
+        async def reported() -> list[dict[str, Any]]:
+            return await _events(nats_url, "tic.funding.BudgetExceeded", lambda d: d.get("grant_id") == gid)
+
+        [event] = await eventually(reported)
+        assert event["year"] == year and event["jurisdiction"] == "ningbo"
+
+
+async def test_delisting_orders_the_clawback_of_disbursed_minus_compliant_spending_once(
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], nats_url: str, token: Callable[..., str]
+) -> None:
+    center_id = uuid.uuid4()
+    async with run_service("funding") as (_, client):
+        await publish_event(ev.approved(center_id))
+        gid = await _year_1(client, admin, center_id)
+        paid = await _paid(client, admin, gid, 1_000_000 * YI)
+        assert paid == 300_000 * YI
+        center = bearer(token(roles=["center_user"], center_id=str(center_id)))
+        spent = [("equipment", 120_000 * YI), ("talent", 30_000 * YI), ("sponsorship", 50_000 * YI)]
+        for category, amount in spent:
+            r = await client.post(
+                f"/api/v1/centers/{center_id}/expenditures",
+                json={"category": category, "amount_fen": amount},
+                headers=center,
+            )
+            assert r.status_code == 201, r.text
+            assert r.json()["flagged_non_compliant"] is (category == "sponsorship")
+        ledger = (await client.get(f"/api/v1/centers/{center_id}/ledger", headers=center)).json()["summary"]
+        assert ledger == {
+            "disbursed_fen": 300_000 * YI,
+            "compliant_spent_fen": 150_000 * YI,
+            "non_compliant_spent_fen": 50_000 * YI,
+            "repaid_fen": 0,
+            "balance_fen": 100_000 * YI,
+        }
+        # A year-2 grant opened before the delisting is stopped by it.
+        year_2 = await client.post(
+            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
+        )
+        assert year_2.status_code == 201
+
+        delist = ev.delisted(center_id)
+        await publish_event(delist)
+        await publish_event(delist, msg_id=f"again-{delist.id}")  # a redelivered copy
+
+        async def ordered() -> list[dict[str, Any]]:
+            r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
+            return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
+
+        [clawback] = await eventually(ordered)
+        # disbursed − compliant = unspent balance + non-compliant spending
+        assert clawback["amount_fen"] == (300_000 - 150_000) * YI
+        assert clawback["non_compliant_spent_fen"] == 50_000 * YI
+        assert clawback["reason_event_id"] == str(delist.id)
+
+        async def published() -> list[dict[str, Any]]:
+            return await _events(nats_url, "tic.funding.ClawbackOrdered", lambda d: d["center_id"] == str(center_id))
+
+        await eventually(published)
+        # The same delisting under a new event id changes nothing either.
+        await publish_event(ev.delisted(center_id, sequence=10))
+        await eventually(lambda: _handled(client, admin, center_id))
+        events = await published()
+        assert len(events) == 1 and events[0]["amount_fen"] == clawback["amount_fen"]
+        assert (await client.get(f"/api/v1/grants/{year_2.json()['grant_id']}", headers=admin)).json()[
+            "status"
+        ] == "stopped"
+
+        new_grant = await client.post(
+            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 3}, headers=admin
+        )
+        assert new_grant.status_code == 409
+
+        url = f"/api/v1/clawbacks/{clawback['clawback_id']}/repayments"
+        too_much = await client.post(url, json={"amount_fen": clawback["amount_fen"] + 1}, headers=admin)
+        assert too_much.status_code == 409
+        repaid = await client.post(url, json={"amount_fen": clawback["amount_fen"]}, headers=admin)
+        assert repaid.status_code == 201, repaid.text
+        assert repaid.json()["status"] == "repaid" and repaid.json()["outstanding_fen"] == 0
+
+
+async def _handled(client: Any, admin: dict[str, str], center_id: uuid.UUID) -> bool:
+    r = await client.get(f"/api/v1/centers/{center_id}/funding", headers=admin)
+    return bool(r.json()["center"]["sequence"] == 10)
+
+
+async def test_quote_returns_the_amount_and_the_bilingual_trace(run_service: Any, token: Callable[..., str]) -> None:
+    async with run_service("funding") as (_, client):
+        reader = bearer(token(scopes=["funding:read"]))
+        r = await client.post(
+            "/api/v1/subsidies/quote",
+            json={
+                "policy": "ningbo-tic-2022",
+                "tier": "municipal_tic",
+                "status": "building",
+                "lead_unit_type": "enterprise",
+                "funding_year": 1,
+                "verified_investment_fen": 2_000_000_099,
+            },
+            headers=reader,
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["amount_fen"] == 500_000_000
+        step = body["trace"][0]
+        assert step["zh"] and step["en"] and step["clause"] == "001 §3(4)"
+        assert step["parameters"][0] == {
+            "name": "rate",
+            "value": "0.30",
+            "effective_from": "2022-10-26",
+            "clause": "001 §3(4)",
+        }
+        policies = (await client.get("/api/v1/policies", headers=reader)).json()
+        assert {p["code"] for p in policies} >= {"ningbo-tic-2022", "weihai-2018"}
+
+
+async def test_simulation_compares_a_variant_on_the_projected_centers(
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
+) -> None:
+    center_id = uuid.uuid4()
+    async with run_service("funding") as (_, client):
+        await publish_event(ev.approved(center_id))
+        await _year_1(client, admin, center_id)
+        r = await client.post(
+            "/api/v1/simulations",
+            json={
+                "policy": "ningbo-tic-2022",
+                "overrides": {"rate": "0.20"},
+                "on": "2026-06-01",
+                "assumed_investment_fen": 1_000_000 * YI,
+                "budget_fen": 1,
+            },
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["centers"] >= 1
+        mine = next(d for d in body["differences"] if d["center_id"] == str(center_id))
+        assert mine == {
+            "center_id": str(center_id),
+            "baseline_fen": 300_000 * YI,
+            "variant_fen": 200_000 * YI,
+            "difference_fen": -100_000 * YI,
+        }
+        assert body["variant_budget"]["within_budget"] is False
+        bad = await client.post(
+            "/api/v1/simulations", json={"policy": "ningbo-tic-2022", "overrides": {"rate": "2"}}, headers=admin
+        )
+        assert bad.status_code == 422 and bad.json()["type"] == "urn:tic:problem:invalid-variant"
+        officer = bearer(token(roles=["district_officer"], district="yinzhou"))
+        assert (
+            await client.post("/api/v1/simulations", json={"policy": "ningbo-tic-2022"}, headers=officer)
+        ).status_code == 403

@@ -1,0 +1,144 @@
+"""End to end, with the services running side by side and talking only through NATS.
+
+Approved in the registry ⇒ tracked by evaluation and a year-1 grant opened by funding; paid and partly spent;
+two unqualified annual evaluations ⇒ the registry delists ⇒ funding orders the clawback of what was not spent
+compliantly.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from tic_platform.testing import bearer, eventually
+
+# Evaluation keeps one round per year for the whole database; its own tests use 2050 on.
+YEARS = (2040, 2041)
+
+
+def _credit_code() -> str:
+    from registry.domain.credit_code import check_character
+
+    body = "91330200" + f"{uuid.uuid4().int % 10**9:09d}"
+    return body + check_character(body)
+
+
+async def _approved_center(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
+    today = datetime.now(UTC).date()
+    created = await client.post(
+        "/api/v1/centers",
+        json={
+            "name_zh": "宁波市智能网联技术创新中心",
+            "name_en": "Ningbo Intelligent Connectivity Center",
+            "tier": "municipal_tic",
+            "origin": "municipal_initiative",
+            "field": "industrial_internet",
+            "industrial_chain": "工业互联网",
+            "district": "yinzhou",
+            "lead_unit": {"name": "宁波示例智联科技有限公司", "credit_code": _credit_code(), "type": "enterprise"},
+            "contacts": [{"name": "陈静", "email": "chenjing@example.cn", "role": "联系人"}],
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    center_id = created.json()["id"]
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("submit", {}),
+        ("start-review", {}),
+        ("review", {"passed": True, "score": 88, "opinion": "同意", "experts": ["专家甲"]}),
+        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": str(today)}),
+        ("public-notice", {"starts_on": str(today - timedelta(days=8))}),
+        ("approve", {"document_no": "甬政发〔2026〕30号", "approved_on": str(today)}),
+    ]
+    for action, body in steps:
+        response = await client.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=admin)
+        assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_delisting_after_two_unqualified_evaluations_claws_back_the_unspent_subsidy(
+    run_service: Any, token: Callable[..., str]
+) -> None:
+    admin = bearer(token(subject="bureau-e2e", roles=["bureau_admin"]))
+    async with (
+        run_service("registry") as (registry, reg),
+        run_service("evaluation") as (_, ev),
+        run_service("funding") as (funding, fund),
+    ):
+        center = await _approved_center(reg, admin)
+        center_id = center["id"]
+
+        # Funding opened the year-1 grant from CenterApproved; pay it and spend part of it.
+        async def year_one() -> dict[str, Any] | None:
+            found = (await fund.get("/api/v1/grants", params={"center_id": center_id}, headers=admin)).json()
+            return found["items"][0] if found["items"] else None
+
+        grant = await eventually(year_one, timeout_s=20)
+        assert grant["funding_year"] == 1 and grant["status"] == "awaiting_investment"
+        calculated = await fund.post(
+            f"/api/v1/grants/{grant['grant_id']}/calculate",
+            json={"verified_investment_fen": 1_000_000_000},
+            headers=admin,
+        )
+        assert calculated.status_code == 200, calculated.text
+        assert calculated.json()["amount_fen"] == 300_000_000  # 30 % of 10 M yuan, under the 5 M first-year cap
+        for step in ("approve", "disburse"):
+            response = await fund.post(f"/api/v1/grants/{grant['grant_id']}/{step}", headers=admin)
+            assert response.status_code == 200, response.text
+        for category, amount in (("equipment", 120_000_000), ("infrastructure", 30_000_000)):
+            spent = await fund.post(
+                f"/api/v1/centers/{center_id}/expenditures",
+                json={"category": category, "amount_fen": amount},
+                headers=admin,
+            )
+            assert spent.status_code == 201, spent.text
+
+        # Evaluation tracks the approved center; two annual results in a row come out unqualified.
+        async def tracked() -> bool:
+            return (await ev.get(f"/api/v1/centers/{center_id}", headers=admin)).status_code == 200
+
+        await eventually(tracked, timeout_s=20)
+        for year in YEARS:
+            opened = await ev.post("/api/v1/rounds", json={"year": year}, headers=admin)
+            assert opened.status_code == 201, opened.text
+            listed = await ev.get("/api/v1/evaluations", params={"center_id": center_id, "year": year}, headers=admin)
+            (evaluation,) = listed.json()["items"]
+            finalized = await ev.post(f"/api/v1/evaluations/{evaluation['id']}/finalize", headers=admin)
+            assert finalized.status_code == 200, finalized.text
+            assert finalized.json()["grade"] == "unqualified"
+
+        # The registry delists on the second failure…
+        async def delisted() -> dict[str, Any] | None:
+            found = (await reg.get(f"/api/v1/centers/{center_id}", headers=admin)).json()
+            return found if found["status"] == "delisted" else None
+
+        ended = await eventually(delisted, timeout_s=30)
+        assert str(YEARS[0]) in ended["end_reason"] and str(YEARS[1]) in ended["end_reason"]
+
+        # …and funding claws back disbursed − compliant spending: 3 M − 1.2 M = 1.8 M yuan.
+        async def clawback() -> dict[str, Any] | None:
+            found = (
+                await fund.get("/api/v1/clawbacks", params={"status": "outstanding", "limit": 500}, headers=admin)
+            ).json()
+            mine = [c for c in found["items"] if c["center_id"] == center_id]
+            return mine[0] if mine else None
+
+        ordered = await eventually(clawback, timeout_s=30)
+        assert ordered["disbursed_fen"] == 300_000_000
+        assert ordered["compliant_spent_fen"] == 120_000_000
+        assert ordered["amount_fen"] == 180_000_000
+
+        # The registry's CenterDelisted is what funding reacted to.
+        o = registry.state.messaging.outbox.c
+        async with registry.state.db.transaction() as session:
+            rows = await session.execute(
+                select(o.event_id).where(o.aggregate_id == center_id, o.event_type == "tic.registry.CenterDelisted.v1")
+            )
+            (delisted_event,) = rows.all()
+        assert ordered["reason_event_id"] == str(delisted_event.event_id)
+        assert funding.state.link.connected

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, case, false, func, or_, select, true, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funding.domain.grants import LIVE_STATUSES, OPEN_STATUSES, GrantStatus
@@ -123,7 +123,7 @@ async def latest_annual_grades(session: AsyncSession, center_ids: Sequence[uuid.
         select(g.center_id, g.grade)
         .where(g.center_id.in_(center_ids), g.kind == "annual")
         .order_by(g.center_id, g.year.desc())
-        .distinct(g.center_id)
+        .ext(distinct_on(g.center_id))
     )
     return {row.center_id: row.grade for row in (await session.execute(query)).all()}
 

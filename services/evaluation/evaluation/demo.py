@@ -86,7 +86,9 @@ async def load_demo(api: DemoApi) -> str:
         if not eligible:
             return "evaluation: no evaluable demo centers arrived from the registry; no rounds loaded"
         rng = random.Random(_SEED)
-        failing = sorted(eligible, key=lambda center: center["center_id"])[0]["center_id"]
+        # A municipal TIC still building: funding has paid it, so its delisting shows a clawback with money in it.
+        funded = [center for center in eligible if (center["tier"], center["status"]) == ("municipal_tic", "building")]
+        failing = sorted(funded or eligible, key=lambda center: center["center_id"])[0]["center_id"]
         system = (await c.get("/api/v1/indicator-systems/ningbo-tic-2022")).raise_for_status().json()
         qualitative = [i["code"] for g in system["first_level"] for i in g["indicators"] if i["kind"] == "qualitative"]
         experts = [f"demo-expert-{n}" for n in range(1, 6)]

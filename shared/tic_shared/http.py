@@ -62,13 +62,13 @@ class Idempotency:
             raise Problem(409, "idempotency-key-in-use", "a request with this Idempotency-Key is still in progress")
         return JSONResponse(row.response, status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
 
-    async def save(self, result: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> Any:
-        """Keep the response for retries; returns `result` so the route can `return await idem.save(...)`."""
+    async def save(self, result: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
+        """Keep the response for retries and return it, so the route can `return await idem.save(...)`."""
+        body = jsonable_encoder(result)
         if self.key is None:
-            return result
+            return JSONResponse(body, status_code=status_code, headers=headers)
         if self._fingerprint is None:
             raise RuntimeError("call replay() before save()")
-        body = jsonable_encoder(result)
         t = self.table.c
         await self.session.execute(
             self.table.update()

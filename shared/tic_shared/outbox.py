@@ -28,18 +28,31 @@ async def record_event(
     session: AsyncSession, outbox: Table, data: EventData, *, subject: str | None = None
 ) -> CloudEvent:
     """Write the event in the caller's transaction: it leaves if and only if that transaction commits."""
-    event = CloudEvent.of(data, subject=subject)
-    await session.execute(
-        outbox.insert().values(
-            event_id=event.id,
-            subject=event.nats_subject,
-            event_type=event.type,
-            aggregate_id=subject,
-            aggregate_seq=data.aggregate_sequence(),
-            payload=event.model_dump(mode="json", exclude_none=True),
-        )
-    )
+    (event,) = await record_events(session, outbox, [(data, subject)])
     return event
+
+
+async def record_events(
+    session: AsyncSession, outbox: Table, events: Sequence[tuple[EventData, str | None]]
+) -> list[CloudEvent]:
+    """Many events in one statement, in the caller's transaction, in the order given (a batch's results)."""
+    envelopes = [CloudEvent.of(data, subject=subject) for data, subject in events]
+    if envelopes:
+        await session.execute(
+            outbox.insert(),
+            [
+                {
+                    "event_id": envelope.id,
+                    "subject": envelope.nats_subject,
+                    "event_type": envelope.type,
+                    "aggregate_id": envelope.subject,
+                    "aggregate_seq": data.aggregate_sequence(),
+                    "payload": envelope.model_dump(mode="json", exclude_none=True),
+                }
+                for envelope, (data, _) in zip(envelopes, events, strict=True)
+            ],
+        )
+    return envelopes
 
 
 class OutboxRelay:

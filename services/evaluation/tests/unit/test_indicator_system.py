@@ -158,3 +158,12 @@ def test_loader_checks_each_group_against_its_points(monkeypatch: pytest.MonkeyP
             load_indicator_system("ningbo-tic-2022")
     finally:
         load_indicator_system.cache_clear()
+
+
+def test_governance_indicators_4_2_to_4_5_ask_whether_each_body_exists_and_works(system: IndicatorSystem) -> None:
+    """理事会（董事会）、主任（总经理）、首席科学家、专家咨询委员会: 001 §4(1), scored by the experts."""
+    bodies = {"4.2": "理事会", "4.3": "主任", "4.4": "首席科学家", "4.5": "专家咨询委员会"}
+    for code, body in bodies.items():
+        indicator = system.indicator(code)
+        assert body in indicator.name_zh and indicator.name_zh.endswith("并开展工作")
+        assert indicator.kind == IndicatorKind.QUALITATIVE

@@ -14,6 +14,7 @@ from tic_platform.testing import bearer
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     CenterApproved,
+    CenterCancelled,
     CenterDelisted,
     CenterTierChanged,
     EvaluationCompleted,
@@ -77,6 +78,19 @@ def delisted(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int =
     return CloudEvent.of(data, subject=str(center_id))
 
 
+def cancelled(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
+    data = CenterCancelled(
+        center_id=center_id,
+        tier=Tier.MUNICIPAL_TIC,
+        status=CenterStatus.CANCELLED,
+        district=district,
+        sequence=sequence,
+        reason="acceptance failed: construction tasks not completed",
+        effective_on=dt.date(2031, 3, 2),
+    )
+    return CloudEvent.of(data, subject=str(center_id))
+
+
 def tier_changed(
     center_id: uuid.UUID, to: Tier, *, district: str = "yinzhou", sequence: int = 6, frm: Tier = Tier.MUNICIPAL_TIC
 ) -> CloudEvent:
@@ -119,6 +133,7 @@ class Events:
 
     approved = staticmethod(approved)
     delisted = staticmethod(delisted)
+    cancelled = staticmethod(cancelled)
     tier_changed = staticmethod(tier_changed)
     graded = staticmethod(graded)
     grants_of = staticmethod(grants_of)

@@ -191,3 +191,37 @@ async def test_unknown_center_and_bad_ids_are_problems(
         reader = bearer(token(scopes=["funding:read"]))
         forbidden = await client.post(f"/api/v1/grants/{uuid.uuid4()}/approve", headers=reader)
         assert forbidden.status_code == 403
+
+
+async def test_years_2_and_3_follow_the_latest_finalized_annual_evaluation(
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+) -> None:
+    """'The previous annual evaluation' is the latest finalized one when the grant is calculated (POLICY §5)."""
+    center_id = uuid.uuid4()
+    async with run_service("funding") as (_, client):
+        await publish_event(ev.approved(center_id))
+        await _opened(client, admin, center_id)
+        opened = await client.post(
+            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
+        )
+        assert opened.status_code == 201, opened.text
+        url = f"/api/v1/grants/{opened.json()['grant_id']}/calculate"
+
+        async def amount() -> int:
+            r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
+            assert r.status_code == 200, r.text
+            return int(r.json()["amount_fen"])
+
+        await publish_event(ev.graded(center_id, Grade.GOOD, year=2026))
+        await eventually(lambda: _amount_is(amount, 30_000 * YI))
+
+        # A later year's unqualified result replaces the earlier good one: nothing is granted.
+        await publish_event(ev.graded(center_id, Grade.UNQUALIFIED, year=2027))
+        await eventually(lambda: _amount_is(amount, 0))
+        r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
+        step = next(s for s in r.json()["trace"]["steps"] if s["code"] == "previous_grade")
+        assert step["inputs"]["previous_grade"] == "unqualified" and step["result_fen"] == 0
+
+
+async def _amount_is(amount: Any, expected: int) -> bool:
+    return bool(await amount() == expected)

@@ -232,3 +232,44 @@ async def test_simulation_compares_a_variant_on_the_projected_centers(
         assert (
             await client.post("/api/v1/simulations", json={"policy": "ningbo-tic-2022"}, headers=officer)
         ).status_code == 403
+
+
+async def test_cancellation_stops_future_grants_and_orders_the_clawback(
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
+) -> None:
+    """CenterCancelled (取消创建资格) ends funding like a delisting: grants stop, disbursed − compliant comes back."""
+    center_id = uuid.uuid4()
+    async with run_service("funding") as (_, client):
+        await publish_event(ev.approved(center_id))
+        gid = await _year_1(client, admin, center_id)
+        assert await _paid(client, admin, gid, 1_000_000 * YI) == 300_000 * YI
+        center = bearer(token(roles=["center_user"], center_id=str(center_id)))
+        for category, amount in [("research_projects", 100_000 * YI), ("infrastructure", 50_000 * YI)]:
+            r = await client.post(
+                f"/api/v1/centers/{center_id}/expenditures",
+                json={"category": category, "amount_fen": amount},
+                headers=center,
+            )
+            assert r.status_code == 201, r.text
+        year_2 = await client.post(
+            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
+        )
+        assert year_2.status_code == 201, year_2.text
+
+        cancel = ev.cancelled(center_id)
+        await publish_event(cancel)
+
+        async def ordered() -> list[dict[str, Any]]:
+            r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
+            return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
+
+        [clawback] = await eventually(ordered)
+        assert clawback["amount_fen"] == (300_000 - 100_000) * YI
+        assert clawback["non_compliant_spent_fen"] == 50_000 * YI
+        assert clawback["reason_event_id"] == str(cancel.id)
+        stopped = (await client.get(f"/api/v1/grants/{year_2.json()['grant_id']}", headers=admin)).json()
+        assert stopped["status"] == "stopped"
+        refused = await client.post(
+            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 3}, headers=admin
+        )
+        assert refused.status_code == 409

@@ -2,11 +2,13 @@
 
 import ast
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from funding.domain.jurisdictions import packaged_jurisdictions, policies_of
 from funding.domain.policy import (
     CLAUSE_PATTERN,
     POLICY_DIR,
@@ -171,3 +173,19 @@ def test_load_policies_reads_a_directory_and_skips_the_categories(tmp_path: Path
     (tmp_path / "ningbo-tic-2022.toml").write_text(NINGBO_FILE.read_text(encoding="utf-8"), encoding="utf-8")
 
     assert list(load_policies(tmp_path)) == ["ningbo-tic-2022"]
+
+
+def test_every_policy_is_versioned_data_of_one_jurisdiction_with_an_effective_period() -> None:
+    policies = load_policies()
+    assert {(p.code, p.jurisdiction, p.effective.starts_on) for p in policies.values()} == {
+        ("ningbo-tic-2022", "ningbo", date(2022, 10, 26)),
+        ("weihai-2018", "weihai", date(2018, 11, 30)),
+    }
+    jurisdictions = packaged_jurisdictions()
+    assert all(p.jurisdiction in jurisdictions.by_code for p in policies.values())
+    assert jurisdictions.of_district("zhenhai") == "ningbo"
+    # A policy applies only inside its own jurisdiction and its own period.
+    assert [p.code for p in policies_of(policies, "ningbo", date(2026, 1, 1))] == ["ningbo-tic-2022"]
+    assert policies_of(policies, "ningbo", date(2022, 10, 25)) == []
+    assert [p.code for p in policies_of(policies, "weihai", date(2026, 1, 1))] == ["weihai-2018"]
+    assert policies_of(policies, None, date(2026, 1, 1)) == []

@@ -253,3 +253,42 @@ async def test_cancel_and_delist_by_the_bureau_carry_reason_and_evidence(
     assert data["data"]["evidence"] == ["甬科函〔2026〕5号"]
     assert data["data"]["effective_on"] == str(registry.today())
     assert (await registry.act(center["id"], action, body, expect=409))["current_state"] == state
+
+
+async def test_every_transition_is_kept_in_an_append_only_history(registry: Any) -> None:
+    center = await registry.to("public_notice")
+    url = f"/api/v1/centers/{center['id']}/history"
+    before = (await registry.client.get(url, headers=registry.admin)).json()
+    objection = (
+        await registry.client.post(
+            f"/api/v1/centers/{center['id']}/objections",
+            json={"summary": "材料造假", "raised_by": "某公司", "raised_on": str(registry.today())},
+            headers=registry.admin,
+        )
+    ).json()
+    await registry.act(
+        center["id"],
+        f"objections/{objection['id']}/resolution",
+        {"upheld": True, "note": "经核实属实", "resolved_on": str(registry.today())},
+    )
+    after = (await registry.client.get(url, headers=registry.admin)).json()
+
+    # Appended, never rewritten: what was there is still there, unchanged, and in order.
+    assert after[: len(before)] == before
+    raised, upheld = after[len(before) :]
+    assert [h["id"] for h in after] == sorted(h["id"] for h in after)
+    assert (raised["from_state"], raised["to_state"], raised["reason"]) == (
+        "public_notice",
+        "objection_review",
+        "材料造假",
+    )
+    assert (upheld["action"], upheld["from_state"], upheld["to_state"]) == (
+        "resolve_objection:upheld",
+        "objection_review",
+        "rejected",
+    )
+    assert upheld["reason"] == "objection upheld: 经核实属实"
+    assert all(h["actor"] == "admin-1" and h["at"] for h in (raised, upheld))
+    events = await registry.events_of(center["id"])
+    assert raised["event_ids"] == [events[-2]["id"]] and upheld["event_ids"] == [events[-1]["id"]]
+    assert [e["type"].split(".")[2] for e in events[-2:]] == ["CenterObjectionRaised", "CenterRejected"]

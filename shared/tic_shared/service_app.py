@@ -50,6 +50,8 @@ class ServiceSpec:
     consumer_name: str | None = None
     """The durable consumer's name and inbox key; the service's name unless a test needs its own."""
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
+    on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None
+    """Runs first on shutdown, while the database and NATS are still open (a worker finishing its sends)."""
 
 
 class RequestContextMiddleware:
@@ -156,6 +158,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         try:
             yield
         finally:
+            if spec.on_shutdown is not None:
+                await spec.on_shutdown(app)
             stream_task.cancel()
             for consumer in consumers:
                 await consumer.stop()

@@ -1,23 +1,23 @@
-"""The events the notification service reacts to, registered in one place."""
+"""The events the notification service reacts to, registered in one place: every event of the catalog."""
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification.store.tables import received_events
+from notification import service
+from notification.cache import FanOutCache
+from notification.settings import NotificationSettings
 from tic_shared.events import CloudEvent
-from tic_shared.events.catalog import CenterApproved
+from tic_shared.events.catalog import CATALOG
 from tic_shared.inbox import EventHandlers
 
-handlers = EventHandlers()
 
+def build_handlers(settings: NotificationSettings, cache: FanOutCache) -> EventHandlers:
+    """One app's handlers, bound to its settings (the chassis calls a handler with the session and event only)."""
+    handlers = EventHandlers()
 
-@handlers.on(CenterApproved)
-async def record_center_approved(session: AsyncSession, event: CloudEvent) -> None:
-    await session.execute(
-        insert(received_events).values(
-            event_id=event.id,
-            event_type=event.type,
-            subject=event.subject,
-            payload=event.model_dump(mode="json"),
-        )
-    )
+    async def notify(session: AsyncSession, event: CloudEvent) -> None:
+        """Fan the event out per the rules: deliveries (email, webhook) for the worker, inbox items right away."""
+        await service.fan_out(session, event, settings=settings, cache=cache)
+
+    for model in CATALOG:
+        handlers.on(model)(notify)
+    return handlers

@@ -1,22 +1,57 @@
-"""The notification service's app: its routers and consumers on the shared service chassis."""
+"""The notification service's app: its routers, consumers and delivery worker on the shared service chassis."""
+
+from __future__ import annotations
+
+import logging
 
 from fastapi import FastAPI
 
 from notification.api import ROUTERS
-from notification.consumers import handlers
+from notification.cache import FanOutCache
+from notification.consumers import build_handlers
+from notification.settings import NotificationSettings
 from notification.store.tables import messaging
+from notification.worker import DeliveryWorker, seed_templates
 from tic_shared.service_app import ServiceSpec, create_service_app
 from tic_shared.settings import ServiceSettings
 
-SPEC = ServiceSpec(
-    name="notification",
-    title="TIC Notification",
-    description="Every event to the people and systems it concerns: email, webhooks and the in-app inbox.",
-    messaging=messaging,
-    routers=ROUTERS,
-    handlers=handlers,
-)
+log = logging.getLogger(__name__)
+
+
+async def _start_worker(app: FastAPI) -> None:
+    settings: NotificationSettings = app.state.settings
+    try:
+        await seed_templates(app.state.db)
+    except Exception:
+        log.exception("could not seed the templates; the shipped ones will be seeded on the next start")
+    worker = DeliveryWorker(
+        db=app.state.db, settings=settings, messaging=messaging, registry=app.state.metrics.registry
+    )
+    app.state.delivery_worker = worker
+    if settings.delivery_worker_enabled:
+        worker.start()
+
+
+async def _stop_worker(app: FastAPI) -> None:
+    """Let the sends in flight finish and record their outcomes before the database closes."""
+    worker: DeliveryWorker | None = getattr(app.state, "delivery_worker", None)
+    if worker is not None:
+        await worker.stop()
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings)
+    own = NotificationSettings.coerce(settings)
+    cache = FanOutCache()
+    spec = ServiceSpec(
+        name="notification",
+        title="TIC Notification",
+        description="Every event to the people and systems it concerns: email, webhooks and the in-app inbox.",
+        messaging=messaging,
+        routers=ROUTERS,
+        handlers=build_handlers(own, cache),
+        on_startup=_start_worker,
+        on_shutdown=_stop_worker,
+    )
+    app = create_service_app(spec, own)
+    app.state.fanout_cache = cache
+    return app

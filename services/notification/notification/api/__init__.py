@@ -2,6 +2,13 @@
 
 from fastapi import APIRouter
 
-from notification.api import events
+from notification.api import deliveries, events, inbox, rules, subscriptions, templates
 
-ROUTERS: list[APIRouter] = [events.router]
+ROUTERS: list[APIRouter] = [
+    inbox.router,
+    subscriptions.router,
+    deliveries.router,
+    rules.router,
+    templates.router,
+    events.router,
+]

@@ -1,0 +1,218 @@
+"""Webhook subscriptions of other government systems: the secret is shown once, at creation, never again."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AnyHttpUrl, BaseModel, Field
+
+from notification import service
+from notification.domain import signing
+from notification.store import subscriptions as subscriptions_store
+from notification.store.deliveries import wake_workers
+from tic_shared.auth import Principal, scoped
+from tic_shared.http import IdempotencyDep, IfMatch, check_if_match, etag_for, set_etag
+from tic_shared.pagination import Page, cursor_field, encode_cursor
+from tic_shared.problems import NotFound, Problem
+from tic_shared.service_app import SessionDep
+
+router = APIRouter(tags=["subscriptions"])
+
+SubscriptionId = Annotated[uuid.UUID, Path(description="The subscription's id")]
+
+EventTypes = Annotated[
+    list[Annotated[str, Field(max_length=200)]],
+    Field(
+        min_length=1,
+        max_length=50,
+        examples=[["tic.registry.CenterApproved.v1", "tic.funding.*"]],
+        description="Event types to receive: an exact type, `tic.<producer>.*`, or `*` for all.",
+    ),
+]
+
+
+class SubscriptionIn(BaseModel):
+    url: AnyHttpUrl = Field(examples=["https://finance.example.gov.cn/tic/events"])
+    event_types: EventTypes
+    description: str | None = Field(default=None, max_length=500, examples=["Municipal finance bureau"])
+
+
+class SubscriptionPatch(BaseModel):
+    url: AnyHttpUrl | None = None
+    event_types: EventTypes | None = None
+    description: str | None = Field(default=None, max_length=500)
+    status: Literal["active", "paused"] | None = Field(
+        default=None, description="Pause, or resume (which also clears the failure count)."
+    )
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    description: str | None
+    status: Literal["active", "paused"]
+    paused_reason: str | None
+    consecutive_failures: int
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str | None = Field(
+        description="The HMAC key to verify signatures with. Shown in this response only: store it now. "
+        "A retry with the same Idempotency-Key gets null here."
+    )
+    signature_header: str = signing.SIGNATURE_HEADER
+    timestamp_header: str = signing.TIMESTAMP_HEADER
+
+
+def _out(row: Any) -> SubscriptionOut:
+    data = dict(row._mapping)
+    data["id"] = str(data["id"])
+    return SubscriptionOut.model_validate(data)
+
+
+def _etag(row: Any) -> str:
+    return etag_for("subscription", row.id, row.version)
+
+
+@router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, summary="Subscribe a webhook")
+async def create_subscription(
+    request: Request,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Annotated[Principal, scoped("notification:manage")],
+    subscription: SubscriptionIn,
+) -> Any:
+    service.check_subscription_input(
+        url=str(subscription.url), event_types=subscription.event_types, settings=request.app.state.settings
+    )
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    secret = signing.new_secret()
+    row = await subscriptions_store.create(
+        session,
+        url=str(subscription.url),
+        event_types=subscription.event_types,
+        description=subscription.description,
+        secret=secret,
+        by=principal.subject,
+    )
+    request.app.state.fanout_cache.clear()
+    out = _out(row)
+    headers = {"ETag": _etag(row), "Location": f"/api/v1/subscriptions/{out.id}"}
+    # What a retry replays is kept without the secret: it is shown once and stored nowhere but its own row.
+    await idem.save(SubscriptionCreated(**out.model_dump(), secret=None), status_code=201, headers=headers)
+    created = SubscriptionCreated(**out.model_dump(), secret=secret)
+    return JSONResponse(created.model_dump(mode="json"), status_code=201, headers=headers)
+
+
+@router.get("/subscriptions", response_model=Page[SubscriptionOut], summary="List webhook subscriptions")
+async def list_subscriptions(
+    session: SessionDep,
+    _: Annotated[Principal, scoped("notification:manage")],
+    status: Annotated[Literal["active", "paused"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Page[SubscriptionOut]:
+    after = None
+    if cursor:
+        after = (cursor_field(cursor, "at", datetime.fromisoformat), cursor_field(cursor, "id", uuid.UUID))
+    rows = await subscriptions_store.list_subscriptions(session, status=status, after=after, limit=limit + 1)
+    items = [_out(row) for row in rows[:limit]]
+    next_cursor = (
+        encode_cursor({"at": items[-1].created_at.isoformat(), "id": items[-1].id}) if len(rows) > limit else None
+    )
+    return Page[SubscriptionOut](items=items, next_cursor=next_cursor)
+
+
+@router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut, summary="One subscription")
+async def get_subscription(
+    session: SessionDep,
+    response: Response,
+    _: Annotated[Principal, scoped("notification:manage")],
+    subscription_id: SubscriptionId,
+) -> SubscriptionOut:
+    row = await subscriptions_store.get(session, subscription_id)
+    if row is None:
+        raise NotFound("subscription", subscription_id)
+    set_etag(response, _etag(row))
+    return _out(row)
+
+
+@router.patch(
+    "/subscriptions/{subscription_id}",
+    response_model=SubscriptionOut,
+    summary="Change a subscription; pause or resume it",
+    responses={412: {"description": "If-Match names another version"}},
+)
+async def update_subscription(
+    request: Request,
+    session: SessionDep,
+    response: Response,
+    _: Annotated[Principal, scoped("notification:manage")],
+    subscription_id: SubscriptionId,
+    patch: SubscriptionPatch,
+    if_match: IfMatch = None,
+) -> SubscriptionOut:
+    ident = subscription_id
+    service.check_subscription_input(
+        url=str(patch.url) if patch.url else None, event_types=patch.event_types, settings=request.app.state.settings
+    )
+    current = await subscriptions_store.get(session, ident)
+    if current is None:
+        raise NotFound("subscription", subscription_id)
+    check_if_match(if_match, _etag(current))
+    values: dict[str, Any] = {}
+    if patch.url is not None:
+        values["url"] = str(patch.url)
+    if patch.event_types is not None:
+        values["event_types"] = patch.event_types
+    if "description" in patch.model_fields_set:
+        values["description"] = patch.description
+    if patch.status == "active" and current.status != "active":
+        values.update(status="active", paused_reason=None, consecutive_failures=0)
+    elif patch.status == "paused" and current.status != "paused":
+        values.update(status="paused", paused_reason="paused through the API")
+    if not values:
+        set_etag(response, _etag(current))
+        return _out(current)
+    row = await subscriptions_store.update_fields(session, ident, current.version, values)
+    if row is None:
+        raise Problem(412, "precondition-failed", "the subscription changed meanwhile; read it again and retry")
+    request.app.state.fanout_cache.clear()
+    if values.get("status") == "active":
+        await wake_workers(session)
+    set_etag(response, _etag(row))
+    return _out(row)
+
+
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=204,
+    summary="Delete a subscription; its undelivered deliveries are cancelled",
+    responses={412: {"description": "If-Match names another version"}},
+)
+async def delete_subscription(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[Principal, scoped("notification:manage")],
+    subscription_id: SubscriptionId,
+    if_match: IfMatch = None,
+) -> Response:
+    ident = subscription_id
+    current = await subscriptions_store.get(session, ident)
+    if current is None:
+        raise NotFound("subscription", subscription_id)
+    check_if_match(if_match, _etag(current))
+    await subscriptions_store.update_fields(session, ident, current.version, {"status": "deleted"})
+    await subscriptions_store.cancel_open_deliveries(session, ident)
+    request.app.state.fanout_cache.clear()
+    return Response(status_code=204)

@@ -1,0 +1,182 @@
+"""Message templates per event type and locale: list, read, replace (checked first), preview with a sample."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from notification import service
+from notification.domain import templates as tpl
+from notification.store import templates as templates_store
+from tic_shared.auth import Principal, scoped
+from tic_shared.events.catalog import BY_TYPE
+from tic_shared.http import IfMatch, check_if_match, etag_for, set_etag
+from tic_shared.pagination import Page, decode_cursor, encode_cursor
+from tic_shared.problems import NotFound, Problem
+from tic_shared.service_app import SessionDep
+
+router = APIRouter(tags=["templates"])
+
+Locale = Literal["zh", "en"]
+EventName = Annotated[str, Path(max_length=100, examples=["CenterApproved"])]
+
+
+class TemplateOut(BaseModel):
+    event_name: str = Field(examples=["CenterApproved"])
+    locale: Locale
+    subject: str = Field(examples=["【创新中心】{{ center_name }} 获批认定"])
+    body: str = Field(examples=["<p>“{{ center_name }}”于 {{ data.approved_on }} 正式认定。</p>"])
+    version: int
+    source: str = Field(description="package (as shipped) or api (edited)")
+    updated_by: str | None
+    updated_at: datetime
+
+
+class TemplateIn(BaseModel):
+    subject: str = Field(min_length=1, max_length=500, examples=["【创新中心】{{ center_name }} 获批认定"])
+    body: str = Field(min_length=1, max_length=20000, examples=["<p>“{{ center_name }}”已获批。</p>"])
+
+
+class PreviewIn(BaseModel):
+    subject: str | None = Field(default=None, min_length=1, max_length=500, description="Unsaved; else the stored.")
+    body: str | None = Field(default=None, min_length=1, max_length=20000, description="Unsaved; else the stored.")
+    data: dict[str, Any] | None = Field(default=None, description="The event's data; else the packaged sample.")
+
+
+class PreviewOut(BaseModel):
+    subject: str
+    body: str = Field(description="HTML")
+    text: str = Field(description="The plain-text part of an email")
+    data: dict[str, Any] = Field(description="The event data it was rendered with")
+
+
+def _out(row: Any) -> TemplateOut:
+    return TemplateOut.model_validate(dict(row._mapping))
+
+
+def _name(event_name: str) -> str:
+    return service.known_event(event_name)
+
+
+@router.get("/templates", response_model=Page[TemplateOut], summary="List templates")
+async def list_templates(
+    session: SessionDep,
+    _: Annotated[Principal, scoped("notification:manage")],
+    event_name: Annotated[str | None, Query(max_length=100)] = None,
+    locale: Annotated[Locale | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query()] = None,
+) -> Page[TemplateOut]:
+    after = None
+    if cursor:
+        position = decode_cursor(cursor)
+        if not isinstance(position.get("e"), str) or not isinstance(position.get("l"), str):
+            raise Problem(400, "invalid-cursor", "query.cursor is not a cursor this API returned")
+        after = (position["e"], position["l"])
+    rows = await templates_store.list_templates(
+        session, event_name=event_name, locale=locale, after=after, limit=limit + 1
+    )
+    items = [_out(row) for row in rows[:limit]]
+    next_cursor = encode_cursor({"e": items[-1].event_name, "l": items[-1].locale}) if len(rows) > limit else None
+    return Page[TemplateOut](items=items, next_cursor=next_cursor)
+
+
+@router.get("/templates/{event_name}/{locale}", response_model=TemplateOut, summary="One template")
+async def get_template(
+    session: SessionDep,
+    response: Response,
+    _: Annotated[Principal, scoped("notification:manage")],
+    event_name: EventName,
+    locale: Locale,
+) -> TemplateOut:
+    row = await templates_store.get(session, _name(event_name), locale)
+    if row is None:
+        raise NotFound("template", f"{event_name}/{locale}")
+    set_etag(response, etag_for("template", event_name, locale, row.version))
+    return _out(row)
+
+
+@router.put(
+    "/templates/{event_name}/{locale}",
+    response_model=TemplateOut,
+    summary="Replace a template; refused (422) unless it renders with the sample event",
+    responses={412: {"description": "If-Match names another version"}},
+)
+async def put_template(
+    request: Request,
+    session: SessionDep,
+    response: Response,
+    principal: Annotated[Principal, scoped("notification:manage")],
+    event_name: EventName,
+    locale: Locale,
+    template: TemplateIn,
+    if_match: IfMatch = None,
+) -> TemplateOut:
+    name = _name(event_name)
+    service.check_template(name, locale, template.subject, template.body)
+    current = await templates_store.get(session, name, locale)
+    if current is None:
+        check_if_match(if_match, etag_for("template", name, locale, 0))
+        row = await templates_store.create(
+            session, event_name=name, locale=locale, subject=template.subject, body=template.body, by=principal.subject
+        )
+    else:
+        check_if_match(if_match, etag_for("template", name, locale, current.version))
+        saved = await templates_store.save(
+            session,
+            event_name=name,
+            locale=locale,
+            subject=template.subject,
+            body=template.body,
+            by=principal.subject,
+            expected_version=current.version,
+        )
+        if saved is None:
+            raise Problem(412, "precondition-failed", "the template changed meanwhile; read it again and retry")
+        row = saved
+    request.app.state.fanout_cache.clear()
+    set_etag(response, etag_for("template", name, locale, row.version))
+    return _out(row)
+
+
+@router.post(
+    "/templates/{event_name}/{locale}/preview",
+    response_model=PreviewOut,
+    summary="Render a template (stored or given) with a sample event; nothing is stored or sent",
+)
+async def preview_template(
+    session: SessionDep,
+    _: Annotated[Principal, scoped("notification:manage")],
+    event_name: EventName,
+    locale: Locale,
+    preview: Annotated[PreviewIn | None, Body()] = None,
+) -> PreviewOut:
+    name = _name(event_name)
+    preview = preview or PreviewIn()
+    if preview.data is not None:
+        model = next(m for m in BY_TYPE.values() if m.event_name == name)
+        try:
+            model.model_validate(preview.data)
+        except ValidationError as exc:
+            errors = [
+                {"field": ".".join(["body", "data", *map(str, e["loc"])]), "message": e["msg"], "type": e["type"]}
+                for e in exc.errors()
+            ]
+            raise Problem(422, "validation-error", f"body.data is not a {name} event", errors=errors) from exc
+    stored = await templates_store.get(session, name, locale)
+    subject = preview.subject or (stored.subject if stored else None)
+    body = preview.body or (stored.body if stored else None)
+    if subject is None or body is None:
+        raise NotFound("template", f"{name}/{locale}")
+    context = service.sample_context(name, locale, preview.data)
+    try:
+        rendered = tpl.check(subject, body, context)
+    except tpl.TemplateRefused as exc:
+        raise Problem(
+            422,
+            "template-invalid",
+            f"body.{exc.field} {exc.detail}",
+            errors=[{"field": f"body.{exc.field}", "message": exc.detail, "type": "template"}],
+        ) from exc
+    return PreviewOut(subject=rendered.subject, body=rendered.body, text=rendered.text, data=context["data"])

@@ -1,0 +1,97 @@
+"""The two channels that leave the process: email over SMTP and signed webhooks over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import smtplib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import httpx
+
+from notification.domain import signing
+from notification.domain.templates import Rendered
+from notification.settings import NotificationSettings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    started_at: datetime
+    latency_ms: int
+    http_status: int | None = None
+    error: str | None = None
+
+
+def _error(exc: BaseException) -> str:
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}"[:500] if message else type(exc).__name__
+
+
+def webhook_body(payload: dict[str, Any]) -> bytes:
+    """The CloudEvent in structured JSON mode, exactly the bytes that are signed."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def send_webhook(
+    client: httpx.AsyncClient, *, url: str, secret: str, payload: dict[str, Any], delivery_id: str
+) -> Outcome:
+    body = webhook_body(payload)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/cloudevents+json; charset=utf-8",
+        "User-Agent": "tic-notification/1.0",
+        signing.TIMESTAMP_HEADER: str(timestamp),
+        signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, body),
+        signing.DELIVERY_HEADER: delivery_id,
+        signing.EVENT_ID_HEADER: str(payload.get("id", "")),
+    }
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return Outcome(False, started_at, _elapsed_ms(started), error=_error(exc))
+    latency = _elapsed_ms(started)
+    if 200 <= response.status_code < 300:
+        return Outcome(True, started_at, latency, http_status=response.status_code)
+    return Outcome(False, started_at, latency, http_status=response.status_code, error=f"HTTP {response.status_code}")
+
+
+async def send_email(settings: NotificationSettings, *, to: str, content: dict[str, str], delivery_id: str) -> Outcome:
+    rendered = Rendered(subject=content["subject"], body=content["body"])
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to
+    message["Subject"] = rendered.subject
+    message["Message-ID"] = make_msgid(idstring=delivery_id, domain="tic.notification")
+    message["X-TIC-Delivery"] = delivery_id
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.body, subtype="html")
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    try:
+        await asyncio.to_thread(_smtp_send, settings, message)
+    except (OSError, smtplib.SMTPException) as exc:
+        return Outcome(False, started_at, _elapsed_ms(started), error=_error(exc))
+    return Outcome(True, started_at, _elapsed_ms(started))
+
+
+def _smtp_send(settings: NotificationSettings, message: EmailMessage) -> None:
+    assert settings.smtp_host is not None
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_username:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_username, password)
+        smtp.send_message(message)
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,56 @@
+"""The notification service's own settings (`TIC_*`): SMTP, webhook delivery and the delivery worker."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from tic_shared.settings import ServiceSettings
+
+
+class NotificationSettings(ServiceSettings):
+    """Email is off until `TIC_SMTP_HOST` is set: deliveries are then logged as `skipped`, never retried."""
+
+    smtp_host: str | None = Field(default=None, description="No host: the email channel is disabled.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "TIC Platform <noreply@tic.example.gov.cn>"
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_allow_http: bool | None = Field(
+        default=None, description="Plain-http webhook URLs; by default allowed outside production only."
+    )
+
+    delivery_max_attempts: int = Field(default=8, ge=1, description="Attempts before a delivery is dead-lettered.")
+    delivery_retry_base_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles each time.")
+    delivery_retry_max_s: float = Field(default=600.0, gt=0)
+    delivery_pause_after_failures: int = Field(
+        default=20, ge=1, description="Consecutive failed attempts after which a webhook subscription is paused."
+    )
+    delivery_batch_size: int = Field(default=100, ge=1)
+    delivery_concurrency: int = Field(default=32, ge=1)
+    delivery_poll_interval_s: float = Field(default=1.0, gt=0)
+    delivery_worker_enabled: bool = True
+
+    default_locale: str = Field(default="zh", pattern="^(zh|en)$")
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def http_webhooks_allowed(self) -> bool:
+        if self.webhook_allow_http is not None:
+            return self.webhook_allow_http
+        return self.environment != "production"
+
+    @classmethod
+    def coerce(cls, settings: ServiceSettings | None) -> NotificationSettings:
+        """Ours as given, or a plain `ServiceSettings` (the test harness builds those) widened to ours."""
+        if isinstance(settings, NotificationSettings):
+            return settings
+        if settings is None:
+            return cls.for_service("notification")
+        return cls(**settings.model_dump())

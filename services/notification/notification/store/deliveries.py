@@ -1,0 +1,164 @@
+"""Queries of deliveries and their attempts: insert once, claim by update, record each outcome."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, literal, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notification.store.tables import deliveries, delivery_attempts, received_events, subscriptions
+
+OPEN = ("pending", "retrying", "sending")
+WAKE_CHANNEL = "notification_deliveries"
+
+
+async def wake_workers(session: AsyncSession) -> None:
+    """Delivered to the listening workers when (and only if) the transaction commits."""
+    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+
+
+async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tuple[uuid.UUID, list[Any]]:
+    """Claim up to `limit` due deliveries by update: a claim token and a lease, committed before sending.
+
+    Skips rows other workers hold (SKIP LOCKED) and deliveries of paused subscriptions; takes back a row whose
+    lease expired (its worker died mid-send).
+    """
+    token = uuid.uuid4()
+    d = deliveries.c
+    s = subscriptions.c
+    due = (
+        select(d.id)
+        .select_from(deliveries.outerjoin(subscriptions, s.id == d.subscription_id))
+        .where(
+            d.channel.in_(("email", "webhook")),
+            (d.status.in_(("pending", "retrying")) & (d.next_attempt_at <= func.now()))
+            | ((d.status == "sending") & (d.claimed_until < func.now())),
+            d.subscription_id.is_(None) | (s.status == "active"),
+        )
+        .order_by(d.next_attempt_at)
+        .limit(limit)
+        .with_for_update(of=deliveries, skip_locked=True)
+        .cte("due")
+    )
+    result = await session.execute(
+        update(deliveries)
+        .where(d.id.in_(select(due.c.id)))
+        .values(
+            status="sending",
+            claim_token=token,
+            claimed_until=func.now() + timedelta(seconds=lease_s),
+            attempts=d.attempts + 1,
+            total_attempts=d.total_attempts + 1,
+        )
+        .returning(*deliveries.c)
+    )
+    return token, list(result.all())
+
+
+async def payloads(session: AsyncSession, event_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    if not event_ids:
+        return {}
+    r = received_events.c
+    rows = (await session.execute(select(r.event_id, r.payload).where(r.event_id.in_(event_ids)))).all()
+    return {row.event_id: row.payload for row in rows}
+
+
+async def finish(session: AsyncSession, delivery_id: uuid.UUID, token: uuid.UUID, values: dict[str, Any]) -> Any | None:
+    """Record the outcome if this worker still holds the claim; None when it lost it (lease expired)."""
+    d = deliveries.c
+    result = await session.execute(
+        update(deliveries)
+        .where(d.id == delivery_id, d.claim_token == token, d.status == "sending")
+        .values(**values, claim_token=None, claimed_until=None)
+        .returning(*deliveries.c)
+    )
+    return result.first()
+
+
+async def get(session: AsyncSession, delivery_id: uuid.UUID) -> Any | None:
+    return (await session.execute(select(deliveries).where(deliveries.c.id == delivery_id))).first()
+
+
+async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[Any]:
+    a = delivery_attempts.c
+    query = select(delivery_attempts).where(a.delivery_id == delivery_id).order_by(a.id)
+    return list((await session.execute(query)).all())
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID | None,
+    recipient: str | None,
+    channel: str | None,
+    status: str | None,
+    subscription_id: uuid.UUID | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Any]:
+    d = deliveries.c
+    query = select(deliveries).order_by(d.created_at.desc(), d.id.desc()).limit(limit)
+    if event_id:
+        query = query.where(d.event_id == event_id)
+    if recipient:
+        query = query.where(d.recipient == recipient)
+    if channel:
+        query = query.where(d.channel == channel)
+    if status:
+        query = query.where(d.status == status)
+    if subscription_id:
+        query = query.where(d.subscription_id == subscription_id)
+    if after:
+        query = query.where(tuple_(d.created_at, d.id) < tuple_(literal(after[0]), literal(after[1])))
+    return list((await session.execute(query)).all())
+
+
+async def requeue(session: AsyncSession, delivery_id: uuid.UUID) -> Any | None:
+    """A dead letter back in the queue, with a fresh budget of attempts."""
+    d = deliveries.c
+    result = await session.execute(
+        update(deliveries)
+        .where(d.id == delivery_id, d.status == "dead")
+        .values(status="pending", attempts=0, next_attempt_at=func.now(), replays=d.replays + 1)
+        .returning(*deliveries.c)
+    )
+    return result.first()
+
+
+async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
+    """Insert, in one statement, the deliveries that do not exist yet for their (event, channel, recipient).
+
+    Every row names the same columns. Returns the ids of those inserted by (channel, recipient): a redelivered
+    event inserts nothing.
+    """
+    if not rows:
+        return {}
+    d = deliveries.c
+    # executemany with RETURNING ("insertmanyvalues"): one round trip, and a statement compiled once.
+    result = await session.execute(
+        insert(deliveries)
+        .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
+        .returning(d.id, d.channel, d.recipient),
+        [{"id": uuid.uuid4(), **row} for row in rows],
+    )
+    return {(row.channel, row.recipient): row.id for row in result.all()}
+
+
+async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
+    if attempts:
+        await session.execute(delivery_attempts.insert(), attempts)
+
+
+async def finish_delivered(session: AsyncSession, ids: list[uuid.UUID], token: uuid.UUID) -> None:
+    if not ids:
+        return
+    d = deliveries.c
+    await session.execute(
+        update(deliveries)
+        .where(d.id.in_(ids), d.claim_token == token, d.status == "sending")
+        .values(status="delivered", delivered_at=func.now(), last_error=None, claim_token=None, claimed_until=None)
+    )

@@ -1,0 +1,102 @@
+"""Queries of the in-app inbox: items addressed to a user or a role (narrowed to a district or a center)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notification.store.tables import inbox_items, inbox_reads
+from tic_shared.auth import Principal
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """The items this caller may see: theirs by subject, or their role's within their district / center."""
+    i = inbox_items.c
+    own = i.user_subject == principal.subject
+    if not principal.roles:
+        return own
+    in_district: ColumnElement[bool] = i.district.is_(None)
+    if principal.district:
+        in_district = or_(in_district, i.district == principal.district)
+    in_center: ColumnElement[bool] = i.center_id.is_(None)
+    if principal.center_id:
+        in_center = or_(in_center, i.center_id == principal.center_id)
+    by_role = and_(i.user_subject.is_(None), i.role.in_(sorted(principal.roles)), in_district, in_center)
+    return or_(own, by_role)
+
+
+def _read_by(subject: str) -> Any:
+    r = inbox_reads.c
+    return exists().where(r.item_id == inbox_items.c.id, r.subject == subject)
+
+
+async def list_items(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    unread_only: bool,
+    event_type: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Any]:
+    i = inbox_items.c
+    r = inbox_reads.c
+    read_at = (
+        select(r.read_at).where(r.item_id == i.id, r.subject == principal.subject).scalar_subquery().label("read_at")
+    )
+    query = (
+        select(inbox_items, read_at)
+        .where(visible_to(principal))
+        .order_by(i.created_at.desc(), i.id.desc())
+        .limit(limit)
+    )
+    if unread_only:
+        query = query.where(~_read_by(principal.subject))
+    if event_type:
+        query = query.where(i.event_type == event_type)
+    if after:
+        query = query.where(tuple_(i.created_at, i.id) < tuple_(literal(after[0]), literal(after[1])))
+    return list((await session.execute(query)).all())
+
+
+async def get_item(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> Any | None:
+    i = inbox_items.c
+    r = inbox_reads.c
+    read_at = (
+        select(r.read_at).where(r.item_id == i.id, r.subject == principal.subject).scalar_subquery().label("read_at")
+    )
+    query = select(inbox_items, read_at).where(i.id == item_id, visible_to(principal))
+    return (await session.execute(query)).first()
+
+
+async def unread_count(session: AsyncSession, principal: Principal) -> int:
+    query = select(func.count()).select_from(inbox_items).where(visible_to(principal), ~_read_by(principal.subject))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def mark_read(session: AsyncSession, principal: Principal, item_ids: list[uuid.UUID] | None) -> int:
+    """Mark the given visible items (or all visible unread ones) read for this caller; how many changed."""
+    i = inbox_items.c
+    chosen = select(i.id, literal(principal.subject)).where(visible_to(principal), ~_read_by(principal.subject))
+    if item_ids is not None:
+        chosen = chosen.where(i.id.in_(item_ids)) if item_ids else chosen.where(false())
+    result = await session.execute(
+        insert(inbox_reads)
+        .from_select(["item_id", "subject"], chosen)
+        .on_conflict_do_nothing()
+        .returning(inbox_reads.c.item_id)
+    )
+    return len(result.all())
+
+
+async def add_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(
+            insert(inbox_items).on_conflict_do_nothing(constraint="uq_inbox_items_event_recipient"),
+            [{"id": uuid.uuid4(), **row} for row in rows],
+        )

@@ -1,0 +1,242 @@
+"""Webhook delivery under failure: outages, dead letters and their replay, paused subscriptions, redelivered
+events and a restart in the middle of a send — each event reaches each receiver once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import nats
+from nats.js.api import DeliverPolicy
+from sqlalchemy import func, select
+
+from notification import service
+from notification.store.tables import deliveries
+from tic_platform.testing import eventually
+from tic_shared.events import CloudEvent
+
+EVENT_TYPES = ["tic.registry.CenterApproved.v1"]
+
+
+async def _deliveries_of(client: Any, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/deliveries", params={"channel": "webhook", **params}, headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_a_receiver_down_then_back_gets_each_event_once(
+    notification: Any, nats_url: str, admin: dict[str, str], kit: Any
+) -> None:
+    receiver = kit.Receiver()  # not started: down
+    async with (
+        notification(delivery_max_attempts=50) as (_, client),
+        kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
+    ):
+        events = [kit.center_approved() for _ in range(3)]
+        for event in events:
+            await kit.publish(nats_url, event)
+
+        async def failing() -> bool:
+            rows = await _deliveries_of(client, admin, subscription_id=subscription["id"])
+            return sum(1 for row in rows if row["status"] == "retrying" and row["total_attempts"] >= 2) >= 3
+
+        await eventually(failing)
+        await receiver.start()
+        try:
+
+            async def all_delivered() -> bool:
+                return all(receiver.count(event.id) >= 1 for event in events)
+
+            await eventually(all_delivered)
+            await asyncio.sleep(0.5)
+            assert [receiver.count(event.id) for event in events] == [1, 1, 1]
+            for event in events:
+                row = await eventually(lambda event=event: _delivered(client, admin, event.id))
+                assert row["total_attempts"] >= 2
+                detail = (await client.get(f"/api/v1/deliveries/{row['id']}", headers=admin)).json()
+                failed = [a for a in detail["attempt_log"] if not a["ok"]]
+                assert failed and all(a["error"] for a in failed)
+                assert detail["attempt_log"][-1]["ok"] is True
+        finally:
+            await receiver.stop()
+
+
+async def test_a_receiver_down_for_good_yields_a_dead_letter_and_replay_delivers_it(
+    notification: Any, nats_url: str, admin: dict[str, str], kit: Any
+) -> None:
+    receiver = kit.Receiver()
+    async with (
+        notification() as (_, client),
+        kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
+    ):
+        event = kit.center_approved()
+        await kit.publish(nats_url, event)
+
+        async def dead() -> Any:
+            rows = await _deliveries_of(client, admin, event_id=str(event.id), status="dead")
+            return rows[0] if rows else None
+
+        row = await eventually(dead)
+        assert row["attempts"] == 3 and row["last_error"]
+        listed = await _deliveries_of(client, admin, status="dead", subscription_id=subscription["id"])
+        assert [item["id"] for item in listed] == [row["id"]]
+
+        announced = await eventually(lambda: _dead_lettered_event(nats_url, row["id"]))
+        assert announced["data"]["event_id"] == str(event.id)
+        assert announced["data"]["recipient"] == f"subscription:{subscription['id']}"
+        assert announced["data"]["attempts"] == 3
+        assert subscription["secret"] not in str(announced)
+
+        # The bureau's inbox hears of it too (the service consumes its own DeliveryDeadLettered).
+        async def in_inbox() -> bool:
+            response = await client.get(
+                "/api/v1/inbox", headers=admin, params={"event_type": "tic.notification.DeliveryDeadLettered.v1"}
+            )
+            return any(row["id"] in item["body"] for item in response.json()["items"])
+
+        await eventually(in_inbox)
+
+        await receiver.start()
+        try:
+            replayed = await client.post(
+                f"/api/v1/deliveries/{row['id']}/replay", headers={**admin, "Idempotency-Key": uuid.uuid4().hex}
+            )
+            assert replayed.status_code == 200, replayed.text
+            assert replayed.json()["status"] == "pending"
+            after = await eventually(lambda: _delivered(client, admin, event.id))
+            assert after["replays"] == 1
+            again = await client.post(f"/api/v1/deliveries/{row['id']}/replay", headers=admin)
+            assert again.status_code == 409
+            assert again.headers["content-type"] == "application/problem+json"
+            await asyncio.sleep(0.3)
+            assert receiver.count(event.id) == 1
+        finally:
+            await receiver.stop()
+
+
+async def _delivered(client: Any, headers: dict[str, str], event_id: uuid.UUID) -> dict[str, Any] | None:
+    [row] = await _deliveries_of(client, headers, event_id=str(event_id))
+    return row if row["status"] == "delivered" else None
+
+
+async def _count(receiver: Any, event_id: uuid.UUID) -> int:
+    return int(receiver.count(event_id))
+
+
+async def _dead_lettered_event(url: str, delivery_id: str) -> dict[str, Any] | None:
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        sub = await js.subscribe(
+            "tic.notification.DeliveryDeadLettered", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+        )
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=0.3)
+            except nats.errors.TimeoutError:
+                return None
+            event = CloudEvent.model_validate_json(msg.data)
+            if event.data.get("delivery_id") == delivery_id:
+                return event.model_dump(mode="json")
+    finally:
+        await nc.close()
+
+
+async def test_a_subscription_that_keeps_failing_is_paused_not_deleted_and_resumes(
+    notification: Any, nats_url: str, admin: dict[str, str], kit: Any
+) -> None:
+    receiver = kit.Receiver()
+    async with (
+        notification(delivery_pause_after_failures=2, delivery_max_attempts=10) as (_, client),
+        kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
+    ):
+        event = kit.center_approved()
+        await kit.publish(nats_url, event)
+
+        async def paused() -> Any:
+            response = await client.get(f"/api/v1/subscriptions/{subscription['id']}", headers=admin)
+            body = response.json()
+            return response if body["status"] == "paused" else None
+
+        response = await eventually(paused)
+        assert "consecutive" in response.json()["paused_reason"]
+        await asyncio.sleep(0.4)
+        [held] = await _deliveries_of(client, admin, event_id=str(event.id))
+        assert held["status"] == "retrying" and held["total_attempts"] == 2  # held, not tried while paused
+
+        await receiver.start()
+        try:
+            stale = await client.patch(
+                f"/api/v1/subscriptions/{subscription['id']}",
+                json={"status": "active"},
+                headers={**admin, "If-Match": 'W/"not-the-etag"'},
+            )
+            assert stale.status_code == 412
+            resumed = await client.patch(
+                f"/api/v1/subscriptions/{subscription['id']}",
+                json={"status": "active"},
+                headers={**admin, "If-Match": response.headers["etag"]},
+            )
+            assert resumed.status_code == 200, resumed.text
+            assert resumed.json()["status"] == "active" and resumed.json()["consecutive_failures"] == 0
+            await eventually(lambda: _count(receiver, event.id))
+            await asyncio.sleep(0.3)
+            assert receiver.count(event.id) == 1
+        finally:
+            await receiver.stop()
+
+
+async def test_redelivered_and_replayed_events_send_nothing_twice(
+    notification: Any, nats_url: str, admin: dict[str, str], receiver: Any, kit: Any
+) -> None:
+    async with (
+        notification() as (app, client),
+        kit.subscribed(client, admin, receiver.url, EVENT_TYPES),
+    ):
+        event = kit.center_approved()
+        await kit.publish(nats_url, event)
+        await kit.publish(nats_url, event, msg_id=f"{event.id}-again")  # the broker delivers it twice
+        await eventually(lambda: _count(receiver, event.id))
+        # Even past the inbox (a dead letter replayed, a lost inbox mark), the deliveries are unique.
+        async with app.state.db.transaction() as session:
+            created = await service.fan_out(session, event, settings=app.state.settings)
+        assert created == 0
+        await asyncio.sleep(0.5)
+        assert receiver.count(event.id) == 1
+        async with app.state.db.transaction() as session:
+            per_channel = (
+                await session.execute(
+                    select(deliveries.c.channel, deliveries.c.recipient, func.count())
+                    .where(deliveries.c.event_id == event.id)
+                    .group_by(deliveries.c.channel, deliveries.c.recipient)
+                )
+            ).all()
+        assert per_channel and all(count == 1 for _, _, count in per_channel)
+
+
+async def test_a_restart_in_the_middle_of_a_send_sends_it_once(
+    notification: Any, nats_url: str, admin: dict[str, str], receiver: Any, kit: Any
+) -> None:
+    receiver.delay_s = 1.0
+    event = kit.center_approved()
+    async with notification() as (_, client):
+        response = await client.post(
+            "/api/v1/subscriptions", json={"url": receiver.url, "event_types": EVENT_TYPES}, headers=admin
+        )
+        subscription = response.json()
+        await kit.publish(nats_url, event)
+        await eventually(lambda: _started(receiver, event.id))
+        # Leaving the block stops the app while the receiver is still answering.
+    assert receiver.count(event.id) == 1
+    async with notification() as (_, client):
+        await asyncio.sleep(1.5)
+        assert receiver.count(event.id) == 1
+        [row] = await _deliveries_of(client, admin, event_id=str(event.id))
+        assert row["status"] == "delivered" and row["total_attempts"] == 1
+        await client.delete(f"/api/v1/subscriptions/{subscription['id']}", headers=admin)
+
+
+async def _started(receiver: Any, event_id: uuid.UUID) -> bool:
+    return str(event_id) in receiver.started

@@ -186,18 +186,30 @@ class Probe:
 
     def __init__(self) -> None:
         self.broken = False
+        self.poisoned: set[uuid.UUID] = set()
         self.applied: list[uuid.UUID] = []
         self.handlers = EventHandlers()
 
         @self.handlers.on(EvaluationFailed)
         async def on_failed(session: Any, event: CloudEvent) -> None:
-            if self.broken:
+            from notification.store.tables import received_events
+
+            # The effect that counts is in the database, in the handler's transaction; the list only
+            # records that the handler ran (a rolled-back run leaves it there).
+            await session.execute(
+                received_events.insert().values(
+                    event_id=event.id, event_type=event.type, subject="probe", payload=event.model_dump(mode="json")
+                )
+            )
+            if self.broken or event.id in self.poisoned:
                 raise RuntimeError("the handler is broken")
             self.applied.append(event.id)
 
 
 @asynccontextmanager
-async def probe_app(make_settings: Callable[..., Any], probe: Probe) -> AsyncIterator[tuple[FastAPI, Any]]:
+async def probe_app(
+    make_settings: Callable[..., Any], probe: Probe, consumer: str | None = None
+) -> AsyncIterator[tuple[FastAPI, Any]]:
     from notification.store.tables import messaging
 
     spec = ServiceSpec(
@@ -207,7 +219,7 @@ async def probe_app(make_settings: Callable[..., Any], probe: Probe) -> AsyncIte
         messaging=messaging,
         routers=[],
         handlers=probe.handlers,
-        consumer_name=f"probe-{uuid.uuid4().hex[:8]}",
+        consumer_name=consumer or f"probe-{uuid.uuid4().hex[:8]}",
     )
     app = create_service_app(spec, make_settings("notification"))
     async with running(app) as client:
@@ -239,6 +251,42 @@ async def test_redelivered_event_has_no_second_effect(make_settings: Callable[..
         await eventually(lambda: _count(probe, event.id))
         await asyncio.sleep(1.0)
         assert probe.applied.count(event.id) == 1
+
+
+async def test_a_failing_event_in_a_batch_does_not_hold_back_or_repeat_the_others(
+    make_settings: Callable[..., Any], nats_url: str
+) -> None:
+    probe = Probe()
+    consumer = f"probe-batch-{uuid.uuid4().hex[:8]}"
+    async with probe_app(make_settings, probe, consumer):
+        pass  # the durable exists now; what is published next waits for it and arrives as one batch
+    events = [evaluation_failed() for _ in range(6)]
+    probe.poisoned = {events[2].id}
+    for event in events:
+        await publish_raw(nats_url, event)
+    async with probe_app(make_settings, probe, consumer) as (app, _):
+        await eventually(lambda: _dead_letter_of(app, events[2].id))
+        healthy = [e.id for e in events if e.id != events[2].id]
+        await eventually(lambda: _all_applied(probe, healthy))
+        effects = await _effects(app, [e.id for e in events])
+        # A second application would have hit the effect's primary key and dead-lettered the event.
+        assert [await _dead_letter_of(app, i) for i in healthy] == [None] * len(healthy)
+    # Each healthy event's effect is there once, none lost with the failed batch; the poisoned one left none.
+    assert effects == dict.fromkeys(healthy, 1)
+
+
+async def _all_applied(probe: Probe, ids: list[uuid.UUID]) -> bool:
+    return all(i in probe.applied for i in ids)
+
+
+async def _effects(app: FastAPI, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    from notification.store.tables import received_events as r
+
+    async with app.state.db.transaction() as session:
+        rows = await session.execute(
+            select(r.c.event_id, func.count()).where(r.c.event_id.in_(ids)).group_by(r.c.event_id)
+        )
+        return {row[0]: row[1] for row in rows}
 
 
 async def _count(probe: Probe, event_id: uuid.UUID) -> int:

@@ -88,6 +88,28 @@ async def handle_once(
         traceparent_var.reset(token)
 
 
+async def handle_batch(
+    db: Database,
+    tables: MessagingTables,
+    consumer: str,
+    work: list[tuple[Handler, CloudEvent]],
+    timeout_s: float,
+) -> list[bool]:
+    """Several events in one transaction, each applied at most once; which were applied (not seen before)."""
+    applied: list[bool] = []
+    async with db.transaction() as session:
+        for handler, event in work:
+            token = traceparent_var.set(child_traceparent(event.traceparent))
+            try:
+                fresh = await _mark_handled(session, tables.inbox, consumer, event)
+                if fresh:
+                    await asyncio.wait_for(handler(session, event), timeout=timeout_s)
+                applied.append(fresh)
+            finally:
+                traceparent_var.reset(token)
+    return applied
+
+
 class InboxConsumer:
     """One durable pull consumer of one producer's stream for one service."""
 
@@ -176,8 +198,41 @@ class InboxConsumer:
                 await asyncio.sleep(0.5)
                 return
             idle = 0
-            for msg in msgs:
+            await self._process_batch(msgs)
+
+    async def _process_batch(self, msgs: list[Any]) -> None:
+        """The whole batch in one transaction (one commit instead of one per event); when anything in it fails,
+        roll it all back and take the events one by one, so only the failing one is retried or dead-lettered."""
+        batch: list[tuple[Any, CloudEvent, Handler]] = []
+        for msg in msgs:
+            try:
+                event = CloudEvent.model_validate_json(msg.data)
+            except ValidationError:
+                await self._process(msg)  # dead-letters it
+                continue
+            handler = self.handlers.handler_for(event.type)
+            if handler is None:
+                self.metrics.events_consumed.labels(stream=self.stream, outcome="ignored").inc()
+                await msg.ack()
+                continue
+            batch.append((msg, event, handler))
+        if len(batch) <= 1:
+            for msg, _, _ in batch:
                 await self._process(msg)
+            return
+        try:
+            applied = await handle_batch(
+                self.db, self.tables, self.service, [(h, e) for _, e, h in batch], self.handler_timeout_s
+            )
+        except Exception as exc:
+            log.info("%s: a batch of %d failed (%s); taking it one by one", self.service, len(batch), exc)
+            for msg, _, _ in batch:
+                await self._process(msg)
+            return
+        for (msg, _, _), was_applied in zip(batch, applied, strict=True):
+            outcome = "handled" if was_applied else "duplicate"
+            self.metrics.events_consumed.labels(stream=self.stream, outcome=outcome).inc()
+            await msg.ack()
 
     async def _consumer_alive(self) -> bool:
         try:

@@ -352,3 +352,24 @@ async def test_only_one_relay_leads_and_another_takes_over_when_it_dies(run_serv
 
 async def _leads(relay: OutboxRelay) -> bool:
     return relay.is_leader
+
+
+async def test_published_events_past_retention_are_pruned_and_the_rest_kept(run_service: Any) -> None:
+    async with run_service("registry") as (app, _):
+        outbox = app.state.messaging.outbox
+        async with app.state.db.transaction() as session:
+            old = await record_event(session, outbox, center_approved())
+            recent = await record_event(session, outbox, center_approved())
+            waiting = await record_event(session, outbox, center_approved())
+        await app.state.relay.stop()  # keep `waiting` unpublished
+        o = outbox.c
+        async with app.state.db.transaction() as session:
+            await session.execute(
+                outbox.update().where(o.event_id == old.id).values(published_at=func.now() - dt.timedelta(days=30))
+            )
+            await session.execute(outbox.update().where(o.event_id == recent.id).values(published_at=func.now()))
+            await session.execute(outbox.update().where(o.event_id == waiting.id).values(published_at=None))
+        await app.state.relay.prune()
+        async with app.state.db.transaction() as session:
+            rows = await session.execute(select(o.event_id).where(o.event_id.in_([old.id, recent.id, waiting.id])))
+            assert {row.event_id for row in rows} == {recent.id, waiting.id}

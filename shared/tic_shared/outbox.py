@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Row, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tic_shared.db import Database, asyncpg_dsn
@@ -22,6 +24,7 @@ from tic_shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 _PUBLISH_TIMEOUT_S = 5.0
+_PRUNE_EVERY_S = 3600.0
 
 
 async def record_event(
@@ -126,7 +129,11 @@ class OutboxRelay:
             self.is_leader = True
             log.info("outbox relay of %s is the leader", self.schema)
             await conn.add_listener(outbox_channel(self.schema), lambda *_: self._wake.set())
+            pruned_at = 0.0
             while not conn.is_closed():
+                if time.monotonic() - pruned_at > _PRUNE_EVERY_S:
+                    await self.prune()
+                    pruned_at = time.monotonic()
                 published = await self.drain()
                 if self._stopping:
                     return
@@ -159,6 +166,17 @@ class OutboxRelay:
             total += published
             if published < len(rows):
                 return total
+
+    async def prune(self) -> int:
+        """Forget published events past the retention period; the stream keeps them for subscribers."""
+        o = self.outbox.c
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                delete(self.outbox).where(
+                    o.published_at < func.now() - timedelta(days=self.settings.outbox_retention_days)
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def _next_batch(self) -> Sequence[Row[Any, Any, Any, Any]]:
         o = self.outbox.c

@@ -1,5 +1,7 @@
 """Use cases of the evaluation service: load, call the domain, save, record events. Never commits."""
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -8,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +28,6 @@ from evaluation.domain.evaluation import (
     check_letter,
     conclude,
     effective_letter,
-    expert_fraction_inputs,
     is_eligible,
     kind_for,
     letter_from_approval,
@@ -42,7 +44,6 @@ from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import EvaluationRules, Grade, load_rules
 from evaluation.store import queries
 from evaluation.store.queries import AnyRow, Reach
-from evaluation.store.tables import messaging
 from tic_shared.auth import Principal
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
@@ -465,12 +466,37 @@ async def finalize(session: AsyncSession, principal: Principal, evaluation_id: u
 
 
 async def finalize_round(session: AsyncSession, principal: Principal, round_id: uuid.UUID) -> int:
-    """Finalize every evaluation of a round not finalized yet (missing figures score 0 and say so)."""
+    """Finalize every evaluation of a round not finalized yet (missing figures score 0 and say so).
+
+    Pipelined: while a worker thread scores one batch, the database stores the previous batch's results and
+    reads the next batch, so the interpreter and PostgreSQL work at the same time.
+    """
     if await queries.get_round(session, round_id) is None:
         raise NotFound("round", round_id)
+    actor = principal.subject
     done = 0
+    stored: Finalized | None = None
+    rows = await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH)
+    while rows:
+        inputs = await finalize_inputs(session, rows)
+        scoring = asyncio.ensure_future(asyncio.to_thread(conclude_rows, rows, inputs, actor=actor))
+        try:
+            if stored is not None:
+                await store_finalized(session, stored)
+            following = await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH, after=rows[-1].id)
+        except BaseException:
+            # The thread cannot be cancelled; let it finish so that its outcome is not left unobserved.
+            with contextlib.suppress(BaseException):
+                await scoring
+            raise
+        stored = await scoring
+        done += len(rows)
+        rows = following
+    if stored is not None:
+        await store_finalized(session, stored)
+    # Rows skipped above because another transaction held them get one more chance (usually there are none).
     while rows := await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH):
-        await finalize_rows(session, rows, actor=principal.subject)
+        await finalize_rows(session, rows, actor=actor)
         done += len(rows)
     return done
 
@@ -504,28 +530,63 @@ def _report_of(year: int, stored: dict[str, Any] | None) -> AnnualReport:
     return AnnualReport.model_validate({"year": year, **(stored or {})})
 
 
+@dataclass(frozen=True)
+class FinalizeInputs:
+    """Everything finalizing a batch of evaluations reads besides the rows themselves."""
+
+    centers: dict[uuid.UUID, AnyRow]
+    letters: dict[uuid.UUID, AnyRow]
+    scores: dict[uuid.UUID, dict[str, list[Decimal]]]
+    prior: dict[uuid.UUID, list[AnyRow]]
+    reports: dict[uuid.UUID, list[AnyRow]]
+
+
+@dataclass(frozen=True)
+class Finalized:
+    """What finalizing a batch writes: results, history rows, outbox rows (with their envelopes)."""
+
+    results: list[queries.FinalizedResult]
+    history: list[dict[str, Any]]
+    envelopes: list[CloudEvent]
+    outbox: list[queries.OutboxRow]
+
+
 async def finalize_rows(session: AsyncSession, rows: Sequence[AnyRow], *, actor: str) -> list[CloudEvent]:
     """Finalize locked evaluation rows in bulk: one query per kind of input, one write per kind of output."""
     if not rows:
         return []
+    finalized = conclude_rows(rows, await finalize_inputs(session, rows), actor=actor)
+    await store_finalized(session, finalized)
+    return finalized.envelopes
+
+
+async def finalize_inputs(session: AsyncSession, rows: Sequence[AnyRow]) -> FinalizeInputs:
     center_ids = {row.center_id for row in rows}
-    years = {row.year for row in rows}
-    centers = await queries.centers_by_id(session, center_ids)
-    letters = await queries.letters_by_center(session, center_ids)
-    scores = await queries.scores_of(session, [row.id for row in rows])
-    max_year = max(years)
-    prior = await queries.prior_results(session, center_ids, max_year + 1)
-    reports = await queries.reports_of(session, center_ids, max_year)
-    updates: list[dict[str, Any]] = []
+    max_year = max(row.year for row in rows)
+    return FinalizeInputs(
+        centers=await queries.centers_by_id(session, center_ids),
+        letters=await queries.letters_by_center(session, center_ids),
+        scores=await queries.expert_scores_by_indicator(session, [row.id for row in rows]),
+        prior=await queries.prior_results(session, center_ids, max_year + 1),
+        # Earlier years' reports only: each row's own report is on the row.
+        reports=await queries.reports_of(session, center_ids, max_year - 1),
+    )
+
+
+def conclude_rows(rows: Sequence[AnyRow], inputs: FinalizeInputs, *, actor: str) -> Finalized:
+    """Score and conclude each row and prepare every write; no I/O, so it may run in a worker thread."""
+    results: list[queries.FinalizedResult] = []
     events: list[tuple[EventData, str]] = []
     history: list[dict[str, Any]] = []
     for row in rows:
-        center = centers[row.center_id]
+        center = inputs.centers[row.center_id]
         rules, system = _system_of(row)
         approval = letter_from_approval(
             center_id=str(row.center_id), targets=center.targets or {}, system=system, rules=rules
         )
-        letter = effective_letter(approval=approval, letter=_letter_of(row.center_id, letters.get(row.center_id)))
+        letter = effective_letter(
+            approval=approval, letter=_letter_of(row.center_id, inputs.letters.get(row.center_id))
+        )
         try:
             conclusion = conclude(
                 evaluation_id=str(row.id),
@@ -538,11 +599,14 @@ async def finalize_rows(session: AsyncSession, rows: Sequence[AnyRow], *, actor:
                     construction_end=center.construction_end,
                 ),
                 report=_report_of(row.year, row.report),
-                reports=[_report_of(r.year, r.report) for r in reports.get(row.center_id, []) if r.year <= row.year],
-                expert_scores=expert_fraction_inputs([(s.indicator, Decimal(s.score)) for s in scores.get(row.id, [])]),
+                # conclude takes this year's report from `report`; the others are the earlier years'.
+                reports=[
+                    _report_of(r.year, r.report) for r in inputs.reports.get(row.center_id, []) if r.year < row.year
+                ],
+                expert_scores=inputs.scores.get(row.id, {}),
                 prior=[
                     PriorResult(evaluation_id=str(p.id), year=p.year, grade=p.grade)
-                    for p in prior.get(row.center_id, [])
+                    for p in inputs.prior.get(row.center_id, [])
                     if p.year < row.year
                 ],
                 system=system,
@@ -554,14 +618,14 @@ async def finalize_rows(session: AsyncSession, rows: Sequence[AnyRow], *, actor:
                 409, "letter-unusable", f"evaluation {row.id}: {error}; correct the responsibility letter first"
             ) from error
         revision = row.revision + 1
-        updates.append(
-            {
-                "b_id": row.id,
-                "b_score": conclusion.score.total,
-                "b_grade": str(conclusion.score.grade),
-                "b_consecutive": conclusion.consequences.consecutive_unqualified,
-                "b_result": _result_document(conclusion, letter),
-            }
+        results.append(
+            queries.FinalizedResult(
+                id=row.id,
+                score=conclusion.score.total,
+                grade=str(conclusion.score.grade),
+                consecutive_unqualified=conclusion.consequences.consecutive_unqualified,
+                result_json=to_json(_result_document(conclusion, letter)).decode(),
+            )
         )
         history.append(
             {
@@ -581,23 +645,29 @@ async def finalize_rows(session: AsyncSession, rows: Sequence[AnyRow], *, actor:
                 row=row, conclusion=conclusion, rules=rules, district=center.district, revision=revision
             )
         )
-    await queries.finalize_many(session, updates)
-    await queries.add_history(session, history)
-    return await record_events(session, events)
+    envelopes, outbox = outbox_rows(events)
+    return Finalized(results=results, history=history, envelopes=envelopes, outbox=outbox)
+
+
+async def store_finalized(session: AsyncSession, finalized: Finalized) -> None:
+    await queries.finalize_many(session, finalized.results)
+    await queries.add_history(session, finalized.history)
+    await queries.add_to_outbox(session, finalized.outbox)
 
 
 def _result_document(conclusion: Conclusion, letter: ResponsibilityLetter) -> dict[str, Any]:
+    """The stored result; models are left whole so that `to_json` serializes each in one call."""
     return {
         "indicator_system": conclusion.score.indicator_system,
         "indicator_system_version": conclusion.score.indicator_system_version,
         "rules": conclusion.score.rules,
         "rules_version": conclusion.score.rules_version,
         "adjusted_by_letter": letter.reference if (letter.weights or letter.targets) else None,
-        "breakdown": [line.model_dump(mode="json") for line in conclusion.score.breakdown],
-        "consequences": conclusion.consequences.model_dump(mode="json"),
+        "breakdown": conclusion.score.breakdown,
+        "consequences": conclusion.consequences,
         "unqualified_run": list(conclusion.unqualified_run),
         "milestones": [{**check.model_dump(mode="json"), "met": check.met} for check in conclusion.milestones],
-        "acceptance": conclusion.acceptance.model_dump(mode="json") if conclusion.acceptance else None,
+        "acceptance": conclusion.acceptance,
     }
 
 
@@ -676,26 +746,20 @@ def consequence_events(
     return events
 
 
-async def record_events(session: AsyncSession, events: list[tuple[EventData, str]]) -> list[CloudEvent]:
-    """Write many events into the outbox in one statement (`record_event`, in bulk), in the caller's transaction."""
-    if not events:
-        return []
+def outbox_rows(events: list[tuple[EventData, str]]) -> tuple[list[CloudEvent], list[queries.OutboxRow]]:
+    """Many events as outbox rows (`record_event`, in bulk), in the order given; the payloads already JSON."""
     envelopes = [CloudEvent.of(data, subject=subject) for data, subject in events]
-    await session.execute(
-        messaging.outbox.insert(),
-        [
-            {
-                "event_id": envelope.id,
-                "subject": envelope.nats_subject,
-                "event_type": envelope.type,
-                "aggregate_id": envelope.subject,
-                "aggregate_seq": data.aggregate_sequence(),
-                "payload": envelope.model_dump(mode="json", exclude_none=True),
-            }
-            for envelope, (data, _) in zip(envelopes, events, strict=True)
-        ],
-    )
-    return envelopes
+    return envelopes, [
+        queries.OutboxRow(
+            event_id=envelope.id,
+            subject=envelope.nats_subject,
+            event_type=envelope.type,
+            aggregate_id=envelope.subject,
+            aggregate_seq=data.aggregate_sequence(),
+            payload_json=envelope.model_dump_json(exclude_none=True),
+        )
+        for envelope, (data, _) in zip(envelopes, events, strict=True)
+    ]
 
 
 # ---- queries ----

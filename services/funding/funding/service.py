@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from funding.domain.calculator import Quote, SubsidyInputs, funding_year_of, quote
 from funding.domain.grants import (
-    COMMITTED_STATUSES,
     GrantAction,
     GrantStatus,
     TransitionRefused,
@@ -235,7 +234,11 @@ async def order_clawback(session: AsyncSession, center: AnyRow, event: CloudEven
     """CenterDelisted / CenterCancelled: stop the open grants, order back disbursed − compliant spending, once."""
     if await queries.clawback_of(session, center.center_id) is not None:
         return None
+    released = await queries.lock_approved_amounts(session, center.center_id)
     await queries.stop_open_grants(session, center.center_id)
+    for (jurisdiction, year), amount in sorted(released.items()):
+        await queries.hold_budget_year(session, jurisdiction, year)
+        await queries.add_to_committed(session, jurisdiction, year, -amount)
     balance = await ledger_balance(session, center.center_id)
     amount = clawback_fen(balance.disbursed_fen, balance.compliant_spent_fen)
     row = await queries.insert_clawback(
@@ -298,6 +301,14 @@ async def _grant_for_command(
     return row, center
 
 
+@dataclass(frozen=True)
+class GrantOutcome:
+    """A grant as a command left it, with its center's district (for the answer and its events)."""
+
+    row: AnyRow
+    district: str | None
+
+
 def _refused(error: TransitionRefused) -> Problem:
     return Conflict("transition-refused", str(error), current_status=error.status.value, allowed_actions=error.allowed)
 
@@ -310,7 +321,7 @@ async def open_grant(
     policy_code: str | None,
     funding_year: int | None,
     trigger: Trigger | None,
-) -> AnyRow:
+) -> GrantOutcome:
     """A grant opened by hand: a later funding year of a share policy, or a one-off award."""
     center = await _visible_center(session, principal, center_id, lock=True)
     if center.approved_on is None or center.lead_unit_type is None:
@@ -362,7 +373,7 @@ async def open_grant(
             f"center {center_id} already has this grant under {policy.code}"
             + (f" ({trigger})" if trigger else f" for funding year {funding_year}"),
         )
-    return row
+    return GrantOutcome(row, center.district)
 
 
 async def _calculate(
@@ -419,7 +430,7 @@ async def calculate_grant(
     investment: int | None,
     overlap: int,
     if_match: str | None,
-) -> AnyRow:
+) -> GrantOutcome:
     """Calculate from the projection (tier, status, lead unit, grade, what was granted); the client gives only
     the verified investment and another program's grant for the year."""
     row, center = await _grant_for_command(session, principal, grant_id, if_match)
@@ -430,21 +441,22 @@ async def calculate_grant(
     policy = rules().policies[row.policy_code]
     if takes_investment(policy) and investment is None:
         raise Problem(422, "investment-required", f"body.verified_investment_fen is required under {policy.code}")
-    return await _calculate(session, row, center, investment=investment, overlap=overlap, by=principal.subject)
+    updated = await _calculate(session, row, center, investment=investment, overlap=overlap, by=principal.subject)
+    return GrantOutcome(updated, center.district)
 
 
 async def approve_grant(
     session: AsyncSession, db: Database, principal: Principal, grant_id: uuid.UUID, *, if_match: str | None
-) -> AnyRow:
+) -> GrantOutcome:
     row, center = await _grant_for_command(session, principal, grant_id, if_match)
     try:
         status = transition(GrantStatus(row.status), GrantAction.APPROVE)
     except TransitionRefused as error:
         raise _refused(error) from None
+    # The budget row's lock serializes approvals within a budget; its running total is what they commit.
+    await queries.hold_budget_year(session, row.jurisdiction, row.budget_year)
     budget = await queries.budget(session, row.jurisdiction, row.budget_year, lock=True)
-    committed = await queries.committed_fen(
-        session, row.jurisdiction, row.budget_year, [s.value for s in COMMITTED_STATUSES]
-    )
+    committed = 0 if budget is None else budget.committed_fen
     amount = row.amount_fen or 0
     try:
         check_budget(
@@ -473,18 +485,20 @@ async def approve_grant(
             committed_fen=committed,
             requested_fen=amount,
         ) from None
+    if budget is not None and amount:
+        await queries.add_to_committed(session, row.jurisdiction, row.budget_year, amount)
     updated = await queries.update_grant(
         session,
         row.grant_id,
         {"status": status.value, "approved_at": datetime.now(UTC), "approved_by": principal.subject},
     )
     await _emit(session, _grant_event(SubsidyApproved, updated, center.district), center.center_id)
-    return updated
+    return GrantOutcome(updated, center.district)
 
 
 async def disburse_grant(
     session: AsyncSession, principal: Principal, grant_id: uuid.UUID, *, if_match: str | None
-) -> AnyRow:
+) -> GrantOutcome:
     row, center = await _grant_for_command(session, principal, grant_id, if_match)
     try:
         status = transition(GrantStatus(row.status), GrantAction.DISBURSE)
@@ -510,7 +524,7 @@ async def disburse_grant(
         {"status": status.value, "disbursed_at": datetime.now(UTC), "disbursed_by": principal.subject},
     )
     await _emit(session, _grant_event(SubsidyDisbursed, updated, center.district), center.center_id)
-    return updated
+    return GrantOutcome(updated, center.district)
 
 
 # ---- the ledger ----
@@ -607,6 +621,8 @@ async def set_budget(
 ) -> AnyRow:
     if jurisdiction not in rules().jurisdictions.by_code:
         raise NotFound("jurisdiction", jurisdiction)
+    # Before the row lock, as approvals take them: a budget created now counts the year's commitments once.
+    await queries.hold_budget_year(session, jurisdiction, year, exclusive=True)
     current = await queries.budget(session, jurisdiction, year, lock=True)
     if current is not None:
         check_if_match(if_match, budget_etag(jurisdiction, year, current.version))

@@ -3,13 +3,41 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, false, func, or_, select, true, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Numeric,
+    Text,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation.store.tables import assignments, centers, evaluations, expert_scores, history, letters, rounds
+from evaluation.store.tables import (
+    assignments,
+    centers,
+    evaluations,
+    expert_scores,
+    history,
+    letters,
+    messaging,
+    rounds,
+)
 
 AnyRow = Any  # a result row; columns are named like the table's
 
@@ -48,6 +76,17 @@ class Reach:
         if self.district is not None:
             parts.append(centers.c.district == self.district)
         return or_(*parts) if parts else false()
+
+
+@dataclass(frozen=True)
+class FinalizedResult:
+    """What finalizing one evaluation stores; `result_json` is the result document already encoded as JSON."""
+
+    id: uuid.UUID
+    score: Decimal
+    grade: str
+    consecutive_unqualified: int
+    result_json: str
 
 
 def _joined() -> Any:
@@ -247,7 +286,10 @@ async def list_evaluations(
     return (await session.execute(query)).all()
 
 
-async def lock_unfinalized(session: AsyncSession, round_id: uuid.UUID, limit: int) -> Sequence[AnyRow]:
+async def lock_unfinalized(
+    session: AsyncSession, round_id: uuid.UUID, limit: int, *, after: uuid.UUID | None = None
+) -> Sequence[AnyRow]:
+    """The next `limit` evaluations of the round not finalized (ids after `after`), locked; held ones skipped."""
     query = (
         select(evaluations)
         .where(evaluations.c.round_id == round_id, evaluations.c.status != "finalized")
@@ -255,6 +297,8 @@ async def lock_unfinalized(session: AsyncSession, round_id: uuid.UUID, limit: in
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if after is not None:
+        query = query.where(evaluations.c.id > after)
     return (await session.execute(query)).all()
 
 
@@ -264,27 +308,36 @@ async def update_evaluation(session: AsyncSession, evaluation_id: uuid.UUID, val
     )
 
 
-async def finalize_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Store the results of many finalizations at once (keys: b_id, score, grade, …)."""
+async def finalize_many(session: AsyncSession, rows: Sequence[FinalizedResult]) -> None:
+    """Store the results of many finalizations in one statement (the rows' arrays unnested into a join)."""
     if not rows:
         return
+    given = (
+        func.unnest(
+            bindparam("ids", [r.id for r in rows], type_=ARRAY(Uuid)),
+            bindparam("scores", [r.score for r in rows], type_=ARRAY(Numeric)),
+            bindparam("grades", [r.grade for r in rows], type_=ARRAY(Text)),
+            bindparam("consecutive", [r.consecutive_unqualified for r in rows], type_=ARRAY(Integer)),
+            bindparam("results", [r.result_json for r in rows], type_=ARRAY(Text)),
+        )
+        .table_valued("id", "score", "grade", "consecutive", "result")
+        .render_derived(name="given")
+    )
     e = evaluations.c
-    statement = (
+    await session.execute(
         update(evaluations)
-        .where(e.id == bindparam("b_id"))
+        .where(e.id == given.c.id)
         .values(
             status="finalized",
-            score=bindparam("b_score"),
-            grade=bindparam("b_grade"),
-            consecutive_unqualified=bindparam("b_consecutive"),
-            result=bindparam("b_result", type_=evaluations.c.result.type),
+            score=given.c.score,
+            grade=given.c.grade,
+            consecutive_unqualified=given.c.consecutive,
+            result=cast(given.c.result, JSONB),
             revision=e.revision + 1,
             version=e.version + 1,
             finalized_at=func.now(),
         )
     )
-    conn = await session.connection()
-    await conn.execute(statement, rows)
 
 
 async def prior_results(
@@ -355,6 +408,29 @@ async def upsert_scores(session: AsyncSession, rows: list[dict[str, Any]]) -> No
     )
 
 
+async def expert_scores_by_indicator(
+    session: AsyncSession, evaluation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, list[Decimal]]]:
+    """Each evaluation's expert scores grouped by indicator, in indicator then expert order (for finalizing)."""
+    s = expert_scores.c
+    order = (s.indicator, s.expert)
+    query = (
+        select(
+            s.evaluation_id,
+            func.array_agg(aggregate_order_by(s.indicator, *order)).label("indicators"),
+            func.array_agg(aggregate_order_by(s.score, *order)).label("scores"),
+        )
+        .where(s.evaluation_id == any_(bindparam("ids", list(evaluation_ids), type_=ARRAY(Uuid))))
+        .group_by(s.evaluation_id)
+    )
+    found: dict[uuid.UUID, dict[str, list[Decimal]]] = {}
+    for evaluation_id, indicators, scores in (await session.execute(query)).all():
+        grouped = found[evaluation_id] = {}
+        for code, value in zip(indicators, scores, strict=True):
+            grouped.setdefault(code, []).append(value)
+    return found
+
+
 async def scores_of(session: AsyncSession, evaluation_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[AnyRow]]:
     s = expert_scores.c
     query = select(expert_scores).where(s.evaluation_id.in_(list(evaluation_ids))).order_by(s.indicator, s.expert)
@@ -364,12 +440,58 @@ async def scores_of(session: AsyncSession, evaluation_ids: Iterable[uuid.UUID]) 
     return found
 
 
-# ---- history ----
+# ---- history and the outbox ----
 
 
 async def add_history(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(history), rows)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One event for `messaging.outbox`, its CloudEvent already encoded as JSON."""
+
+    event_id: uuid.UUID
+    subject: str
+    event_type: str
+    aggregate_id: str | None
+    aggregate_seq: int | None
+    payload_json: str
+
+
+async def add_to_outbox(session: AsyncSession, rows: Sequence[OutboxRow]) -> None:
+    """Many events in one statement, in the order given (the relay publishes in id order)."""
+    if not rows:
+        return
+    given = (
+        func.unnest(
+            bindparam("event_ids", [r.event_id for r in rows], type_=ARRAY(Uuid)),
+            bindparam("subjects", [r.subject for r in rows], type_=ARRAY(Text)),
+            bindparam("event_types", [r.event_type for r in rows], type_=ARRAY(Text)),
+            bindparam("aggregate_ids", [r.aggregate_id for r in rows], type_=ARRAY(Text)),
+            bindparam("aggregate_seqs", [r.aggregate_seq for r in rows], type_=ARRAY(Integer)),
+            bindparam("payloads", [r.payload_json for r in rows], type_=ARRAY(Text)),
+        )
+        .table_valued(
+            "event_id", "subject", "event_type", "aggregate_id", "aggregate_seq", "payload", with_ordinality="n"
+        )
+        .render_derived(name="given")
+    )
+    outbox = messaging.outbox
+    await session.execute(
+        insert(outbox).from_select(
+            ["event_id", "subject", "event_type", "aggregate_id", "aggregate_seq", "payload"],
+            select(
+                given.c.event_id,
+                given.c.subject,
+                given.c.event_type,
+                given.c.aggregate_id,
+                given.c.aggregate_seq,
+                cast(given.c.payload, JSONB),
+            ).order_by(given.c.n),
+        )
+    )
 
 
 async def history_of(session: AsyncSession, evaluation_id: uuid.UUID) -> Sequence[AnyRow]:
@@ -388,6 +510,6 @@ async def latest_finalized(session: AsyncSession, reach: Reach, statuses: Iterab
         .select_from(_joined())
         .where(e.status == "finalized", centers.c.status.in_(list(statuses)), reach.evaluation_clause())
         .order_by(e.center_id, e.year.desc())
-        .distinct(e.center_id)
+        .ext(distinct_on(e.center_id))
     )
     return (await session.execute(query)).all()

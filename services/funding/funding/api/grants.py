@@ -70,7 +70,7 @@ async def open_grant(
 ) -> Any:
     if (replayed := await idem.replay()) is not None:
         return replayed
-    row = await service.open_grant(
+    outcome = await service.open_grant(
         session,
         principal,
         center_id=body.center_id,
@@ -78,7 +78,7 @@ async def open_grant(
         funding_year=body.funding_year,
         trigger=body.trigger,
     )
-    return await _answer(session, idem, response, row, status_code=201)
+    return await _answer(idem, response, outcome, status_code=201)
 
 
 @router.get("/grants/{grant_id}", response_model=Grant, summary="One grant with its trace")
@@ -92,11 +92,11 @@ async def get_grant(
     return Grant.of(row)
 
 
-async def _answer(session: Any, idem: Any, response: Response, row: Any, status_code: int = 200) -> Any:
-    center = await queries.center(session, row.center_id)
-    result = Grant.of(row, district=center.district if center else None)
-    set_etag(response, service.grant_etag(row))
-    return await idem.save(result, status_code=status_code, headers={"ETag": service.grant_etag(row)})
+async def _answer(idem: Any, response: Response, outcome: service.GrantOutcome, status_code: int = 200) -> Any:
+    result = Grant.of(outcome.row, district=outcome.district)
+    etag = service.grant_etag(outcome.row)
+    set_etag(response, etag)
+    return await idem.save(result, status_code=status_code, headers={"ETag": etag})
 
 
 @router.post("/grants/{grant_id}/calculate", response_model=Grant, summary="Calculate from the projection")
@@ -111,7 +111,7 @@ async def calculate_grant(
 ) -> Any:
     if (replayed := await idem.replay()) is not None:
         return replayed
-    row = await service.calculate_grant(
+    outcome = await service.calculate_grant(
         session,
         principal,
         grant_id,
@@ -119,7 +119,7 @@ async def calculate_grant(
         overlap=body.overlapping_grant_fen,
         if_match=if_match,
     )
-    return await _answer(session, idem, response, row)
+    return await _answer(idem, response, outcome)
 
 
 @router.post("/grants/{grant_id}/approve", response_model=Grant, summary="Approve within the year's budget")
@@ -134,8 +134,8 @@ async def approve_grant(
 ) -> Any:
     if (replayed := await idem.replay()) is not None:
         return replayed
-    row = await service.approve_grant(session, request.app.state.db, principal, grant_id, if_match=if_match)
-    return await _answer(session, idem, response, row)
+    outcome = await service.approve_grant(session, request.app.state.db, principal, grant_id, if_match=if_match)
+    return await _answer(idem, response, outcome)
 
 
 @router.post("/grants/{grant_id}/disburse", response_model=Grant, summary="Disburse once onto the center's ledger")
@@ -149,8 +149,8 @@ async def disburse_grant(
 ) -> Any:
     if (replayed := await idem.replay()) is not None:
         return replayed
-    row = await service.disburse_grant(session, principal, grant_id, if_match=if_match)
-    return await _answer(session, idem, response, row)
+    outcome = await service.disburse_grant(session, principal, grant_id, if_match=if_match)
+    return await _answer(idem, response, outcome)
 
 
 # ---- budgets and totals ----

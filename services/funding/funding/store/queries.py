@@ -5,11 +5,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from funding.domain.grants import LIVE_STATUSES, OPEN_STATUSES, GrantStatus
+from funding.domain.grants import COMMITTED_STATUSES, LIVE_STATUSES, OPEN_STATUSES, GrantStatus
 from funding.store.tables import budgets, centers, clawbacks, grades, grants, ledger_entries
 from tic_shared.auth import Principal
 
@@ -185,6 +185,21 @@ async def stop_open_grants(session: AsyncSession, center_id: uuid.UUID) -> Seque
     return result.all()
 
 
+async def lock_approved_amounts(session: AsyncSession, center_id: uuid.UUID) -> dict[tuple[str, int], int]:
+    """The center's approved (not yet disbursed) grants, locked: their amounts per jurisdiction and budget year."""
+    g = grants.c
+    query = (
+        select(g.jurisdiction, g.budget_year, g.amount_fen)
+        .where(g.center_id == center_id, g.status == GrantStatus.APPROVED.value)
+        .with_for_update()
+    )
+    amounts: dict[tuple[str, int], int] = {}
+    for row in (await session.execute(query)).all():
+        key = (row.jurisdiction, row.budget_year)
+        amounts[key] = amounts.get(key, 0) + (row.amount_fen or 0)
+    return amounts
+
+
 def _grant_query(principal: Principal) -> Any:
     return (
         select(grants, centers.c.district)
@@ -229,12 +244,15 @@ async def list_grants(
     return (await session.execute(query)).all()
 
 
-async def committed_fen(session: AsyncSession, jurisdiction: str, year: int, statuses: Sequence[str]) -> int:
+def committed_fen_query(jurisdiction: str, year: int, statuses: Sequence[str]) -> Select[Any]:
     g = grants.c
-    query = select(func.coalesce(func.sum(g.amount_fen), 0)).where(
+    return select(func.coalesce(func.sum(g.amount_fen), 0)).where(
         g.jurisdiction == jurisdiction, g.budget_year == year, g.status.in_(statuses)
     )
-    return int((await session.execute(query)).scalar_one())
+
+
+async def committed_fen(session: AsyncSession, jurisdiction: str, year: int, statuses: Sequence[str]) -> int:
+    return int((await session.execute(committed_fen_query(jurisdiction, year, statuses))).scalar_one())
 
 
 async def totals(session: AsyncSession, principal: Principal, year: int | None) -> Sequence[AnyRow]:
@@ -313,7 +331,12 @@ async def list_budgets(session: AsyncSession, *, jurisdiction: str | None, year:
 
 
 async def put_budget(session: AsyncSession, *, jurisdiction: str, year: int, budget_fen: int, by: str) -> AnyRow:
-    statement = insert(budgets).values(jurisdiction=jurisdiction, year=year, budget_fen=budget_fen, updated_by=by)
+    """Set a budget; a new one starts from what the year's grants already commit (call under `hold_budget_year`
+    exclusively, so that no approval or stop is in flight meanwhile)."""
+    committed = committed_fen_query(jurisdiction, year, [s.value for s in COMMITTED_STATUSES]).scalar_subquery()
+    statement = insert(budgets).values(
+        jurisdiction=jurisdiction, year=year, budget_fen=budget_fen, committed_fen=committed, updated_by=by
+    )
     result = await session.execute(
         statement.on_conflict_do_update(
             index_elements=[budgets.c.jurisdiction, budgets.c.year],
@@ -326,6 +349,22 @@ async def put_budget(session: AsyncSession, *, jurisdiction: str, year: int, bud
         ).returning(budgets)
     )
     return result.one()
+
+
+async def hold_budget_year(session: AsyncSession, jurisdiction: str, year: int, *, exclusive: bool = False) -> None:
+    """Until the transaction ends: shared by whatever changes the year's commitments (approve, stop), exclusive
+    for setting its budget. A budget created meanwhile thus counts every commitment exactly once."""
+    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    await session.execute(select(lock(func.hashtext(f"tic-funding-budget:{jurisdiction}"), year)))
+
+
+async def add_to_committed(session: AsyncSession, jurisdiction: str, year: int, amount_fen: int) -> None:
+    """Move the budget's running committed total (if the year has a budget); negative to release."""
+    await session.execute(
+        update(budgets)
+        .where(budgets.c.jurisdiction == jurisdiction, budgets.c.year == year)
+        .values(committed_fen=budgets.c.committed_fen + amount_fen)
+    )
 
 
 # ---- the ledger ----

@@ -115,6 +115,13 @@ budgets = Table(
     Column("jurisdiction", String(40), nullable=False),
     Column("year", Integer, nullable=False),
     Column("budget_fen", BigInteger, nullable=False),
+    Column(
+        "committed_fen",
+        BigInteger,
+        nullable=False,
+        server_default=text("0"),
+        comment="the amounts of the year's approved and disbursed grants, kept by approve and stop",
+    ),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("updated_by", String(200), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

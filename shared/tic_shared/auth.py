@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
@@ -100,7 +101,10 @@ class TokenVerifier:
         self.audience = settings.jwt_audience
         self.algorithms = settings.jwt_algorithms
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
-        self._keys: list[Any] = _PEM_BLOCK.findall(settings.jwt_public_key)
+        # Parsed once: PyJWT would parse a PEM string again on every request.
+        self._keys: list[Any] = [
+            serialization.load_pem_public_key(block.encode()) for block in _PEM_BLOCK.findall(settings.jwt_public_key)
+        ]
 
     async def verify(self, token: str) -> Principal:
         keys: list[Any]

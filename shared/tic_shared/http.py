@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +65,8 @@ class Idempotency:
 
     async def save(self, result: Any, *, status_code: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
         """Keep the response for retries and return it, so the route can `return await idem.save(...)`."""
-        body = jsonable_encoder(result)
+        # A model knows how to dump itself; jsonable_encoder walks it field by field, which is slow for a big one.
+        body = result.model_dump(mode="json") if isinstance(result, BaseModel) else jsonable_encoder(result)
         if self.key is None:
             return JSONResponse(body, status_code=status_code, headers=headers)
         if self._fingerprint is None:

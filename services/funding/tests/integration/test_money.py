@@ -273,3 +273,32 @@ async def test_cancellation_stops_future_grants_and_orders_the_clawback(
             "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 3}, headers=admin
         )
         assert refused.status_code == 409
+
+
+async def test_concurrent_approvals_never_commit_past_the_budget(
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+) -> None:
+    """Five approvals race for a budget that holds two: exactly two win, and the running total says so."""
+    import asyncio
+    import datetime as dt
+
+    year = 2000 + uuid.uuid4().int % 50  # a year no other test budgets (the one above uses 2100-2199)
+    amount = 3_000_000 * YI  # 30 % of 10 M yuan
+    async with run_service("funding") as (_, client):
+        put = await client.put(f"/api/v1/budgets/ningbo/{year}", json={"budget_fen": 2 * amount + YI}, headers=admin)
+        assert put.status_code == 200, put.text
+        grants = []
+        for _ in range(5):
+            center_id = uuid.uuid4()
+            await publish_event(ev.approved(center_id, approved_on=dt.date(year, 2, 1)))
+            gid = await _year_1(client, admin, center_id)
+            calculated = await client.post(
+                f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": 10_000_000 * YI}, headers=admin
+            )
+            assert calculated.json()["amount_fen"] == amount
+            grants.append(gid)
+        answers = await asyncio.gather(*(client.post(f"/api/v1/grants/{gid}/approve", headers=admin) for gid in grants))
+        assert sorted(a.status_code for a in answers) == [200, 200, 409, 409, 409]
+        budgets = (await client.get("/api/v1/budgets", params={"year": year}, headers=admin)).json()
+        (budget,) = [b for b in budgets if b["year"] == year and b["jurisdiction"] == "ningbo"]
+        assert budget["committed_fen"] == 2 * amount

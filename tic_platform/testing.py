@@ -143,9 +143,25 @@ def make_settings(database_url: str, nats_url: str, keys: KeyPair) -> Callable[.
             "consumer_ack_wait_s": 5.0,
         }
         values.update(overrides)
-        return ServiceSettings(**values)
+        return settings_class(service)(**values)
 
     return build
+
+
+def settings_class(service: str) -> type[Any]:
+    """The service's own settings class (e.g. `notification.settings.NotificationSettings`), else the shared one."""
+    import importlib
+
+    from tic_shared.settings import ServiceSettings
+
+    try:
+        module = importlib.import_module(f"{service}.settings")
+    except ModuleNotFoundError:
+        return ServiceSettings
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, ServiceSettings) and value is not ServiceSettings:
+            return value
+    return ServiceSettings
 
 
 @pytest.fixture(scope="session")

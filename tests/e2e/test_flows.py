@@ -142,3 +142,46 @@ async def test_delisting_after_two_unqualified_evaluations_claws_back_the_unspen
             (delisted_event,) = rows.all()
         assert ordered["reason_event_id"] == str(delisted_event.event_id)
         assert funding.state.link.connected
+
+
+async def test_approval_in_the_registry_reaches_the_lead_unit_by_email_in_chinese(
+    run_service: Any, token: Callable[..., str]
+) -> None:
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    from tic_platform.embedded import free_port
+
+    received: list[Any] = []
+
+    class Mailbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    smtp = Controller(Mailbox(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    admin = bearer(token(subject="bureau-e2e-mail", roles=["bureau_admin"]))
+    try:
+        async with (
+            run_service("registry") as (_, reg),
+            run_service("notification", smtp_host="127.0.0.1", smtp_port=port, delivery_poll_interval_s=0.1),
+        ):
+            center = await _approved_center(reg, admin)
+
+            def text_of(envelope: Any) -> tuple[str, str]:
+                message = message_from_bytes(envelope.content, policy=policy.default)
+                return str(message["Subject"]), message.get_body(preferencelist=("plain",)).get_content()
+
+            async def approval_mail() -> list[tuple[str, str]]:
+                mine = [text_of(m) for m in received if "chenjing@example.cn" in m.rcpt_tos]
+                return [(subject, body) for subject, body in mine if center["code"] in body]
+
+            # The lead unit hears of each step; the approval names the center and its registry code, in Chinese.
+            ((subject, body),) = await eventually(approval_mail, timeout_s=30)
+            assert center["official_name_zh"] in subject + body
+            assert "技术创新中心" in body
+    finally:
+        smtp.stop()

@@ -8,6 +8,7 @@ from typing import Any
 
 from tic_shared.events.catalog import CATALOG
 from tic_shared.events.envelope import CloudEvent, EventData
+from tic_shared.streams import stream_name
 
 CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
 EVENTS_DIR = CONTRACT_DIR / "events"
@@ -43,6 +44,42 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
+def asyncapi_document() -> dict[str, Any]:
+    """AsyncAPI 3.0: one channel per NATS subject, its message the event's committed JSON Schema."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for model in CATALOG:
+        name = f"{model.producer}.{model.event_name}"
+        channels[name] = {
+            "address": model.nats_subject(),
+            "description": f"Stream {stream_name(model.producer)}; Nats-Msg-Id is the event id.",
+            "messages": {
+                model.event_name: {
+                    "name": model.event_name,
+                    "title": model.ce_type(),
+                    "contentType": "application/cloudevents+json",
+                    "payload": {"$ref": f"events/{model.ce_type()}.json"},
+                }
+            },
+        }
+        operations[f"publish.{name}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{name}"},
+            "summary": f"The {model.producer} service publishes {model.event_name} through its outbox",
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "TIC Platform events",
+            "version": "1.0.0",
+            "description": "CloudEvents 1.0 (structured JSON) on NATS JetStream, one stream per producer.",
+        },
+        "servers": {"nats": {"host": "nats:4222", "protocol": "nats"}},
+        "channels": channels,
+        "operations": operations,
+    }
+
+
 def write_event_schemas(directory: Path = EVENTS_DIR) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -50,4 +87,6 @@ def write_event_schemas(directory: Path = EVENTS_DIR) -> list[Path]:
         path = directory / name
         path.write_text(render(schema), encoding="utf-8")
         written.append(path)
-    return written
+    asyncapi = CONTRACT_DIR / "asyncapi.json"
+    asyncapi.write_text(render(asyncapi_document()), encoding="utf-8")
+    return [*written, asyncapi]

@@ -282,7 +282,8 @@ async def test_concurrent_approvals_never_commit_past_the_budget(
     import asyncio
     import datetime as dt
 
-    year = 2000 + uuid.uuid4().int % 50  # a year no other test budgets (the one above uses 2100-2199)
+    # A year no other test budgets (the one above uses 2100-2199), inside the policy's effective period.
+    year = 2050 + uuid.uuid4().int % 50
     amount = 3_000_000 * YI  # 30 % of 10 M yuan
     async with run_service("funding") as (_, client):
         put = await client.put(f"/api/v1/budgets/ningbo/{year}", json={"budget_fen": 2 * amount + YI}, headers=admin)

@@ -93,6 +93,13 @@ class Conflict(Problem):
         super().__init__(409, slug, detail, **extensions)
 
 
+class TransitionConflict(Conflict):
+    """A command the resource's state does not allow: names the state and what is allowed instead."""
+
+    def __init__(self, slug: str, detail: str, *, current_state: str, allowed_actions: list[str]) -> None:
+        super().__init__(slug, detail, current_state=current_state, allowed_actions=allowed_actions)
+
+
 class Forbidden(Problem):
     def __init__(self, detail: str, **extensions: Any) -> None:
         super().__init__(403, "forbidden", detail, **extensions)

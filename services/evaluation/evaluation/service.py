@@ -58,7 +58,7 @@ from tic_shared.events.catalog import (
 )
 from tic_shared.events.envelope import EventData
 from tic_shared.http import check_if_match, etag_for
-from tic_shared.problems import Conflict, NotFound, Problem
+from tic_shared.problems import Conflict, NotFound, Problem, TransitionConflict
 
 FINALIZE_BATCH = 500
 
@@ -84,7 +84,9 @@ def letter_etag(center_id: uuid.UUID, version: int) -> str:
 
 
 def _refused(error: TransitionRefused) -> Conflict:
-    return Conflict("transition-refused", str(error), current_status=str(error.status), allowed_actions=error.allowed)
+    return TransitionConflict(
+        "transition-refused", str(error), current_state=str(error.status), allowed_actions=error.allowed
+    )
 
 
 # ---- the center projection (consumers) ----

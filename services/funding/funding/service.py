@@ -52,7 +52,7 @@ from tic_shared.events.catalog import (
 from tic_shared.events.envelope import EventData
 from tic_shared.http import check_if_match, etag_for
 from tic_shared.outbox import record_event
-from tic_shared.problems import Conflict, NotFound, Problem
+from tic_shared.problems import Conflict, NotFound, Problem, TransitionConflict
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,9 @@ class GrantOutcome:
 
 
 def _refused(error: TransitionRefused) -> Problem:
-    return Conflict("transition-refused", str(error), current_status=error.status.value, allowed_actions=error.allowed)
+    return TransitionConflict(
+        "transition-refused", str(error), current_state=error.status.value, allowed_actions=error.allowed
+    )
 
 
 async def open_grant(

@@ -20,7 +20,7 @@ from notification.store import projection, received
 from notification.store import subscriptions as subscriptions_store
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import BY_TYPE
-from tic_shared.problems import Conflict, NotFound, Problem
+from tic_shared.problems import Conflict, NotFound, Problem, TransitionConflict
 
 log = logging.getLogger(__name__)
 
@@ -230,10 +230,10 @@ async def replay_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Any:
     if row is None:
         raise NotFound("delivery", delivery_id)
     if row.status != "dead":
-        raise Conflict(
+        raise TransitionConflict(
             "not-dead-lettered",
             f"delivery {delivery_id} is {row.status}; only a dead-lettered delivery can be replayed",
-            current_status=row.status,
+            current_state=row.status,
             allowed_actions=[],
         )
     if row.subscription_id is not None:
@@ -241,11 +241,11 @@ async def replay_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Any:
         if subscription is None:
             raise Conflict("subscription-deleted", f"subscription {row.subscription_id} was deleted")
         if subscription.status != "active":
-            raise Conflict(
+            raise TransitionConflict(
                 "subscription-paused",
                 f"subscription {row.subscription_id} is {subscription.status}; resume it first "
                 '(PATCH /api/v1/subscriptions/{id} {"status": "active"})',
-                current_status=subscription.status,
+                current_state=subscription.status,
                 allowed_actions=["resume"],
             )
     replayed = await deliveries_store.requeue(session, delivery_id)

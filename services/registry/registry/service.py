@@ -23,7 +23,7 @@ from tic_shared.events import EventData
 from tic_shared.events import catalog as ev
 from tic_shared.http import check_if_match, etag_for
 from tic_shared.outbox import record_event
-from tic_shared.problems import Conflict, Forbidden, NotFound, Problem
+from tic_shared.problems import Conflict, Forbidden, NotFound, Problem, TransitionConflict
 
 Details = dict[str, Any]
 
@@ -128,7 +128,7 @@ async def update_draft(
     row = await _load(session, principal, center_id)
     check_if_match(if_match, etag(row))
     if row.status != lifecycle.State.DRAFT:
-        raise Conflict(
+        raise TransitionConflict(
             "not-a-draft",
             f"only a draft can be edited; the center is {row.status}",
             current_state=row.status,
@@ -208,14 +208,14 @@ async def _transition(
         guard = await approval(row) if approval is not None else None
         step = lifecycle.transition(row.status, action, outcome, approval=guard)
     except ApprovalRefused as refused:
-        raise Conflict(
+        raise TransitionConflict(
             refused.reason.value.replace("_", "-"),
             refused.detail,
             current_state=row.status,
             allowed_actions=refused.allowed_actions,
         ) from refused
     except IllegalTransition as illegal:
-        raise Conflict(
+        raise TransitionConflict(
             "illegal-transition",
             illegal.detail,
             current_state=row.status,

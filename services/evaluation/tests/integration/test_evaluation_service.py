@@ -416,7 +416,7 @@ async def test_finalized_is_locked_reopen_needs_a_reason_and_refinalize_emits_th
         f"/api/v1/evaluations/{eid}/report", json=GOOD_REPORT, headers=ctx.center_user(center_id)
     )
     body = problem(locked, 409, "transition-refused")
-    assert body["current_status"] == "finalized" and body["allowed_actions"] == ["reopen"]
+    assert body["current_state"] == "finalized" and body["allowed_actions"] == ["reopen"]
     problem(await ctx.finalize(eid), 409, "transition-refused")
     problem(await ctx.client.post(f"/api/v1/evaluations/{eid}/reopen", json={}, headers=ctx.admin), 422)
 

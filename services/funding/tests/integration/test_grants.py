@@ -122,7 +122,7 @@ async def test_a_retried_disbursement_with_the_same_key_pays_once(
         assert first.json() == second.json()
         without_key = await client.post(f"/api/v1/grants/{gid}/disburse", headers=admin)
         assert without_key.status_code == 409
-        assert without_key.json()["current_status"] == "disbursed"
+        assert without_key.json()["current_state"] == "disbursed"
 
         ledger = (await client.get(f"/api/v1/centers/{center_id}/ledger", headers=admin)).json()
         assert [e["kind"] for e in ledger["items"]] == ["disbursement"]

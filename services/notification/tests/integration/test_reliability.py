@@ -26,6 +26,10 @@ async def _deliveries_of(client: Any, headers: dict[str, str], **params: Any) ->
     return items
 
 
+# Retries and backoff take their time; a loaded CI machine must not turn that into a failure.
+RETRY_WAIT_S = 30.0
+
+
 async def test_a_receiver_down_then_back_gets_each_event_once(
     notification: Any, nats_url: str, admin: dict[str, str], kit: Any
 ) -> None:
@@ -42,18 +46,18 @@ async def test_a_receiver_down_then_back_gets_each_event_once(
             rows = await _deliveries_of(client, admin, subscription_id=subscription["id"])
             return sum(1 for row in rows if row["status"] == "retrying" and row["total_attempts"] >= 2) >= 3
 
-        await eventually(failing)
+        await eventually(failing, timeout_s=RETRY_WAIT_S)
         await receiver.start()
         try:
 
             async def all_delivered() -> bool:
                 return all(receiver.count(event.id) >= 1 for event in events)
 
-            await eventually(all_delivered)
+            await eventually(all_delivered, timeout_s=RETRY_WAIT_S)
             await asyncio.sleep(0.5)
             assert [receiver.count(event.id) for event in events] == [1, 1, 1]
             for event in events:
-                row = await eventually(lambda event=event: _delivered(client, admin, event.id))
+                row = await eventually(lambda event=event: _delivered(client, admin, event.id), timeout_s=RETRY_WAIT_S)
                 assert row["total_attempts"] >= 2
                 detail = (await client.get(f"/api/v1/deliveries/{row['id']}", headers=admin)).json()
                 failed = [a for a in detail["attempt_log"] if not a["ok"]]
@@ -78,12 +82,12 @@ async def test_a_receiver_down_for_good_yields_a_dead_letter_and_replay_delivers
             rows = await _deliveries_of(client, admin, event_id=str(event.id), status="dead")
             return rows[0] if rows else None
 
-        row = await eventually(dead)
+        row = await eventually(dead, timeout_s=RETRY_WAIT_S)
         assert row["attempts"] == 3 and row["last_error"]
         listed = await _deliveries_of(client, admin, status="dead", subscription_id=subscription["id"])
         assert [item["id"] for item in listed] == [row["id"]]
 
-        announced = await eventually(lambda: _dead_lettered_event(nats_url, row["id"]))
+        announced = await eventually(lambda: _dead_lettered_event(nats_url, row["id"]), timeout_s=RETRY_WAIT_S)
         assert announced["data"]["event_id"] == str(event.id)
         assert announced["data"]["recipient"] == f"subscription:{subscription['id']}"
         assert announced["data"]["attempts"] == 3
@@ -96,7 +100,7 @@ async def test_a_receiver_down_for_good_yields_a_dead_letter_and_replay_delivers
             )
             return any(row["id"] in item["body"] for item in response.json()["items"])
 
-        await eventually(in_inbox)
+        await eventually(in_inbox, timeout_s=RETRY_WAIT_S)
 
         await receiver.start()
         try:
@@ -105,7 +109,7 @@ async def test_a_receiver_down_for_good_yields_a_dead_letter_and_replay_delivers
             )
             assert replayed.status_code == 200, replayed.text
             assert replayed.json()["status"] == "pending"
-            after = await eventually(lambda: _delivered(client, admin, event.id))
+            after = await eventually(lambda: _delivered(client, admin, event.id), timeout_s=RETRY_WAIT_S)
             assert after["replays"] == 1
             again = await client.post(f"/api/v1/deliveries/{row['id']}/replay", headers=admin)
             assert again.status_code == 409
@@ -160,7 +164,7 @@ async def test_a_subscription_that_keeps_failing_is_paused_not_deleted_and_resum
             body = response.json()
             return response if body["status"] == "paused" else None
 
-        response = await eventually(paused)
+        response = await eventually(paused, timeout_s=RETRY_WAIT_S)
         assert "consecutive" in response.json()["paused_reason"]
         await asyncio.sleep(0.4)
         [held] = await _deliveries_of(client, admin, event_id=str(event.id))
@@ -181,7 +185,7 @@ async def test_a_subscription_that_keeps_failing_is_paused_not_deleted_and_resum
             )
             assert resumed.status_code == 200, resumed.text
             assert resumed.json()["status"] == "active" and resumed.json()["consecutive_failures"] == 0
-            await eventually(lambda: _count(receiver, event.id))
+            await eventually(lambda: _count(receiver, event.id), timeout_s=RETRY_WAIT_S)
             await asyncio.sleep(0.3)
             assert receiver.count(event.id) == 1
         finally:
@@ -198,7 +202,7 @@ async def test_redelivered_and_replayed_events_send_nothing_twice(
         event = kit.center_approved()
         await kit.publish(nats_url, event)
         await kit.publish(nats_url, event, msg_id=f"{event.id}-again")  # the broker delivers it twice
-        await eventually(lambda: _count(receiver, event.id))
+        await eventually(lambda: _count(receiver, event.id), timeout_s=RETRY_WAIT_S)
         # Even past the inbox (a dead letter replayed, a lost inbox mark), the deliveries are unique.
         async with app.state.db.transaction() as session:
             created = await service.fan_out(session, event, settings=app.state.settings)
@@ -227,7 +231,7 @@ async def test_a_restart_in_the_middle_of_a_send_sends_it_once(
         )
         subscription = response.json()
         await kit.publish(nats_url, event)
-        await eventually(lambda: _started(receiver, event.id))
+        await eventually(lambda: _started(receiver, event.id), timeout_s=RETRY_WAIT_S)
         # Leaving the block stops the app while the receiver is still answering.
     assert receiver.count(event.id) == 1
     async with notification() as (_, client):

@@ -19,16 +19,10 @@ from evaluation.domain.milestones import MilestoneCheck, check_milestone, checkp
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import Checkpoint, EvaluationRules, Grade
 from evaluation.domain.scoring import AnnualScore, ExpertScore, score_annual_report
+from tic_shared.vocabulary import EvaluationKind
 
 # A center the registry has in one of these states takes part in an annual round.
 EVALUABLE_STATUSES = frozenset({"building", "operating"})
-
-
-class EvaluationKind(StrEnum):
-    """An ordinary annual evaluation, or the one at the end of the construction period (验收)."""
-
-    ANNUAL = "annual"
-    ACCEPTANCE = "acceptance"
 
 
 class EvaluationStatus(StrEnum):

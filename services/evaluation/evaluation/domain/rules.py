@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from evaluation.domain import datafiles
 from evaluation.domain.report import is_report_field
+from tic_shared.vocabulary import Grade
 
 NonNegative = Annotated[int, Field(ge=0, strict=True)]
 Positive = Annotated[int, Field(ge=1, strict=True)]
@@ -28,15 +29,6 @@ _ROUNDING_MODES = frozenset(
         decimal.ROUND_05UP,
     }
 )
-
-
-class Grade(StrEnum):
-    """The grade of an annual evaluation."""
-
-    EXCELLENT = "excellent"
-    GOOD = "good"
-    QUALIFIED = "qualified"
-    UNQUALIFIED = "unqualified"
 
 
 class Checkpoint(StrEnum):

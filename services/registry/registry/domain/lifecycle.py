@@ -8,22 +8,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from registry.domain.policy import registry_policy
+from tic_shared.vocabulary import CenterStatus
 
-
-class State(StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    UNDER_REVIEW = "under_review"
-    REVIEWED = "reviewed"
-    DECIDED = "decided"
-    PUBLIC_NOTICE = "public_notice"
-    OBJECTION_REVIEW = "objection_review"
-    BUILDING = "building"
-    OPERATING = "operating"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    CANCELLED = "cancelled"
-    DELISTED = "delisted"
+# The lifecycle's states are the contract's center statuses, the words every event carries.
+State = CenterStatus
 
 
 class Action(StrEnum):

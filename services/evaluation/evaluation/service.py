@@ -268,6 +268,21 @@ async def open_round(session: AsyncSession, principal: Principal, year: int) -> 
     )
     if not created:
         raise Conflict("round-exists", f"the round of {year} is already open")
+    await queries.insert_evaluations(session, await _evaluations_due(session, round_id, year, rules))
+    return round_id
+
+
+async def add_newly_eligible(session: AsyncSession, round_id: uuid.UUID) -> int:
+    """Add to an open round the centers that became eligible since it was opened (approved later that year)."""
+    row = await queries.get_round(session, round_id)
+    if row is None:
+        raise NotFound("round", round_id)
+    rules, _ = rules_for_year(row.year)
+    return await queries.insert_evaluations(session, await _evaluations_due(session, round_id, row.year, rules))
+
+
+async def _evaluations_due(session: AsyncSession, round_id: uuid.UUID, year: int, rules: Any) -> list[dict[str, Any]]:
+    """One new evaluation for every center eligible in `year`; the store skips the ones the year already has."""
     rows = []
     for center in await queries.eligible_centers(session, EVALUABLE_STATUSES):
         if not is_eligible(status=center.status, approved_on=center.approved_on, year=year):
@@ -289,8 +304,7 @@ async def open_round(session: AsyncSession, principal: Principal, year: int) -> 
                 "status": str(EvaluationStatus.AWAITING_REPORT),
             }
         )
-    await queries.insert_evaluations(session, rows)
-    return round_id
+    return rows
 
 
 @dataclass(frozen=True)

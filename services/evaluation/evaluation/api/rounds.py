@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from evaluation import service
-from evaluation.api.schemas import RoundFinalized, RoundIn, RoundOut
+from evaluation.api.schemas import RoundCentersAdded, RoundFinalized, RoundIn, RoundOut
 from evaluation.api.views import round_out
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
@@ -55,6 +55,24 @@ async def get_round(
     round_id: uuid.UUID, session: SessionDep, principal: Annotated[Principal, scoped("evaluation:read")]
 ) -> RoundOut:
     return round_out(await service.get_round(session, principal, round_id))
+
+
+@router.post(
+    "/rounds/{round_id}/centers",
+    summary="Add the centers that became eligible after the round opened (approved later in its year)",
+    responses={404: {}},
+)
+async def add_centers(
+    round_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:write")],
+    idem: IdempotencyDep,
+) -> Any:
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    added = await service.add_newly_eligible(session, round_id)
+    result = RoundCentersAdded(added=added, round=round_out(await service.get_round(session, principal, round_id)))
+    return await idem.save(result)
 
 
 @router.post(

@@ -106,6 +106,11 @@ class RoundFinalized(BaseModel):
     round: RoundOut
 
 
+class RoundCentersAdded(BaseModel):
+    added: int = Field(description="Evaluations opened now; 0 when every eligible center already had one")
+    round: RoundOut
+
+
 # ---- evaluations ----
 
 

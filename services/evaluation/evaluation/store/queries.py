@@ -233,9 +233,15 @@ async def round_counts(
 # ---- evaluations ----
 
 
-async def insert_evaluations(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(evaluations), rows)
+async def insert_evaluations(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert the evaluations a center does not have for that year yet; how many were new."""
+    if not rows:
+        return 0
+    result = await session.execute(
+        insert(evaluations).on_conflict_do_nothing(index_elements=["center_id", "year"]).returning(evaluations.c.id),
+        rows,
+    )
+    return len(result.all())
 
 
 async def get_evaluation(

@@ -620,3 +620,19 @@ async def test_access_matrix(ctx: Ctx) -> None:
     assert (
         await ctx.client.get(f"/api/v1/centers/{center_id}", headers=ctx.district_officer(district))
     ).status_code == 200
+
+
+async def test_a_center_approved_after_its_round_opened_is_added_to_it_once(ctx: Ctx) -> None:
+    (year,) = fresh_years(1)
+    opened = await ctx.open_round(year)
+    late = await ctx.center()  # approved (in an earlier year) but tracked only after the round opened
+    none = await ctx.client.get("/api/v1/evaluations", params={"center_id": str(late), "year": year}, headers=ctx.admin)
+    assert none.json()["items"] == []
+    added = await ctx.client.post(f"/api/v1/rounds/{opened['id']}/centers", headers=ctx.admin)
+    assert added.status_code == 200, added.text
+    assert added.json()["added"] >= 1
+    assert (await ctx.evaluation_of(late, year))["status"] == "awaiting_report"
+    again = await ctx.client.post(f"/api/v1/rounds/{opened['id']}/centers", headers=ctx.admin)
+    assert again.json()["added"] == 0
+    missing = await ctx.client.post(f"/api/v1/rounds/{uuid.uuid4()}/centers", headers=ctx.admin)
+    assert missing.status_code == 404

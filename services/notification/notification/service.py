@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -212,10 +214,25 @@ def check_template(event_name: str, locale: str, subject: str, body: str) -> tpl
 # ---- subscriptions ----
 
 
+def points_inside(url: str) -> bool:
+    """Whether a webhook URL names this host or a private network: a subscriber must not make us call inward."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not address.is_global
+
+
 def check_subscription_input(*, url: str | None, event_types: list[str] | None, settings: NotificationSettings) -> None:
     errors = []
     if url is not None and url.startswith("http://") and not settings.http_webhooks_allowed:
         errors.append({"field": "body.url", "message": "must be https in this environment", "type": "value_error"})
+    if url is not None and not settings.private_webhooks_allowed and points_inside(url):
+        message = "must not point at a loopback, private or link-local address in this environment"
+        errors.append({"field": "body.url", "message": message, "type": "value_error"})
     for index, pattern in enumerate(event_types or []):
         reason = rules_domain.invalid_filter(pattern)
         if reason:

@@ -23,6 +23,10 @@ class NotificationSettings(ServiceSettings):
         default=None, description="Plain-http webhook URLs; by default allowed outside production only."
     )
 
+    webhook_allow_private_addresses: bool | None = Field(
+        default=None,
+        description="Webhook URLs on loopback, private or link-local addresses; by default outside production only.",
+    )
     delivery_max_attempts: int = Field(default=8, ge=1, description="Attempts before a delivery is dead-lettered.")
     delivery_retry_base_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles each time.")
     delivery_retry_max_s: float = Field(default=600.0, gt=0)
@@ -39,6 +43,12 @@ class NotificationSettings(ServiceSettings):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def private_webhooks_allowed(self) -> bool:
+        if self.webhook_allow_private_addresses is not None:
+            return self.webhook_allow_private_addresses
+        return self.environment != "production"
 
     @property
     def http_webhooks_allowed(self) -> bool:

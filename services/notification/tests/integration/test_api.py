@@ -250,3 +250,30 @@ async def test_received_events_slice_lists_what_arrived(
 
         [item] = await eventually(listed)
         assert item["event_id"] == str(event.id) and item["payload"]["data"]["name_zh"] == event.data["name_zh"]
+
+
+async def test_a_webhook_pointing_inside_is_refused_where_private_addresses_are_not_allowed(
+    notification: Any, admin: dict[str, str]
+) -> None:
+    async with notification(webhook_allow_private_addresses=False, webhook_allow_http=True) as (_, client):
+        for url in (
+            "http://127.0.0.1:8199/hook",
+            "http://localhost/hook",
+            "http://10.1.2.3/hook",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/hook",
+        ):
+            response = await client.post(
+                "/api/v1/subscriptions", json={"url": url, "event_types": ["tic.registry.*"]}, headers=admin
+            )
+            assert response.status_code == 422, url
+            assert response.json()["errors"][0]["field"] == "body.url"
+        listed = (await client.get("/api/v1/subscriptions", headers=admin)).json()["items"]
+        assert not [s for s in listed if "169.254" in s["url"] or "10.1.2.3" in s["url"]]
+        outside = await client.post(
+            "/api/v1/subscriptions",
+            json={"url": "https://finance.example.gov.cn/tic/events", "event_types": ["tic.registry.*"]},
+            headers=admin,
+        )
+        assert outside.status_code == 201, outside.text
+        await client.delete(f"/api/v1/subscriptions/{outside.json()['id']}", headers=admin)

@@ -373,3 +373,24 @@ async def test_published_events_past_retention_are_pruned_and_the_rest_kept(run_
         async with app.state.db.transaction() as session:
             rows = await session.execute(select(o.event_id).where(o.event_id.in_([old.id, recent.id, waiting.id])))
             assert {row.event_id for row in rows} == {recent.id, waiting.id}
+
+
+async def test_a_server_that_lost_its_store_gets_the_stream_back_and_events_flow(
+    run_service: Any, own_nats: NatsServer
+) -> None:
+    import shutil
+
+    async with run_service("registry", nats_url=own_nats.url) as (app, _):
+        await eventually(lambda: _connected(app))
+        own_nats.stop()
+        await eventually(lambda: _disconnected(app))
+        shutil.rmtree(own_nats.store_dir / "jetstream", ignore_errors=True)
+        own_nats.start()
+        await eventually(lambda: _connected(app), timeout_s=20)
+        async with app.state.db.transaction() as session:
+            event = await record_event(session, app.state.messaging.outbox, center_approved())
+        await eventually(lambda: _contains(own_nats.url, event.id.hex), timeout_s=20)
+
+
+async def _connected(app: FastAPI) -> bool:
+    return bool(app.state.link.connected)

@@ -140,12 +140,24 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         app.state.consumers = consumers
         app.state.verifier = TokenVerifier(settings)
 
+        declare = asyncio.Event()
+        link.on_connected(declare.set)
+
         async def declare_own_stream() -> None:
-            await link.ready.wait()
-            try:
-                await ensure_stream(link.js, spec.name, settings)
-            except Exception:
-                log.exception("could not declare stream of %s", spec.name)
+            # After every (re)connect, until it succeeds: a server that lost its store must get the stream back,
+            # or every publish of the relay would fail until a restart.
+            while True:
+                await declare.wait()
+                declare.clear()
+                delay = 0.2
+                while True:
+                    try:
+                        await ensure_stream(link.js, spec.name, settings)
+                        break
+                    except Exception as exc:
+                        log.warning("cannot declare the stream of %s yet: %s", spec.name, exc)
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 10.0)
 
         link.start()
         stream_task = asyncio.create_task(declare_own_stream())

@@ -40,6 +40,8 @@ async def fan_out(
     Runs in the inbox transaction: a redelivered event never gets here twice, and the unique
     (event, channel, recipient) constraint keeps even a replayed one from creating a second delivery.
     Inbox items are written here too (they are local); email and webhook deliveries wait for the worker.
+    What is never read back in the transaction (the received-event log, inbox items, their attempt rows) is
+    inserted when it commits, one statement per table for the consumer's whole batch (`store.deferred`).
     Returns how many deliveries were created.
     """
     cache = cache or FanOutCache(ttl_s=0)
@@ -82,7 +84,7 @@ async def fan_out(
     now = datetime.now(UTC)
     inbox_targets = [t for t in found if t.channel == "inbox" and (t.channel, t.recipient) in inserted]
     await inbox_store.add_many(session, [_inbox_row(event, target, messages) for target in inbox_targets])
-    await deliveries_store.record_attempts(
+    await deliveries_store.record_attempts_at_commit(
         session,
         [
             {

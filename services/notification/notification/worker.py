@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 _LINGER_S = 0.02
 _BATCHES_IN_FLIGHT = 4
+# httpcore's connection pool does work quadratic in its size on every request (a sixth of the CPU with
+# 64 sends in flight); several small pools, about this many sends each, hold the same connections for far less.
+_SENDS_PER_POOL = 8
 
 
 class DeliveryMetrics:
@@ -79,7 +82,8 @@ class DeliveryWorker:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: list[httpx.AsyncClient] = []
+        self._next_pool = 0
         self._sends = asyncio.Semaphore(settings.delivery_concurrency)
         # Several batches in flight: one slow receiver (a timeout) does not hold every other delivery back.
         self._batches = asyncio.Semaphore(_BATCHES_IN_FLIGHT)
@@ -87,11 +91,17 @@ class DeliveryWorker:
         self._rng = random.Random()
 
     def start(self) -> None:
-        self._http = httpx.AsyncClient(
-            timeout=self.settings.webhook_timeout_s,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=self.settings.delivery_concurrency * 2),
-        )
+        pools = max(1, self.settings.delivery_concurrency // _SENDS_PER_POOL)
+        # Each pool could take every send in flight (`_sends` bounds them all): a send never waits for a slot.
+        per_pool = self.settings.delivery_concurrency
+        self._http = [
+            httpx.AsyncClient(
+                timeout=self.settings.webhook_timeout_s,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=per_pool),
+            )
+            for _ in range(pools)
+        ]
         self._task = asyncio.create_task(self._run(), name="notification-delivery-worker")
         self._listener = asyncio.create_task(self._listen(), name="notification-delivery-listener")
 
@@ -113,8 +123,9 @@ class DeliveryWorker:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
-        if self._http is not None:
-            await self._http.aclose()
+        for client in self._http:
+            await client.aclose()
+        self._http = []
 
     # ---- the loop ----
 
@@ -222,9 +233,14 @@ class DeliveryWorker:
                 payload = events.get(row.event_id)
                 if payload is None:
                     return "cancelled"
-                assert self._http is not None
+                assert self._http
+                self._next_pool = (self._next_pool + 1) % len(self._http)
                 outcome = await channels.send_webhook(
-                    self._http, url=sub.url, secret=sub.secret, payload=payload, delivery_id=str(row.id)
+                    self._http[self._next_pool],
+                    url=sub.url,
+                    secret=sub.secret,
+                    payload=payload,
+                    delivery_id=str(row.id),
                 )
             elif row.channel == "email":
                 if not self.settings.email_enabled:

@@ -10,15 +10,29 @@ from sqlalchemy import func, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notification.store import deferred
 from notification.store.tables import deliveries, delivery_attempts, received_events, subscriptions
 
 OPEN = ("pending", "retrying", "sending")
 WAKE_CHANNEL = "notification_deliveries"
 
 
+_WAKE = text("SELECT pg_notify(:channel, '')")
+_WOKEN = "notification.woken_in"
+
+
 async def wake_workers(session: AsyncSession) -> None:
-    """Delivered to the listening workers when (and only if) the transaction commits."""
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": WAKE_CHANNEL})
+    """Delivered to the listening workers when (and only if) the transaction commits.
+
+    Once per transaction is enough (PostgreSQL folds identical notifications of one transaction into one), so a
+    batch of events handled in one transaction notifies once instead of once per event.
+    """
+    transaction = session.sync_session.get_transaction()
+    if transaction is not None and session.info.get(_WOKEN) is transaction:
+        return
+    await session.execute(_WAKE, {"channel": WAKE_CHANNEL})
+    if transaction is not None:
+        session.info[_WOKEN] = transaction
 
 
 async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tuple[uuid.UUID, list[Any]]:
@@ -137,20 +151,28 @@ async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> dict
     """
     if not rows:
         return {}
-    d = deliveries.c
     # executemany with RETURNING ("insertmanyvalues"): one round trip, and a statement compiled once.
-    result = await session.execute(
-        insert(deliveries)
-        .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
-        .returning(d.id, d.channel, d.recipient),
-        [{"id": uuid.uuid4(), **row} for row in rows],
-    )
+    result = await session.execute(_INSERT_DELIVERIES, [{"id": uuid.uuid4(), **row} for row in rows])
     return {(row.channel, row.recipient): row.id for row in result.all()}
+
+
+# Built once: the statements of the fan-out path are the same every time, only their parameters change.
+_INSERT_DELIVERIES = (
+    insert(deliveries)
+    .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
+    .returning(deliveries.c.id, deliveries.c.channel, deliveries.c.recipient)
+)
+_INSERT_ATTEMPTS = delivery_attempts.insert()
 
 
 async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
     if attempts:
-        await session.execute(delivery_attempts.insert(), attempts)
+        await session.execute(_INSERT_ATTEMPTS, attempts)
+
+
+async def record_attempts_at_commit(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
+    """The same, written when the transaction commits (with the other events of its batch, in one statement)."""
+    await deferred.insert(session, _INSERT_ATTEMPTS, attempts)
 
 
 async def finish_delivered(session: AsyncSession, ids: list[uuid.UUID], token: uuid.UUID) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, s
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notification.store import deferred
 from notification.store.tables import inbox_items, inbox_reads
 from tic_shared.auth import Principal
 
@@ -95,8 +96,9 @@ async def mark_read(session: AsyncSession, principal: Principal, item_ids: list[
 
 
 async def add_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Written when the transaction commits (with the other events of its batch, in one statement)."""
     if rows:
-        await session.execute(
-            insert(inbox_items).on_conflict_do_nothing(constraint="uq_inbox_items_event_recipient"),
-            [{"id": uuid.uuid4(), **row} for row in rows],
-        )
+        await deferred.insert(session, _ADD, [{"id": uuid.uuid4(), **row} for row in rows])
+
+
+_ADD = insert(inbox_items).on_conflict_do_nothing(constraint="uq_inbox_items_event_recipient")

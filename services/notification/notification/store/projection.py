@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,18 +31,22 @@ async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> d
             values[key] = data[key]
     if data.get("contacts"):
         values["contacts"] = data["contacts"]
-    statement = insert(centers).values(**values)
-    updates: dict[str, Any] = {key: statement.excluded[key] for key in values if key != "center_id"}
-    updates["updated_at"] = func.now()
-    result = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[centers.c.center_id],
-            set_=updates,
-            where=centers.c.sequence < statement.excluded.sequence,
-        ).returning(*centers.c)
-    )
+    result = await session.execute(_upsert(tuple(values)), values)
     row = result.first()
     return _center(row) if row is not None else None
+
+
+@lru_cache(maxsize=64)
+def _upsert(keys: tuple[str, ...]) -> Any:
+    """The upsert of these columns, built once per set of columns an event carries."""
+    statement = insert(centers)
+    updates: dict[str, Any] = {key: statement.excluded[key] for key in keys if key != "center_id"}
+    updates["updated_at"] = func.now()
+    return statement.on_conflict_do_update(
+        index_elements=[centers.c.center_id],
+        set_=updates,
+        where=centers.c.sequence < statement.excluded.sequence,
+    ).returning(*centers.c)
 
 
 async def get_center(session: AsyncSession, center_id: uuid.UUID) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -308,30 +308,34 @@ def _event_data(
     return builders[name]()
 
 
-async def submit(
-    session: AsyncSession, *, principal: Principal, center_id: uuid.UUID, if_match: str | None
-) -> Row[Any]:
-    return await _transition(
-        session,
-        center_id=center_id,
-        action=Action.SUBMIT,
-        actor=principal.subject,
-        principal=principal,
-        if_match=if_match,
-    )
+def _simple(action: Action) -> Callable[..., Awaitable[Row[Any]]]:
+    """A transition that records only who did it, and the reason when its body carries one."""
+
+    async def run(
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        center_id: uuid.UUID,
+        if_match: str | None,
+        body: schemas.ReasonIn | schemas.WithdrawIn | None = None,
+    ) -> Row[Any]:
+        return await _transition(
+            session,
+            center_id=center_id,
+            action=action,
+            actor=principal.subject,
+            principal=principal,
+            if_match=if_match,
+            reason=body.reason if body is not None else None,
+        )
+
+    return run
 
 
-async def start_review(
-    session: AsyncSession, *, principal: Principal, center_id: uuid.UUID, if_match: str | None
-) -> Row[Any]:
-    return await _transition(
-        session,
-        center_id=center_id,
-        action=Action.START_REVIEW,
-        actor=principal.subject,
-        principal=principal,
-        if_match=if_match,
-    )
+submit = _simple(Action.SUBMIT)
+start_review = _simple(Action.START_REVIEW)
+reject = _simple(Action.REJECT)
+withdraw = _simple(Action.WITHDRAW)
 
 
 async def record_review(
@@ -568,39 +572,6 @@ async def approve(
         approval=guard_then_prepare,
         changes=lambda _: prepared,
         details={"document_no": body.document_no, "approved_on": body.approved_on.isoformat()},
-    )
-
-
-async def reject(
-    session: AsyncSession, *, principal: Principal, center_id: uuid.UUID, body: schemas.ReasonIn, if_match: str | None
-) -> Row[Any]:
-    return await _transition(
-        session,
-        center_id=center_id,
-        action=Action.REJECT,
-        actor=principal.subject,
-        principal=principal,
-        if_match=if_match,
-        reason=body.reason,
-    )
-
-
-async def withdraw(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    center_id: uuid.UUID,
-    body: schemas.WithdrawIn,
-    if_match: str | None,
-) -> Row[Any]:
-    return await _transition(
-        session,
-        center_id=center_id,
-        action=Action.WITHDRAW,
-        actor=principal.subject,
-        principal=principal,
-        if_match=if_match,
-        reason=body.reason,
     )
 
 

@@ -79,6 +79,50 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- audit ----
+
+
+async def audit_chains(services: list[str], database_url: str | None = None) -> list[str]:
+    """Verify every hash-chained history table of `services`; one line per table, breaks named."""
+    import importlib
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from tic_shared.audit import verify
+    from tic_shared.db import async_url
+    from tic_shared.settings import ServiceSettings
+
+    lines = []
+    for service in services:
+        audited = getattr(importlib.import_module(f"{service}.store.tables"), "AUDITED", ())
+        if not audited:
+            continue
+        url = database_url or ServiceSettings.for_service(service).database_url
+        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                session = AsyncSession(bind=conn)
+                for table in audited:
+                    result = await verify(session, table)
+                    state = "intact" if not result.breaks else f"BROKEN in {len(result.breaks)} chain(s)"
+                    lines.append(f"{result.table}: {result.rows} rows in {result.chains} chains, {state}")
+                    lines.extend(
+                        f"  {b.table} chain {b.chain_key}: row {b.row_id}: {b.problem}" for b in result.breaks
+                    )
+        finally:
+            await engine.dispose()
+    return lines
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    services = [args.service] if args.service else list(SERVICES)
+    lines = asyncio.run(audit_chains(services))
+    for line in lines:
+        print(line)
+    return 1 if any("BROKEN" in line for line in lines) else 0
+
+
 # ---- dev ----
 
 
@@ -216,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--ttl", type=int, default=8 * 3600)
     tok.add_argument("--key", help="PEM signing key (default: the built-in development key)")
     tok.set_defaults(run=cmd_token)
+
+    audit = commands.add_parser("audit", help="check the tamper-evident history chains")
+    audit.add_argument("what", choices=["verify"], help="verify: recompute every chain and name any break")
+    audit.add_argument("--service", choices=SERVICES)
+    audit.set_defaults(run=cmd_audit)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI documents and event schemas to shared/")
     openapi.set_defaults(run=cmd_openapi)

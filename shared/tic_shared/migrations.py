@@ -42,6 +42,11 @@ def _locked_run(connection: Connection, schema: str, metadata: MetaData) -> None
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+    except BaseException:
+        # A failed migration leaves the transaction aborted: end it first, or the unlock below fails too and its
+        # error hides the migration's own.
+        connection.rollback()
+        raise
     finally:
         connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), key)
         connection.commit()

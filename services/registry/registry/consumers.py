@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import uuid
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import service
 from registry.domain.lifecycle import Action, allowed_actions
-from registry.domain.policy import registry_policy
 from registry.store import centers as store
+from tic_shared.dated_acts import LOCAL_TIME
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import AcceptanceCompleted, EvaluationFailed
 from tic_shared.inbox import EventHandlers
@@ -19,18 +20,26 @@ log = logging.getLogger(__name__)
 handlers = EventHandlers()
 
 
-async def _can(session: AsyncSession, center_id: object, action: Action) -> bool:
+async def _can(session: AsyncSession, center_id: uuid.UUID, action: Action) -> bool:
     """Whether the center exists and may take `action` now; an event about a center already ended is a no-op."""
-    row = await store.get_center(session, center_id, service.SYSTEM, for_update=True)  # type: ignore[arg-type]
+    row = await store.get_center(session, center_id, service.SYSTEM, for_update=True)
     if row is None or action.value not in allowed_actions(row.status):
         log.warning("ignoring %s for center %s in state %s", action, center_id, row.status if row else "unknown")
         return False
     return True
 
 
+def _day_of(event: CloudEvent) -> date:
+    """The day the producer concluded the act: the event's time, on the program's calendar."""
+    return event.time.astimezone(LOCAL_TIME).date()
+
+
 @handlers.on(EvaluationFailed)
-async def delist_after_consecutive_failures(session: AsyncSession, event: CloudEvent) -> None:
-    """Two consecutive unqualified annual evaluations ⇒ delisting (摘牌, 000 §4(4), 001 §5(4))."""
+async def delist_when_due(session: AsyncSession, event: CloudEvent) -> None:
+    """A municipal TIC unqualified in consecutive annual evaluations is delisted (摘牌, 000 §4(4), 001 §5(4)).
+
+    Whether it is due, and for which tiers, is the evaluation rules' call (`delist_due`): one figure, one place.
+    """
     data = event.data_as(EvaluationFailed)
     if data.kind != "annual":
         return
@@ -44,23 +53,23 @@ async def delist_after_consecutive_failures(session: AsyncSession, event: CloudE
             "event_id": event.id,
         },
     )
-    needed = registry_policy().delisting_consecutive_unqualified
-    if data.consecutive_unqualified < needed or not await _can(session, data.center_id, Action.DELIST):
+    if not data.delist_due or not await _can(session, data.center_id, Action.DELIST):
         return
-    failures = await store.recent_failures(session, data.center_id, needed)
-    years = ", ".join(str(f.year) for f in sorted(failures, key=lambda f: f.year))
+    failures = sorted(
+        await store.recent_failures(session, data.center_id, data.consecutive_unqualified), key=lambda f: f.year
+    )
+    years = [f.year for f in failures]
     await service.end_center(
         session,
         action=Action.DELIST,
         center_id=data.center_id,
         actor="system:evaluation",
         principal=None,
-        reason=(
-            f"{data.consecutive_unqualified} consecutive unqualified annual evaluations ({years}); "
-            "delisted under 000 §4(4) and 001 §5(4)"
-        ),
-        evidence=[str(f.evaluation_id) for f in sorted(failures, key=lambda f: f.year)],
-        effective_on=datetime.now(UTC).date(),
+        reason=f"连续{len(years)}个年度（{'、'.join(str(y) for y in years)}年度）绩效评价不合格"
+        f"（{data.delisting_clause or '000 §4(4)'}）",
+        evidence=data.evidence or [str(f.evaluation_id) for f in failures],
+        basis_years=years,
+        effective_on=_day_of(event),
     )
 
 
@@ -70,13 +79,12 @@ async def apply_acceptance(session: AsyncSession, event: CloudEvent) -> None:
     data = event.data_as(AcceptanceCompleted)
     if not await _can(session, data.center_id, Action.COMPLETE_ACCEPTANCE):
         return
-    today = datetime.now(UTC).date()
+    on = _day_of(event)
     if data.passed:
         await service.complete_acceptance(
-            session, center_id=data.center_id, evaluation_id=data.evaluation_id, accepted_on=today
+            session, center_id=data.center_id, evaluation_id=data.evaluation_id, accepted_on=on
         )
         return
-    reasons = "; ".join(data.reasons) or "construction tasks not completed"
     await service.end_center(
         session,
         action=Action.COMPLETE_ACCEPTANCE,
@@ -84,7 +92,9 @@ async def apply_acceptance(session: AsyncSession, event: CloudEvent) -> None:
         center_id=data.center_id,
         actor="system:evaluation",
         principal=None,
-        reason=f"acceptance failed: {reasons}",
+        reason="；".join(data.reasons) or "未按约定完成中心建设任务",
         evidence=[str(data.evaluation_id)],
-        effective_on=today,
+        effective_on=on,
+        window=service.acceptance_window,
+        date_field="data.time",
     )

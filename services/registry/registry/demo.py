@@ -60,9 +60,9 @@ def command(center: DemoCenter, step: DemoStep, objection_id: str | None) -> tup
     on = step.on.isoformat()
     match step.action:
         case Action.SUBMIT:
-            return "submit", {}
+            return "submit", {"on": on}
         case Action.START_REVIEW:
-            return "start-review", {}
+            return "start-review", {"on": on}
         case Action.REVIEW:
             assert step.review is not None
             review = step.review
@@ -90,9 +90,9 @@ def command(center: DemoCenter, step: DemoStep, objection_id: str | None) -> tup
                 body |= {"domain_zh": center.domain.zh, "domain_en": center.domain.en}
             return "approve", body
         case Action.REJECT:
-            return "reject", {"reason": step.reason or "市政府未同意启动建设"}
+            return "reject", {"reason": step.reason or "市政府未同意启动建设", "on": on}
         case Action.WITHDRAW:
-            return "withdraw", {"reason": step.reason}
+            return "withdraw", {"reason": step.reason, "on": on}
         case Action.CHANGE_TIER:
             assert step.to_tier is not None
             return "tier", {"to_tier": step.to_tier.value, "document_no": step.document_no, "changed_on": on}
@@ -101,9 +101,19 @@ def command(center: DemoCenter, step: DemoStep, objection_id: str | None) -> tup
             reasons = [] if passed else [step.reason or "建设任务未完成"]
             return "acceptance", {"passed": passed, "accepted_on": on, "reasons": reasons}
         case Action.CANCEL | Action.DELIST:
-            body = {"reason": step.reason or "", "evidence": list(step.evidence), "effective_on": on}
+            body = {
+                "reason": step.reason or "",
+                "document_no": step.document_no or _ending_document(step),
+                "evidence": list(step.evidence),
+                "effective_on": on,
+            }
             return step.action.value, body
     raise ValueError(f"no API call for {step.action}")
+
+
+def _ending_document(step: DemoStep) -> str:
+    kind = "撤" if step.action == Action.CANCEL else "摘"
+    return f"甬科{kind}〔{step.on.year}〕{step.on.timetuple().tm_yday}号"
 
 
 async def _post(client: httpx.AsyncClient, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:

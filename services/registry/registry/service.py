@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,6 +19,8 @@ from registry.domain.policy import registry_policy
 from registry.store import centers as store
 from registry.store.tables import messaging
 from tic_shared.auth import Principal
+from tic_shared.dated_acts import DatedAct, DateRefused, check_act_date
+from tic_shared.dated_acts import today as local_today
 from tic_shared.events import EventData
 from tic_shared.events import catalog as ev
 from tic_shared.http import check_if_match, etag_for
@@ -48,7 +50,7 @@ def etag(row: Row[Any]) -> str:
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return local_today()
 
 
 def _invalid(field: str, message: str) -> Problem:
@@ -60,9 +62,71 @@ def _invalid(field: str, message: str) -> Problem:
     )
 
 
-def _not_in_future(field: str, value: date) -> None:
-    if value > _today():
-        raise _invalid(field, f"{value.isoformat()} is in the future; record an act once it has happened")
+# What each act is called where a refused date names it.
+ACT_NAMES: dict[Action, str] = {
+    Action.SUBMIT: "submission",
+    Action.START_REVIEW: "start of the expert review",
+    Action.REVIEW: "expert review",
+    Action.DECIDE: "decision",
+    Action.START_PUBLIC_NOTICE: "start of the public notice",
+    Action.RAISE_OBJECTION: "objection",
+    Action.RESOLVE_OBJECTION: "objection resolution",
+    Action.APPROVE: "approval",
+    Action.REJECT: "rejection",
+    Action.WITHDRAW: "withdrawal",
+    Action.CHANGE_TIER: "tier change",
+    Action.COMPLETE_ACCEPTANCE: "acceptance",
+    Action.CANCEL: "cancellation",
+    Action.DELIST: "delisting",
+    Action.CHANGE_GOVERNANCE: "governance change",
+    Action.REINSTATE: "reinstatement",
+}
+
+
+def _in_force() -> DatedAct:
+    policy = registry_policy()
+    return DatedAct(f"policy {policy.in_force_name}", policy.in_force_from)
+
+
+def last_act(row: Row[Any]) -> DatedAct | None:
+    """The latest dated act on the center's record: every later act is dated on or after it."""
+    return DatedAct(row.last_act, row.last_act_on) if row.last_act_on is not None else None
+
+
+def _date_refused(refused: DateRefused) -> Problem:
+    extra: Details = {}
+    if refused.conflicts_with is not None:
+        extra["conflicts_with"] = {"act": refused.conflicts_with.name, "on": refused.conflicts_with.on.isoformat()}
+    return Problem(
+        422,
+        "act-date-refused",
+        f"{refused.field}: {refused.detail}",
+        errors=[{"field": refused.field, "message": refused.detail, "type": "date_refused"}],
+        **extra,
+    )
+
+
+def check_date(
+    row: Row[Any] | None,
+    *,
+    field: str,
+    act: str,
+    on: date,
+    window: tuple[DatedAct, DatedAct] | None = None,
+) -> None:
+    """POLICY §4a for one act of the center `row`: 422 naming the act the date conflicts with."""
+    try:
+        check_act_date(
+            field=field,
+            act=act,
+            on=on,
+            today=_today(),
+            in_force=_in_force(),
+            follows=last_act(row) if row is not None else None,
+            window=window,
+        )
+    except DateRefused as refused:
+        raise _date_refused(refused) from refused
 
 
 def _dump(items: Sequence[BaseModel] | BaseModel | None) -> Any:
@@ -186,22 +250,29 @@ async def _load(
 
 # ---- the lifecycle ----
 
+Window = Callable[[Row[Any]], tuple[DatedAct, DatedAct] | None]
+
 
 async def _transition(
     session: AsyncSession,
     *,
     center_id: uuid.UUID,
     action: Action,
+    on: date,
+    date_field: str,
     actor: str,
     principal: Principal | None,
     if_match: str | None = None,
     outcome: str | None = None,
     approval: Callable[[Row[Any]], Any] | None = None,
+    window: Window | None = None,
     changes: Callable[[Row[Any]], Details] | None = None,
     reason: str | None = None,
     details: Details | None = None,
     event_extra: Details | None = None,
 ) -> Row[Any]:
+    """One act on a center's record: the lifecycle allows it now, its date fits the record (POLICY §4a), the
+    center is saved with its events and a history entry, all in the caller's transaction."""
     row = await _load(session, principal, center_id)
     check_if_match(if_match, etag(row))
     try:
@@ -223,8 +294,14 @@ async def _transition(
         ) from illegal
     except InvalidOutcome as invalid:
         raise _invalid("body", str(invalid)) from invalid
+    check_date(row, field=date_field, act=ACT_NAMES[action], on=on, window=window(row) if window else None)
     values = changes(row) if changes is not None else {}
-    values |= {"status": step.to_state.value, "sequence": row.sequence + len(step.events)}
+    values |= {
+        "status": step.to_state.value,
+        "sequence": row.sequence + len(step.events),
+        "last_act": ACT_NAMES[action],
+        "last_act_on": on,
+    }
     updated = await store.update_center(session, center_id, values)
     event_ids = []
     for offset, name in enumerate(step.events, start=1):
@@ -236,7 +313,8 @@ async def _transition(
         {
             "center_id": center_id,
             "actor": actor,
-            "action": action.value if outcome is None else f"{action.value}:{outcome}",
+            "action": action.value if step.outcome is None else f"{action.value}:{step.outcome.value}",
+            "on": on,
             "from_state": row.status,
             "to_state": step.to_state.value,
             "reason": reason,
@@ -262,12 +340,13 @@ def _event_data(
         "status": row.status,
         "district": row.district,
         "sequence": sequence,
+        "name_zh": row.official_name_zh or row.name_zh,
+        "name_en": row.official_name_en or row.name_en,
     }
     review = row.review or {}
     builders: dict[str, Callable[[], EventData]] = {
         "CenterSubmitted": lambda: ev.CenterSubmitted(
             **base,
-            name_zh=row.name_zh,
             field=row.field,
             origin=row.origin,
             recommender=row.recommender,
@@ -283,8 +362,6 @@ def _event_data(
         "CenterObjectionRaised": lambda: ev.CenterObjectionRaised(**base, **extra),
         "CenterApproved": lambda: ev.CenterApproved(
             **base,
-            name_zh=row.official_name_zh,
-            name_en=row.official_name_en,
             field=row.field,
             lead_unit=_lead_unit(row),
             contacts=row.contacts,
@@ -304,12 +381,13 @@ def _event_data(
         "CenterAccepted": lambda: ev.CenterAccepted(**base, **extra),
         "CenterCancelled": lambda: ev.CenterCancelled(**base, reason=reason or "", **extra),
         "CenterDelisted": lambda: ev.CenterDelisted(**base, reason=reason or "", **extra),
+        "CenterReinstated": lambda: ev.CenterReinstated(**base, reason=reason or "", **extra),
     }
     return builders[name]()
 
 
-def _simple(action: Action) -> Callable[..., Awaitable[Row[Any]]]:
-    """A transition that records only who did it, and the reason when its body carries one."""
+def _simple(action: Action, date_field: str) -> Callable[..., Awaitable[Row[Any]]]:
+    """An act that records who did it, on which day (today unless the body says), and a reason when given."""
 
     async def run(
         session: AsyncSession,
@@ -317,25 +395,28 @@ def _simple(action: Action) -> Callable[..., Awaitable[Row[Any]]]:
         principal: Principal,
         center_id: uuid.UUID,
         if_match: str | None,
-        body: schemas.ReasonIn | schemas.WithdrawIn | None = None,
+        body: schemas.ActIn | None = None,
     ) -> Row[Any]:
+        on = body.on if body is not None and body.on is not None else _today()
         return await _transition(
             session,
             center_id=center_id,
             action=action,
+            on=on,
+            date_field=date_field,
             actor=principal.subject,
             principal=principal,
             if_match=if_match,
-            reason=body.reason if body is not None else None,
+            reason=getattr(body, "reason", None),
         )
 
     return run
 
 
-submit = _simple(Action.SUBMIT)
-start_review = _simple(Action.START_REVIEW)
-reject = _simple(Action.REJECT)
-withdraw = _simple(Action.WITHDRAW)
+submit = _simple(Action.SUBMIT, "body.on")
+start_review = _simple(Action.START_REVIEW, "body.on")
+reject = _simple(Action.REJECT, "body.on")
+withdraw = _simple(Action.WITHDRAW, "body.on")
 
 
 async def record_review(
@@ -347,7 +428,6 @@ async def record_review(
     if_match: str | None,
 ) -> Row[Any]:
     reviewed_on = body.reviewed_on or _today()
-    _not_in_future("body.reviewed_on", reviewed_on)
     review = {
         "passed": body.passed,
         "score": float(body.score),
@@ -359,6 +439,8 @@ async def record_review(
         session,
         center_id=center_id,
         action=Action.REVIEW,
+        on=reviewed_on,
+        date_field="body.reviewed_on",
         outcome="passed" if body.passed else "failed",
         actor=principal.subject,
         principal=principal,
@@ -377,7 +459,6 @@ async def record_decision(
     body: schemas.DecisionIn,
     if_match: str | None,
 ) -> Row[Any]:
-    _not_in_future("body.decided_on", body.decided_on)
     decision = {
         "approved": body.approved,
         "meeting_ref": body.meeting_ref,
@@ -388,6 +469,8 @@ async def record_decision(
         session,
         center_id=center_id,
         action=Action.DECIDE,
+        on=body.decided_on,
+        date_field="body.decided_on",
         outcome="approved" if body.approved else "rejected",
         actor=principal.subject,
         principal=principal,
@@ -411,11 +494,22 @@ async def start_public_notice(
         session,
         center_id=center_id,
         action=Action.START_PUBLIC_NOTICE,
+        on=body.starts_on,
+        date_field="body.starts_on",
         actor=principal.subject,
         principal=principal,
         if_match=if_match,
         changes=lambda _: {"notice_starts_on": body.starts_on, "notice_ends_on": ends_on},
         details={"starts_on": body.starts_on.isoformat(), "ends_on": ends_on.isoformat()},
+    )
+
+
+def _notice_period(row: Row[Any]) -> tuple[DatedAct, DatedAct] | None:
+    """An objection is raised inside the public notice: from its first day to the day approval becomes possible."""
+    if row.notice_starts_on is None or row.notice_ends_on is None:
+        return None
+    return DatedAct("start of the public notice", row.notice_starts_on), DatedAct(
+        "end of the public notice", row.notice_ends_on
     )
 
 
@@ -428,19 +522,16 @@ async def raise_objection(
     if_match: str | None,
 ) -> tuple[Row[Any], uuid.UUID]:
     objection_id = uuid.uuid4()
-
-    async def within_notice(row: Row[Any]) -> None:
-        if row.notice_starts_on is not None and body.raised_on < row.notice_starts_on:
-            raise _invalid("body.raised_on", f"the public notice started on {row.notice_starts_on.isoformat()}")
-
     updated = await _transition(
         session,
         center_id=center_id,
         action=Action.RAISE_OBJECTION,
+        on=body.raised_on,
+        date_field="body.raised_on",
         actor=principal.subject,
         principal=principal,
         if_match=if_match,
-        approval=within_notice,
+        window=_notice_period,
         details={"objection_id": str(objection_id), "raised_by": body.raised_by},
         reason=body.summary,
         event_extra={"objection_id": objection_id, "summary": body.summary},
@@ -468,7 +559,6 @@ async def resolve_objection(
     body: schemas.ResolutionIn,
     if_match: str | None,
 ) -> Row[Any]:
-    _not_in_future("body.resolved_on", body.resolved_on)
     await _load(session, principal, center_id)
     objection = await store.get_objection(session, center_id, objection_id)
     if objection is None:
@@ -476,6 +566,26 @@ async def resolve_objection(
     if objection.status != "open":
         raise Conflict("objection-resolved", f"objection {objection_id} was already {objection.status}")
     outcome = "upheld" if body.upheld else "dismissed"
+
+    def reopen_notice(row: Row[Any]) -> Details:
+        if body.upheld or row.notice_starts_on is None:
+            return {}
+        return {"notice_ends_on": lifecycle.public_notice_end(row.notice_starts_on, last_dismissal=body.resolved_on)}
+
+    updated = await _transition(
+        session,
+        center_id=center_id,
+        action=Action.RESOLVE_OBJECTION,
+        on=body.resolved_on,
+        date_field="body.resolved_on",
+        outcome=outcome,
+        actor=principal.subject,
+        principal=principal,
+        if_match=if_match,
+        changes=reopen_notice,
+        reason=f"objection upheld: {body.note}" if body.upheld else None,
+        details={"objection_id": str(objection_id), "note": body.note},
+    )
     await store.resolve_objection(
         session,
         objection_id,
@@ -486,24 +596,39 @@ async def resolve_objection(
             "resolved_by": principal.subject,
         },
     )
+    return updated
 
-    def reopen_notice(row: Row[Any]) -> Details:
-        if body.upheld or row.notice_starts_on is None:
-            return {}
-        return {"notice_ends_on": lifecycle.public_notice_end(row.notice_starts_on, last_dismissal=body.resolved_on)}
 
-    return await _transition(
-        session,
-        center_id=center_id,
-        action=Action.RESOLVE_OBJECTION,
-        outcome=outcome,
-        actor=principal.subject,
-        principal=principal,
-        if_match=if_match,
-        changes=reopen_notice,
-        reason=f"objection upheld: {body.note}" if body.upheld else None,
-        details={"objection_id": str(objection_id), "note": body.note},
-    )
+async def _official_names(session: AsyncSession, row: Row[Any], body: schemas.ApproveIn) -> tuple[str, str]:
+    """The names the approval gives (001 §3(3)); each is unique among the centers that are live."""
+    try:
+        if row.tier == "municipal_tic":
+            if body.domain_zh is None or body.domain_en is None:
+                raise _invalid(
+                    "body.domain_zh",
+                    "a municipal TIC is named after its own technology domain (the ××× of 宁波市×××技术创新中心, "
+                    "001 §3(3)): give domain_zh and domain_en",
+                )
+            names = official_names(row.field, Domain(body.domain_zh, body.domain_en))
+            name_zh, name_en = names.zh, names.en
+        else:
+            name_zh, name_en = row.name_zh, row.name_en
+    except NamingError as bad:
+        raise _invalid("body.domain_zh", str(bad)) from bad
+    if not name_en:
+        raise _invalid("name_en", "an English name is needed to approve a center that is not a municipal TIC")
+    # Two approvals of one name at once would both find it free: serialize them on the name.
+    await store.lock_name(session, name_zh)
+    taken = await store.live_center_named(session, name_zh=name_zh, name_en=name_en, other_than=row.id)
+    if taken is not None:
+        raise Conflict(
+            "name-taken",
+            f"the name {name_zh} / {name_en} is held by the live center {taken.code} ({taken.official_name_zh}); "
+            "give the domain that distinguishes this center",
+            field="body.domain_zh",
+            held_by=taken.code,
+        )
+    return name_zh, name_en
 
 
 async def approve(
@@ -514,8 +639,6 @@ async def approve(
     body: schemas.ApproveIn,
     if_match: str | None,
 ) -> Row[Any]:
-    _not_in_future("body.approved_on", body.approved_on)
-
     async def guard(row: Row[Any]) -> ApprovalCheck | None:
         if row.status != lifecycle.State.PUBLIC_NOTICE or row.notice_starts_on is None:
             return None
@@ -527,19 +650,19 @@ async def approve(
         )
 
     async def changes_for(row: Row[Any]) -> Details:
+        start = body.construction_start or body.approved_on
+        if start < body.approved_on:
+            raise _invalid(
+                "body.construction_start",
+                f"construction starts with the launch document, not before the approval on {body.approved_on}",
+            )
+        if start > _today():
+            raise _invalid("body.construction_start", f"{start.isoformat()} is in the future")
         try:
-            if row.tier == "municipal_tic":
-                domain = Domain(body.domain_zh, body.domain_en) if body.domain_zh and body.domain_en else None
-                names = official_names(row.field, domain)
-                name_zh, name_en = names.zh, names.en
-            else:
-                name_zh, name_en = row.name_zh, row.name_en
-            start = body.construction_start or body.approved_on
             end = construction_end(start, body.construction_years)
         except NamingError as bad:
-            raise _invalid("body", str(bad)) from bad
-        if not name_en:
-            raise _invalid("name_en", "an English name is needed to approve a center that is not a municipal TIC")
+            raise _invalid("body.construction_years", str(bad)) from bad
+        name_zh, name_en = await _official_names(session, row, body)
         seq = await store.next_code_seq(session, body.approved_on.year)
         return {
             "official_name_zh": name_zh,
@@ -559,6 +682,7 @@ async def approve(
         if check is not None:
             # Refuse before allocating a registry code: a refused approval leaves nothing behind.
             lifecycle.transition(row.status, Action.APPROVE, approval=check)
+            check_date(row, field="body.approved_on", act=ACT_NAMES[Action.APPROVE], on=body.approved_on)
             prepared.update(await changes_for(row))
         return check
 
@@ -566,6 +690,8 @@ async def approve(
         session,
         center_id=center_id,
         action=Action.APPROVE,
+        on=body.approved_on,
+        date_field="body.approved_on",
         actor=principal.subject,
         principal=principal,
         if_match=if_match,
@@ -583,8 +709,6 @@ async def change_tier(
     body: schemas.TierChangeIn,
     if_match: str | None,
 ) -> Row[Any]:
-    _not_in_future("body.changed_on", body.changed_on)
-
     async def different(row: Row[Any]) -> None:
         if row.tier == body.to_tier:
             raise _invalid("body.to_tier", f"the center already is {row.tier}")
@@ -593,6 +717,8 @@ async def change_tier(
         session,
         center_id=center_id,
         action=Action.CHANGE_TIER,
+        on=body.changed_on,
+        date_field="body.changed_on",
         actor=principal.subject,
         principal=principal,
         if_match=if_match,
@@ -613,23 +739,44 @@ async def end_center(
     reason: str,
     evidence: list[str],
     effective_on: date,
+    document_no: str | None = None,
+    basis_years: list[int] | None = None,
     if_match: str | None = None,
     outcome: str | None = None,
+    window: Window | None = None,
+    date_field: str = "body.effective_on",
 ) -> Row[Any]:
     """Cancel (取消创建资格) or delist (摘牌): the center's subsidies stop and are clawed back downstream."""
-    _not_in_future("body.effective_on", effective_on)
     return await _transition(
         session,
         center_id=center_id,
         action=action,
+        on=effective_on,
+        date_field=date_field,
         outcome=outcome,
         actor=actor,
         principal=principal,
         if_match=if_match,
-        changes=lambda _: {"ended_on": effective_on, "end_reason": reason},
+        window=window,
+        changes=lambda row: {"ended_on": effective_on, "end_reason": reason, "ended_from": row.status},
         reason=reason,
-        details={"evidence": evidence},
-        event_extra={"evidence": evidence, "effective_on": effective_on},
+        details={"evidence": evidence, "document_no": document_no, "basis_years": basis_years or []},
+        event_extra={
+            "evidence": evidence,
+            "effective_on": effective_on,
+            "document_no": document_no,
+            "basis_years": basis_years or [],
+        },
+    )
+
+
+def acceptance_window(row: Row[Any]) -> tuple[DatedAct, DatedAct] | None:
+    """Acceptance (验收) follows the end of construction (001 §5(4)), within the data file's window after it."""
+    if row.construction_end is None:
+        return None
+    closes = row.construction_end + timedelta(days=registry_policy().acceptance_window_days + 1)
+    return DatedAct("end of the construction period", row.construction_end), DatedAct(
+        "end of the acceptance window", closes
     )
 
 
@@ -649,10 +796,13 @@ async def complete_acceptance(
         session,
         center_id=center_id,
         action=Action.COMPLETE_ACCEPTANCE,
+        on=accepted_on,
+        date_field="body.accepted_on",
         outcome="passed",
         actor=actor,
         principal=principal,
         if_match=if_match,
+        window=acceptance_window,
         details={"evaluation_id": str(evaluation_id) if evaluation_id else None, **(details or {})},
         event_extra={"accepted_on": accepted_on, "evaluation_id": evaluation_id},
     )
@@ -667,7 +817,6 @@ async def record_acceptance(
     if_match: str | None,
 ) -> Row[Any]:
     """The bureau records an acceptance concluded elsewhere: passed ⇒ operating, failed ⇒ cancelled."""
-    _not_in_future("body.accepted_on", body.accepted_on)
     if body.passed:
         return await complete_acceptance(
             session,
@@ -686,10 +835,105 @@ async def record_acceptance(
         center_id=center_id,
         actor=principal.subject,
         principal=principal,
-        reason="acceptance failed: " + "; ".join(body.reasons),
+        reason="; ".join(body.reasons),
         evidence=[body.evaluation_ref] if body.evaluation_ref else [],
         effective_on=body.accepted_on,
+        document_no=body.evaluation_ref,
         if_match=if_match,
+        window=acceptance_window,
+        date_field="body.accepted_on",
+    )
+
+
+async def change_governance(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    center_id: uuid.UUID,
+    body: schemas.GovernanceChangeIn,
+    if_match: str | None,
+) -> Row[Any]:
+    """A change of governance bodies, bases or legal-entity status (001 §4(1)), dated and kept in the history."""
+    given = body.model_dump(exclude_unset=True, include={"governance", "bases", "independent_legal_person"})
+
+    def values(row: Row[Any]) -> Details:
+        changed: Details = {}
+        if "governance" in given:
+            changed["governance"] = _dump(body.governance) or []
+        if "bases" in given:
+            changed["bases"] = _dump(body.bases) or []
+        if body.independent_legal_person is not None:
+            changed["independent_legal_person"] = body.independent_legal_person
+        return changed
+
+    return await _transition(
+        session,
+        center_id=center_id,
+        action=Action.CHANGE_GOVERNANCE,
+        on=body.effective_on,
+        date_field="body.effective_on",
+        actor=principal.subject,
+        principal=principal,
+        if_match=if_match,
+        changes=values,
+        reason=body.reason,
+        details={
+            "changed": sorted(given),
+            "document_no": body.document_no,
+            **{name: _dump(getattr(body, name)) for name in ("governance", "bases") if name in given},
+            **(
+                {"independent_legal_person": body.independent_legal_person}
+                if body.independent_legal_person is not None
+                else {}
+            ),
+        },
+    )
+
+
+async def reinstate(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    center_id: uuid.UUID,
+    body: schemas.ReinstateIn,
+    if_match: str | None,
+) -> Row[Any]:
+    """Reverse a delisting or cancellation (a correction or a ruling): back to the state it was ended from."""
+    row = await _load(session, principal, center_id)
+    ended_by = await store.last_history_with_action(session, center_id, ("delist", "cancel", "complete_acceptance"))
+    reversed_event = ended_by.event_ids[-1] if ended_by is not None and ended_by.event_ids else None
+    reverses = "CenterDelisted" if row.status == lifecycle.State.DELISTED else "CenterCancelled"
+    if row.official_name_zh is not None and row.status in (lifecycle.State.DELISTED, lifecycle.State.CANCELLED):
+        await store.lock_name(session, row.official_name_zh)
+        taken = await store.live_center_named(
+            session, name_zh=row.official_name_zh, name_en=row.official_name_en or "", other_than=row.id
+        )
+        if taken is not None:
+            raise Conflict(
+                "name-taken",
+                f"the name {row.official_name_zh} was given to the live center {taken.code} since; "
+                "rename one of them before reinstating",
+                held_by=taken.code,
+            )
+    return await _transition(
+        session,
+        center_id=center_id,
+        action=Action.REINSTATE,
+        on=body.decided_on,
+        date_field="body.decided_on",
+        outcome=row.ended_from or lifecycle.State.BUILDING.value,
+        actor=principal.subject,
+        principal=principal,
+        if_match=if_match,
+        changes=lambda _: {"ended_on": None, "end_reason": None, "ended_from": None},
+        reason=body.reason,
+        details={"document_no": body.document_no, "reverses": reverses, "reverses_event_id": reversed_event},
+        event_extra={
+            "reverses": reverses,
+            "reverses_event_id": reversed_event,
+            "document_no": body.document_no,
+            "decided_on": body.decided_on,
+        },
     )
 
 
@@ -698,3 +942,27 @@ async def record_acceptance(
 
 async def get_center(session: AsyncSession, *, principal: Principal, center_id: uuid.UUID) -> Row[Any]:
     return await _load(session, principal, center_id, for_update=False)
+
+
+async def end_by_bureau(
+    session: AsyncSession,
+    *,
+    action: Action,
+    principal: Principal,
+    center_id: uuid.UUID,
+    body: schemas.EndIn,
+    if_match: str | None,
+) -> Row[Any]:
+    """The bureau cancels or delists a center by its own document."""
+    return await end_center(
+        session,
+        action=action,
+        center_id=center_id,
+        actor=principal.subject,
+        principal=principal,
+        reason=body.reason,
+        evidence=body.evidence,
+        effective_on=body.effective_on,
+        document_no=body.document_no,
+        if_match=if_match,
+    )

@@ -19,7 +19,7 @@ class _Part(BaseModel):
 
 class LeadUnit(_Part):
     name: str = Field(examples=["宁波材料科技有限公司"])
-    credit_code: str = Field(examples=["91330200MA2GQ3XK4C"], description="Unified social credit code.")
+    credit_code: str = Field(examples=["91330200MA2GQ3XK4B"], description="Unified social credit code.")
     type: LeadUnitType
 
 
@@ -44,6 +44,10 @@ class RegistryEvent(EventData):
     status: CenterStatus
     district: str = Field(examples=["yinzhou"])
     sequence: int = Field(ge=1, description="Per center, +1 per event: projections ignore stale ones.")
+    name_zh: str | None = Field(
+        default=None, examples=["宁波市先进高分子材料技术创新中心"], description="The official name once approved."
+    )
+    name_en: str | None = Field(default=None, examples=["Ningbo Municipal Innovation Center of Polymer Technology"])
 
 
 class CenterSubmitted(RegistryEvent):
@@ -119,6 +123,14 @@ class _Ended(RegistryEvent):
     reason: str
     evidence: list[str] = Field(default_factory=list, description="Event ids or evaluation ids behind it.")
     effective_on: date
+    document_no: str | None = Field(
+        default=None,
+        examples=["甬科发〔2026〕31号"],
+        description="The bureau's document; none when the registry ended the center on an evaluation's result.",
+    )
+    basis_years: list[int] = Field(
+        default_factory=list, description="The years of the unqualified evaluations a delisting follows."
+    )
 
 
 class CenterCancelled(_Ended):
@@ -127,6 +139,17 @@ class CenterCancelled(_Ended):
 
 class CenterDelisted(_Ended):
     event_name = "CenterDelisted"
+
+
+class CenterReinstated(RegistryEvent):
+    """The bureau reversed a delisting or cancellation (a correction, a ruling): its consequences are undone."""
+
+    event_name = "CenterReinstated"
+    reverses: str = Field(examples=["CenterDelisted"], description="The event type reversed.")
+    reverses_event_id: uuid.UUID | None = Field(default=None, description="The id of the event reversed.")
+    document_no: str = Field(examples=["甬科发〔2027〕3号"])
+    decided_on: date
+    reason: str
 
 
 # ---- evaluation ----
@@ -297,6 +320,7 @@ CATALOG: tuple[type[EventData], ...] = (
     CenterAccepted,
     CenterCancelled,
     CenterDelisted,
+    CenterReinstated,
     EvaluationCompleted,
     EvaluationFailed,
     EvaluationExcellent,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -141,52 +139,143 @@ async def update_center(
     return await to_center(session, row)
 
 
-# ---- the lifecycle: one sub-resource POST per action ----
+# ---- the lifecycle: one sub-resource POST per act ----
 
 Command = Callable[..., Awaitable[Row[Any]]]
+TRANSITION: dict[str, Any] = {"response_model": schemas.Center, "responses": {**CONFLICT, **PRECONDITION}}
 
 
 async def _command(run: Command, session: AsyncSession, idem: Any, response: Response, **kwargs: Any) -> Any:
+    """The same for every act: a retry replays the first answer; else the use case runs and the center answers."""
     if (replayed := await idem.replay()) is not None:
         return replayed
     row = await run(session, **kwargs)
     return await _answer(session, idem, response, row)
 
 
-TRANSITION: dict[str, Any] = {"response_model": schemas.Center, "responses": {**CONFLICT, **PRECONDITION}}
+@router.post("/{center_id}/submit", summary="Submit the application", **TRANSITION)
+async def submit(
+    center_id: CenterId,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Writer,
+    response: Response,
+    body: schemas.ActIn | None = None,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.submit, session, idem, response, principal=principal, center_id=center_id, body=body, if_match=if_match
+    )
 
 
-def _transition_route(
-    action: str,
-    run: Command,
-    *,
-    summary: str,
-    body: type[BaseModel] | None = None,
-    principal: Any = Reviewer,
-    extra_path: tuple[str, ...] = (),
-    name: str | None = None,
-) -> None:
-    """One lifecycle action as `POST /centers/{center_id}/<action>`: the same idempotency, If-Match, scope and
-    answer for every action; only the body, the scope and the use case differ."""
+@router.post("/{center_id}/withdraw", summary="Withdraw the application", **TRANSITION)
+async def withdraw(
+    center_id: CenterId,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Writer,
+    response: Response,
+    body: schemas.WithdrawIn | None = None,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.withdraw,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
 
-    async def endpoint(**kwargs: Any) -> Any:
-        session, idem, response = kwargs.pop("session"), kwargs.pop("idem"), kwargs.pop("response")
-        return await _command(run, session, idem, response, **kwargs)
 
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    parameters = [
-        inspect.Parameter("center_id", keyword, annotation=CenterId),
-        *(inspect.Parameter(name, keyword, annotation=Annotated[uuid.UUID, Path()]) for name in extra_path),
-        *([inspect.Parameter("body", keyword, annotation=body)] if body is not None else []),
-        inspect.Parameter("session", keyword, annotation=SessionDep),
-        inspect.Parameter("idem", keyword, annotation=IdempotencyDep),
-        inspect.Parameter("principal", keyword, annotation=principal),
-        inspect.Parameter("response", keyword, annotation=Response),
-        inspect.Parameter("if_match", keyword, annotation=IfMatch, default=None),
-    ]
-    endpoint.__signature__ = inspect.Signature(parameters, return_annotation=Any)  # type: ignore[attr-defined]
-    endpoint.__name__ = name or action.replace("-", "_")
-    router.post(f"/{{center_id}}/{action}", summary=summary, **TRANSITION)(endpoint)
+@router.post("/{center_id}/start-review", summary="Start the expert review (论证)", **TRANSITION)
+async def start_review(
+    center_id: CenterId,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    body: schemas.ActIn | None = None,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.start_review,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post("/{center_id}/review", summary="Record the expert panel's result", **TRANSITION)
+async def review(
+    center_id: CenterId,
+    body: schemas.ReviewIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.record_review,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post("/{center_id}/decision", summary="Record the executive meeting's ruling", **TRANSITION)
+async def decision(
+    center_id: CenterId,
+    body: schemas.DecisionIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.record_decision,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post("/{center_id}/public-notice", summary="Start the public notice (公示)", **TRANSITION)
+async def public_notice(
+    center_id: CenterId,
+    body: schemas.PublicNoticeIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.start_public_notice,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
 
 
 @router.post(
@@ -229,70 +318,208 @@ async def list_objections(center_id: CenterId, session: SessionDep, principal: R
     ]
 
 
-def _ending(action: Action) -> Command:
-    async def run(
-        session: AsyncSession, *, principal: Principal, center_id: uuid.UUID, body: schemas.EndIn, if_match: str | None
-    ) -> Row[Any]:
-        return await service.end_center(
-            session,
-            action=action,
-            center_id=center_id,
-            actor=principal.subject,
-            principal=principal,
-            reason=body.reason,
-            evidence=body.evidence,
-            effective_on=body.effective_on,
-            if_match=if_match,
-        )
-
-    return run
-
-
-_transition_route("submit", service.submit, summary="Submit the application", principal=Writer)
-_transition_route(
-    "withdraw", service.withdraw, summary="Withdraw the application", body=schemas.WithdrawIn, principal=Writer
-)
-_transition_route("start-review", service.start_review, summary="Start the expert review (论证)")
-_transition_route("review", service.record_review, summary="Record the expert panel's result", body=schemas.ReviewIn)
-_transition_route(
-    "decision", service.record_decision, summary="Record the executive meeting's ruling", body=schemas.DecisionIn
-)
-_transition_route(
-    "public-notice", service.start_public_notice, summary="Start the public notice (公示)", body=schemas.PublicNoticeIn
-)
-_transition_route(
-    "objections/{objection_id}/resolution",
-    service.resolve_objection,
+@router.post(
+    "/{center_id}/objections/{objection_id}/resolution",
     summary="Resolve an objection: upheld rejects, dismissed returns to the notice",
-    body=schemas.ResolutionIn,
-    extra_path=("objection_id",),
-    name="resolve_objection",
+    **TRANSITION,
 )
-_transition_route(
-    "approve",
-    service.approve,
-    summary="Approve: launch construction, name the center (启动建设)",
-    body=schemas.ApproveIn,
+async def resolve_objection(
+    center_id: CenterId,
+    objection_id: Annotated[uuid.UUID, Path(description="The objection's id")],
+    body: schemas.ResolutionIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.resolve_objection,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        objection_id=objection_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post("/{center_id}/approve", summary="Approve: launch construction, name the center (启动建设)", **TRANSITION)
+async def approve(
+    center_id: CenterId,
+    body: schemas.ApproveIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.approve, session, idem, response, principal=principal, center_id=center_id, body=body, if_match=if_match
+    )
+
+
+@router.post("/{center_id}/reject", summary="Reject (the city government declines the launch)", **TRANSITION)
+async def reject(
+    center_id: CenterId,
+    body: schemas.ReasonIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.reject, session, idem, response, principal=principal, center_id=center_id, body=body, if_match=if_match
+    )
+
+
+@router.post("/{center_id}/tier", summary="Change the tier (recognised as provincial or national)", **TRANSITION)
+async def change_tier(
+    center_id: CenterId,
+    body: schemas.TierChangeIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.change_tier,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post(
+    "/{center_id}/governance",
+    summary="Record a change of governance bodies, bases or legal-entity status, dated, in the history",
+    **TRANSITION,
 )
-_transition_route(
-    "reject", service.reject, summary="Reject (the city government declines the launch)", body=schemas.ReasonIn
-)
-_transition_route(
-    "tier",
-    service.change_tier,
-    summary="Change the tier (recognised as provincial or national)",
-    body=schemas.TierChangeIn,
-)
-_transition_route(
-    "acceptance",
-    service.record_acceptance,
+async def change_governance(
+    center_id: CenterId,
+    body: schemas.GovernanceChangeIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Writer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.change_governance,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post(
+    "/{center_id}/acceptance",
     summary="Record an acceptance concluded outside the platform: passed ⇒ operating, failed ⇒ cancelled",
-    body=schemas.AcceptanceIn,
+    **TRANSITION,
 )
-_transition_route(
-    "cancel", _ending(Action.CANCEL), summary="Cancel the creation qualification (取消创建资格)", body=schemas.EndIn
+async def acceptance(
+    center_id: CenterId,
+    body: schemas.AcceptanceIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.record_acceptance,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post("/{center_id}/cancel", summary="Cancel the creation qualification (取消创建资格)", **TRANSITION)
+async def cancel(
+    center_id: CenterId,
+    body: schemas.EndIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.end_by_bureau,
+        session,
+        idem,
+        response,
+        action=Action.CANCEL,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post("/{center_id}/delist", summary="Delist the center (摘牌)", **TRANSITION)
+async def delist(
+    center_id: CenterId,
+    body: schemas.EndIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.end_by_bureau,
+        session,
+        idem,
+        response,
+        action=Action.DELIST,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
+
+
+@router.post(
+    "/{center_id}/reinstate",
+    summary="Reverse a delisting or cancellation (a correction or a ruling), with its document",
+    **TRANSITION,
 )
-_transition_route("delist", _ending(Action.DELIST), summary="Delist the center (摘牌)", body=schemas.EndIn)
+async def reinstate(
+    center_id: CenterId,
+    body: schemas.ReinstateIn,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    principal: Reviewer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    return await _command(
+        service.reinstate,
+        session,
+        idem,
+        response,
+        principal=principal,
+        center_id=center_id,
+        body=body,
+        if_match=if_match,
+    )
 
 
 @router.get("/{center_id}/history", response_model=list[schemas.HistoryEntry], summary="Every transition, in order")

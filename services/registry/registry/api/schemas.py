@@ -38,7 +38,7 @@ def _district(value: str) -> str:
 
 class LeadUnit(_In):
     name: Text = Field(examples=["宁波甬新材料科技有限公司"])
-    credit_code: str = Field(examples=["91330200MA2H4R5T0X"], description="Unified social credit code (GB 32100)")
+    credit_code: str = Field(examples=["91330200MA2H4R5T0L"], description="Unified social credit code (GB 32100)")
     type: LeadUnitType
 
     _check_code = field_validator("credit_code")(_credit_code)
@@ -258,11 +258,17 @@ class ApproveIn(_In):
         return self
 
 
-class ReasonIn(_In):
+class ActIn(_In):
+    """An act that needs nothing but its day (submission, start of the review)."""
+
+    on: date | None = Field(default=None, description="The day the act happened; today by default")
+
+
+class ReasonIn(ActIn):
     reason: LongText
 
 
-class WithdrawIn(_In):
+class WithdrawIn(ActIn):
     reason: LongText | None = None
 
 
@@ -276,8 +282,39 @@ class EndIn(_In):
     """Cancelling (取消创建资格) or delisting (摘牌) a center."""
 
     reason: LongText
+    document_no: Text = Field(examples=["甬科发〔2026〕31号"], description="The bureau's document of the act")
     evidence: list[Text] = Field(default_factory=list, description="Evaluation ids, event ids, documents")
     effective_on: date
+
+
+class ReinstateIn(_In):
+    """Reversing a delisting or cancellation: a correction or a ruling, with its document."""
+
+    document_no: Text = Field(examples=["甬科发〔2027〕3号"])
+    decided_on: date
+    reason: LongText
+
+
+class GovernanceChangeIn(_In):
+    """A dated change of the governance bodies, the bases or the legal-entity status (001 §4(1), §2(4), §4).
+
+    The lists given replace the current ones; what is left out stays as it is.
+    """
+
+    governance: list[GovernanceBody] | None = Field(default=None, max_length=20)
+    bases: list[Base] | None = Field(default=None, max_length=100)
+    independent_legal_person: bool | None = None
+    effective_on: date
+    document_no: Text | None = None
+    reason: LongText
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.governance is None and self.bases is None and self.independent_legal_person is None:
+            raise ValueError("give governance, bases or independent_legal_person")
+        if self.bases is not None and sum(base.kind == "core" for base in self.bases) > 1:
+            raise ValueError("a center has exactly one core; the others are bases")
+        return self
 
 
 class AcceptanceIn(_In):
@@ -356,7 +393,8 @@ class CenterSummary(BaseModel):
 
 class HistoryEntry(BaseModel):
     id: int
-    at: datetime
+    at: datetime = Field(description="When the act was recorded")
+    on: date = Field(description="The day the act happened")
     actor: str
     action: str
     from_state: str | None
@@ -364,6 +402,7 @@ class HistoryEntry(BaseModel):
     reason: str | None
     details: dict[str, object]
     event_ids: list[str]
+    hash: str = Field(description="This entry's link in the center's tamper-evident chain (SHA-256)")
 
 
 class Objection(BaseModel):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 
 # GB 32100-2015 §4.1: the code's alphabet is the digits and the capital letters without I, O, Z, S, V
 # (too easily mistaken for 1, 0, 2, 5, U); a character's value is its index here.
@@ -18,6 +21,8 @@ _MODULUS = len(ALPHABET)
 class CreditCodeProblem(StrEnum):
     WRONG_LENGTH = "wrong_length"
     BAD_CHARACTER = "bad_character"
+    BAD_AUTHORITY = "bad_registration_authority"
+    BAD_CATEGORY = "bad_entity_category"
     BAD_DIVISION_CODE = "bad_division_code"
     WRONG_CHECK_CHARACTER = "wrong_check_character"
 
@@ -32,6 +37,13 @@ class CreditCodeCheck:
     detail: str = ""
 
 
+@cache
+def entity_categories() -> dict[str, dict[str, str]]:
+    """Registration authority code -> {entity category code: its name} (GB 32100-2015 table 1, as data)."""
+    text = resources.files("registry").joinpath("data", "credit-code.toml").read_text(encoding="utf-8")
+    return {a["code"]: dict(a["categories"]) for a in tomllib.loads(text)["authorities"]}
+
+
 def check_character(first17: str) -> str:
     """The 18th character of a code whose first 17 are `first17`: C18 = 31 − (Σ Ci·Wi mod 31), 31 ↦ 0."""
     if len(first17) != LENGTH - 1:
@@ -44,7 +56,8 @@ def check_character(first17: str) -> str:
 
 
 def validate_credit_code(code: str) -> CreditCodeCheck:
-    """Check length, alphabet, the 6-digit division code (positions 3–8) and the check character."""
+    """Check length, alphabet, the authority and category (positions 1–2), the 6-digit division code (3–8) and
+    the check character."""
     if len(code) != LENGTH:
         return CreditCodeCheck(
             code, False, CreditCodeProblem.WRONG_LENGTH, f"must be {LENGTH} characters, got {len(code)}"
@@ -57,6 +70,22 @@ def validate_credit_code(code: str) -> CreditCodeCheck:
                 CreditCodeProblem.BAD_CHARACTER,
                 f"character {char!r} at position {position} is not a digit or capital letter other than I, O, Z, S, V",
             )
+    categories = entity_categories()
+    if code[0] not in categories:
+        return CreditCodeCheck(
+            code,
+            False,
+            CreditCodeProblem.BAD_AUTHORITY,
+            f"position 1 must be a registration authority code ({', '.join(categories)}), got {code[0]!r}",
+        )
+    if code[1] not in categories[code[0]]:
+        return CreditCodeCheck(
+            code,
+            False,
+            CreditCodeProblem.BAD_CATEGORY,
+            f"position 2 must be an entity category of authority {code[0]!r} "
+            f"({', '.join(categories[code[0]])}), got {code[1]!r}",
+        )
     if not code[2:8].isdigit():
         return CreditCodeCheck(
             code,

@@ -29,6 +29,8 @@ class Action(StrEnum):
     COMPLETE_ACCEPTANCE = "complete_acceptance"
     CANCEL = "cancel"
     DELIST = "delist"
+    CHANGE_GOVERNANCE = "change_governance"
+    REINSTATE = "reinstate"
 
 
 class Outcome(StrEnum):
@@ -40,6 +42,9 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     UPHELD = "upheld"
     DISMISSED = "dismissed"
+    # A reinstated center returns to the state it was ended from.
+    BUILDING = "building"
+    OPERATING = "operating"
 
 
 class RegistryEvent(StrEnum):
@@ -56,6 +61,7 @@ class RegistryEvent(StrEnum):
     CENTER_ACCEPTED = "CenterAccepted"
     CENTER_CANCELLED = "CenterCancelled"
     CENTER_DELISTED = "CenterDelisted"
+    CENTER_REINSTATED = "CenterReinstated"
 
 
 TERMINAL_STATES: frozenset[State] = frozenset({State.REJECTED, State.WITHDRAWN, State.CANCELLED, State.DELISTED})
@@ -66,6 +72,7 @@ OUTCOMES: dict[Action, tuple[Outcome, ...]] = {
     Action.DECIDE: (Outcome.APPROVED, Outcome.REJECTED),
     Action.RESOLVE_OBJECTION: (Outcome.UPHELD, Outcome.DISMISSED),
     Action.COMPLETE_ACCEPTANCE: (Outcome.PASSED, Outcome.FAILED),
+    Action.REINSTATE: (Outcome.BUILDING, Outcome.OPERATING),
 }
 
 _E = RegistryEvent
@@ -110,7 +117,26 @@ TRANSITIONS: dict[tuple[State, Action, Outcome | None], tuple[State, tuple[Regis
     (State.BUILDING, Action.CANCEL, None): (State.CANCELLED, (_E.CENTER_CANCELLED,)),
     (State.BUILDING, Action.DELIST, None): (State.DELISTED, (_E.CENTER_DELISTED,)),
     (State.OPERATING, Action.DELIST, None): (State.DELISTED, (_E.CENTER_DELISTED,)),
+    # The bureau reverses a delisting or cancellation (a correction, a ruling): the center returns to the state it
+    # was ended from, and the consequences downstream are undone by the event.
+    (State.DELISTED, Action.REINSTATE, Outcome.BUILDING): (State.BUILDING, (_E.CENTER_REINSTATED,)),
+    (State.DELISTED, Action.REINSTATE, Outcome.OPERATING): (State.OPERATING, (_E.CENTER_REINSTATED,)),
+    (State.CANCELLED, Action.REINSTATE, Outcome.BUILDING): (State.BUILDING, (_E.CENTER_REINSTATED,)),
 }
+
+# Governance bodies, members, terms, bases and the legal-entity status change over a center's life (001 §4(1));
+# from submission on, each change is a dated act on the record (a draft is simply edited).
+for _state in (
+    State.SUBMITTED,
+    State.UNDER_REVIEW,
+    State.REVIEWED,
+    State.DECIDED,
+    State.PUBLIC_NOTICE,
+    State.OBJECTION_REVIEW,
+    State.BUILDING,
+    State.OPERATING,
+):
+    TRANSITIONS[(_state, Action.CHANGE_GOVERNANCE, None)] = (_state, ())
 
 
 class RefusalReason(StrEnum):
@@ -223,6 +249,8 @@ def transition(
     result = _outcome(act, outcome)
     if act == Action.APPROVE:
         _check_approval(current, approval)
+    if (current, act, result) not in TRANSITIONS:
+        raise IllegalTransition(current, act, allowed, f"'{act}' cannot lead to '{result}' from state '{current}'")
     to_state, events = TRANSITIONS[(current, act, result)]
     return Transition(current, act, result, to_state, events)
 

@@ -65,6 +65,8 @@ class RegistryPolicy:
     """registry-policy.toml, typed."""
 
     version: str
+    in_force_from: date
+    in_force_name: str
     public_notice_days: int
     public_notice_restarts_after_dismissal: bool
     public_notice_clause: str
@@ -78,7 +80,7 @@ class RegistryPolicy:
     name_zh_pattern: str
     name_en_pattern: str
     names_clause: str
-    delisting_consecutive_unqualified: int
+    acceptance_window_days: int
     tier_change_states: tuple[str, ...]
     year_2: Milestone
     year_5: Milestone
@@ -136,6 +138,8 @@ def registry_policy() -> RegistryPolicy:
     end = letter["end_of_construction"]
     return RegistryPolicy(
         version=raw["version"],
+        in_force_from=raw["in_force"]["from"],
+        in_force_name=raw["in_force"]["name"],
         public_notice_days=raw["public_notice"]["days"],
         public_notice_restarts_after_dismissal=raw["public_notice"]["restart_after_dismissed_objection"],
         public_notice_clause=raw["public_notice"]["clause"],
@@ -149,7 +153,7 @@ def registry_policy() -> RegistryPolicy:
         name_zh_pattern=raw["official_names"]["zh"],
         name_en_pattern=raw["official_names"]["en"],
         names_clause=raw["official_names"]["clause"],
-        delisting_consecutive_unqualified=raw["delisting"]["consecutive_unqualified_evaluations"],
+        acceptance_window_days=raw["acceptance"]["window"]["days_after_construction_end"],
         tier_change_states=tuple(raw["tier_change"]["allowed_in_states"]),
         year_2=_milestone(letter["year_2"]),
         year_5=_milestone(letter["year_5"]),

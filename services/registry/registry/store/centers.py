@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, and_, false, func, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.store.tables import centers, code_counters, evaluation_failures, history, objections
+from registry.store.tables import HISTORY, LIVE, centers, code_counters, evaluation_failures, history, objections
+from tic_shared import audit
+from tic_shared.dated_acts import today
 
 c = centers.c
 
@@ -137,7 +139,46 @@ async def next_code_seq(session: AsyncSession, year: int) -> int:
 
 
 async def add_history(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(history.insert().values(**values))
+    """Append to the center's history chain; `on` (the act's day) is today's when the act carries none."""
+    row = {
+        "at": datetime.now(UTC),
+        "on": today(),
+        "from_state": None,
+        "reason": None,
+        "details": {},
+        "event_ids": [],
+        **values,
+    }
+    await audit.append(session, HISTORY, row)
+
+
+async def last_history_with_action(
+    session: AsyncSession, center_id: uuid.UUID, actions: Sequence[str]
+) -> Row[Any] | None:
+    """The latest history entry of the center whose action is one of `actions` (an outcome suffix ignored)."""
+    base = func.split_part(history.c.action, ":", 1)
+    query = (
+        select(history)
+        .where(history.c.center_id == center_id, base.in_(list(actions)))
+        .order_by(history.c.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).first()
+
+
+async def lock_name(session: AsyncSession, name: str) -> None:
+    """Serialize the transactions that give or restore an official name, until they end."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"registry.name:{name}", 0))))
+
+
+async def live_center_named(
+    session: AsyncSession, *, name_zh: str, name_en: str, other_than: uuid.UUID
+) -> Row[Any] | None:
+    """A live center (building or operating) other than `other_than` that holds either name."""
+    query = select(centers).where(
+        text(LIVE), c.id != other_than, or_(c.official_name_zh == name_zh, c.official_name_en == name_en)
+    )
+    return (await session.execute(query.limit(1))).first()
 
 
 async def list_history(session: AsyncSession, center_id: uuid.UUID) -> Sequence[Row[Any]]:

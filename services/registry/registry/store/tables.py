@@ -15,9 +15,11 @@ from sqlalchemy import (
     Text,
     Uuid,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from tic_shared.audit import AuditedTable
 from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
 
@@ -29,6 +31,8 @@ SEARCH_TEXT = (
     "|| coalesce(official_name_en, '') || ' ' || lead_unit_name)"
 )
 messaging = messaging_tables(metadata)
+# A live center's official name is its own: no two centers building or operating share one.
+LIVE = "status IN ('building', 'operating')"
 
 centers = Table(
     "centers",
@@ -67,6 +71,9 @@ centers = Table(
     Column("construction_end", Date),
     Column("ended_on", Date, comment="cancelled or delisted on"),
     Column("end_reason", Text),
+    Column("ended_from", String(40), comment="the state a delisting or cancellation ended"),
+    Column("last_act", String(60), comment="the latest dated act on the record"),
+    Column("last_act_on", Date, comment="its day: no later act is dated before it"),
     Column(
         "search_text",
         Text,
@@ -85,6 +92,8 @@ centers = Table(
     Index("ix_centers_field", "field"),
     Index("ix_centers_lead_unit_credit_code", "lead_unit_credit_code"),
     Index("ix_centers_construction_end", "construction_end"),
+    Index("ux_centers_live_name_zh", "official_name_zh", unique=True, postgresql_where=text(LIVE)),
+    Index("ux_centers_live_name_en", "official_name_en", unique=True, postgresql_where=text(LIVE)),
 )
 
 objections = Table(
@@ -110,13 +119,24 @@ history = Table(
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("actor", String(200), nullable=False),
     Column("action", String(40), nullable=False),
+    Column("on", Date, nullable=False, comment="the day the act happened"),
     Column("from_state", String(40)),
     Column("to_state", String(40), nullable=False),
     Column("reason", Text),
     Column("details", JSONB, nullable=False, server_default="{}"),
     Column("event_ids", JSONB, nullable=False, server_default="[]"),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index("ix_center_history_center", "center_id", "id"),
 )
+
+# Each center's history is a hash chain (`tic audit verify`).
+HISTORY = AuditedTable(
+    history,
+    chain="center_id",
+    content=("center_id", "at", "actor", "action", "on", "from_state", "to_state", "reason", "details", "event_ids"),
+)
+AUDITED = (HISTORY,)
 
 evaluation_failures = Table(
     "evaluation_failures",

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from registry.domain.credit_code import check_character
+from tic_shared.dated_acts import today as local_today
 from tic_platform.testing import bearer
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return local_today()
+
+
+def days_ago(days: int) -> str:
+    return str(today() - timedelta(days=days))
+
+
+def domain() -> dict[str, str]:
+    """A technology domain of its own, so every approved center has a name no live center holds."""
+    tag = uuid.uuid4().hex[:6].upper()
+    return {"domain_zh": f"先进高分子材料{tag}", "domain_en": f"Advanced Polymer Materials {tag}"}
 
 
 def credit_code(seed: int | None = None) -> str:
@@ -64,6 +75,8 @@ class Registry:
     """The running registry with an admin's client, and steps that walk a center through its life."""
 
     today = staticmethod(today)
+    days_ago = staticmethod(days_ago)
+    domain = staticmethod(domain)
     credit_code = staticmethod(credit_code)
     application = staticmethod(application)
 
@@ -85,21 +98,48 @@ class Registry:
         assert response.status_code == expect, response.text
         return response.json()
 
-    async def to(self, target: str, **overrides: Any) -> dict[str, Any]:
-        """A new center brought to `target` through the API, the way the bureau would."""
+    async def to(
+        self, target: str, *, approved_on: date | None = None, construction_years: int | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """A new center brought to `target` through the API, the way the bureau would.
+
+        Each act is dated on or after the one before (POLICY §4a), counting back from the approval (today unless
+        given): the notice started 20 days before it and ended 13 days before it.
+        """
         center = await self.create(**overrides)
         cid = center["id"]
+        approval = approved_on or today()
+
+        def before(days: int) -> str:
+            return str(approval - timedelta(days=days))
+
+        review = {
+            "passed": True,
+            "score": 86.5,
+            "opinion": "同意",
+            "experts": ["张三", "李四"],
+            "reviewed_on": before(35),
+        }
         path = [
-            ("submitted", "submit", {}),
-            ("under_review", "start-review", {}),
-            ("reviewed", "review", {"passed": True, "score": 86.5, "opinion": "同意", "experts": ["张三", "李四"]}),
+            ("submitted", "submit", {"on": before(40)}),
+            ("under_review", "start-review", {"on": before(39)}),
+            ("reviewed", "review", review),
             (
                 "decided",
                 "decision",
-                {"approved": True, "meeting_ref": "市政府第12次常务会议", "decided_on": str(today())},
+                {"approved": True, "meeting_ref": "市政府第12次常务会议", "decided_on": before(30)},
             ),
-            ("public_notice", "public-notice", {"starts_on": str(today() - timedelta(days=10))}),
-            ("building", "approve", {"document_no": "甬政发〔2026〕12号", "approved_on": str(today())}),
+            ("public_notice", "public-notice", {"starts_on": before(20)}),
+            (
+                "building",
+                "approve",
+                {
+                    "document_no": "甬政发〔2026〕12号",
+                    "approved_on": str(approval),
+                    "construction_years": construction_years,
+                    **domain(),
+                },
+            ),
         ]
         if center["status"] == target:
             return center

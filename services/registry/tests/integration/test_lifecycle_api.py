@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -14,8 +15,11 @@ async def test_the_whole_path_from_draft_to_building_emits_events_in_sequence(re
     center = await registry.to("building")
     assert center["status"] == "building"
     assert center["code"].startswith(f"NB-TIC-{registry.today().year}-")
-    assert center["official_name_zh"] == "宁波市新材料技术创新中心"
-    assert center["official_name_en"].startswith("Ningbo Municipal Innovation Center of ")
+    assert re.fullmatch(r"宁波市先进高分子材料[0-9A-F]{6}技术创新中心", center["official_name_zh"])
+    assert re.fullmatch(
+        r"Ningbo Municipal Innovation Center of Advanced Polymer Materials [0-9A-F]{6} Technology",
+        center["official_name_en"],
+    )
     assert center["construction_end"] == str(registry.today().replace(year=registry.today().year + 5))
 
     events = await registry.events_of(center["id"])
@@ -126,7 +130,7 @@ async def test_approval_refused_with_open_objection(registry: Any) -> None:
     center = await registry.to("public_notice")
     objection = await registry.client.post(
         f"/api/v1/centers/{center['id']}/objections",
-        json={"summary": "依托单位存在失信记录", "raised_by": "匿名", "raised_on": str(registry.today())},
+        json={"summary": "依托单位存在失信记录", "raised_by": "匿名", "raised_on": registry.days_ago(18)},
         headers=registry.admin,
     )
     assert objection.status_code == 201, objection.text
@@ -142,14 +146,14 @@ async def test_upheld_objection_rejects(registry: Any) -> None:
     objection = (
         await registry.client.post(
             f"/api/v1/centers/{center['id']}/objections",
-            json={"summary": "材料造假", "raised_by": "某公司", "raised_on": str(registry.today())},
+            json={"summary": "材料造假", "raised_by": "某公司", "raised_on": registry.days_ago(18)},
             headers=registry.admin,
         )
     ).json()
     resolved = await registry.act(
         center["id"],
         f"objections/{objection['id']}/resolution",
-        {"upheld": True, "note": "经核实属实", "resolved_on": str(registry.today())},
+        {"upheld": True, "note": "经核实属实", "resolved_on": registry.days_ago(16)},
     )
     assert resolved["status"] == "rejected"
     assert (await registry.events_of(center["id"]))[-1]["type"] == "tic.registry.CenterRejected.v1"
@@ -160,31 +164,34 @@ async def test_dismissed_objection_returns_to_notice_and_approval_then_succeeds(
     objection = (
         await registry.client.post(
             f"/api/v1/centers/{center['id']}/objections",
-            json={"summary": "质疑", "raised_by": "某人", "raised_on": str(registry.today())},
+            json={"summary": "质疑", "raised_by": "某人", "raised_on": registry.days_ago(18)},
             headers=registry.admin,
         )
     ).json()
     resolved = await registry.act(
         center["id"],
         f"objections/{objection['id']}/resolution",
-        {"upheld": False, "note": "经核实不属实", "resolved_on": str(registry.today())},
+        {"upheld": False, "note": "经核实不属实", "resolved_on": registry.days_ago(16)},
     )
     assert resolved["status"] == "public_notice"
     again = await registry.act(
         center["id"],
         f"objections/{objection['id']}/resolution",
-        {"upheld": True, "note": "x", "resolved_on": str(registry.today())},
+        {"upheld": True, "note": "x", "resolved_on": registry.days_ago(16)},
         expect=409,
     )
     assert again["type"] == "urn:tic:problem:objection-resolved"
     approved = await registry.act(
-        center["id"], "approve", {"document_no": "甬政发〔2026〕2号", "approved_on": str(registry.today())}
+        center["id"],
+        "approve",
+        {"document_no": "甬政发〔2026〕2号", "approved_on": str(registry.today()), **registry.domain()},
     )
     assert approved["status"] == "building"
 
 
 async def test_approval_records_names_code_and_construction_period_of_at_most_5_years(registry: Any) -> None:
     center = await registry.to("public_notice")
+    domain = registry.domain()
     too_long = await registry.act(
         center["id"],
         "approve",
@@ -205,13 +212,12 @@ async def test_approval_records_names_code_and_construction_period_of_at_most_5_
         {
             "document_no": "甬政发〔2026〕3号",
             "approved_on": str(registry.today()),
-            "domain_zh": "先进高分子材料",
-            "domain_en": "Advanced Polymer Materials",
+            **domain,
             "construction_years": 4,
         },
     )
-    assert approved["official_name_zh"] == "宁波市先进高分子材料技术创新中心"
-    assert approved["official_name_en"] == "Ningbo Municipal Innovation Center of Advanced Polymer Materials Technology"
+    assert approved["official_name_zh"] == f"宁波市{domain['domain_zh']}技术创新中心"
+    assert approved["official_name_en"] == f"Ningbo Municipal Innovation Center of {domain['domain_en']} Technology"
     assert approved["construction_end"] == str(registry.today().replace(year=registry.today().year + 4))
     other = await registry.to("building")
     seq = [int(c["code"].rsplit("-", 1)[1]) for c in (approved, other)]
@@ -245,13 +251,19 @@ async def test_cancel_and_delist_by_the_bureau_carry_reason_and_evidence(
     registry: Any, action: str, state: str, event: str
 ) -> None:
     center = await registry.to("building")
-    body = {"reason": "建设任务未完成", "evidence": ["甬科函〔2026〕5号"], "effective_on": str(registry.today())}
+    body = {
+        "reason": "建设任务未完成",
+        "document_no": "甬科发〔2026〕31号",
+        "evidence": ["甬科函〔2026〕5号"],
+        "effective_on": str(registry.today()),
+    }
     ended = await registry.act(center["id"], action, body)
     assert ended["status"] == state and ended["end_reason"] == "建设任务未完成"
     data = (await registry.events_of(center["id"]))[-1]
     assert data["type"] == f"tic.registry.{event}.v1"
     assert data["data"]["evidence"] == ["甬科函〔2026〕5号"]
     assert data["data"]["effective_on"] == str(registry.today())
+    assert data["data"]["document_no"] == "甬科发〔2026〕31号"
     assert (await registry.act(center["id"], action, body, expect=409))["current_state"] == state
 
 
@@ -262,14 +274,14 @@ async def test_every_transition_is_kept_in_an_append_only_history(registry: Any)
     objection = (
         await registry.client.post(
             f"/api/v1/centers/{center['id']}/objections",
-            json={"summary": "材料造假", "raised_by": "某公司", "raised_on": str(registry.today())},
+            json={"summary": "材料造假", "raised_by": "某公司", "raised_on": registry.days_ago(18)},
             headers=registry.admin,
         )
     ).json()
     await registry.act(
         center["id"],
         f"objections/{objection['id']}/resolution",
-        {"upheld": True, "note": "经核实属实", "resolved_on": str(registry.today())},
+        {"upheld": True, "note": "经核实属实", "resolved_on": registry.days_ago(16)},
     )
     after = (await registry.client.get(url, headers=registry.admin)).json()
 

@@ -11,6 +11,7 @@ from registry.domain.credit_code import (
     WEIGHTS,
     CreditCodeProblem,
     check_character,
+    entity_categories,
     is_valid_credit_code,
     validate_credit_code,
 )
@@ -43,7 +44,8 @@ def test_real_codes_are_valid(code: str) -> None:
 def test_generated_codes_are_valid() -> None:
     rng = random.Random(32100)
     for _ in range(500):
-        first17 = rng.choice("159Y") + rng.choice("123") + "330212" + "".join(rng.choices(ALPHABET, k=9))
+        prefix = rng.choice(["11", "12", "13", "19", "51", "52", "53", "91", "92", "93", "Y1"])
+        first17 = prefix + "330212" + "".join(rng.choices(ALPHABET, k=9))
         assert is_valid_credit_code(first17 + check_character(first17))
 
 
@@ -98,3 +100,27 @@ def test_check_character_rejects_bad_input() -> None:
         check_character("91330212MA281ATH")
     with pytest.raises(ValueError):
         check_character("91330212MA281ATHI")
+
+
+def test_position_1_is_a_registration_authority_of_gb_32100() -> None:
+    assert set(entity_categories()) == set("123456789ANY")
+    for authority in "0BCDXW":
+        first17 = authority + "1" + "330212" + "MA281ATH4"
+        result = validate_credit_code(first17 + check_character(first17))
+        assert result.problem == CreditCodeProblem.BAD_AUTHORITY
+        assert "position 1" in result.detail
+
+
+@pytest.mark.parametrize("prefix", ["94", "99", "Y2", "58", "A3", "2A"])
+def test_position_2_is_a_category_of_that_authority(prefix: str) -> None:
+    first17 = prefix + "330212" + "MA281ATH4"
+    result = validate_credit_code(first17 + check_character(first17))
+    assert result.problem == CreditCodeProblem.BAD_CATEGORY
+    assert "position 2" in result.detail
+
+
+def test_enterprises_and_institutions_have_their_categories() -> None:
+    categories = entity_categories()
+    assert categories["9"]["1"] == "企业"
+    assert categories["1"]["2"] == "事业单位"
+    assert categories["5"]["2"] == "民办非企业单位"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -86,9 +87,13 @@ def test_vocabularies_match_the_enums() -> None:
     assert policy.fields[Field.KEY_CORE_COMPONENTS].zh == "关键核心基础件"
 
 
-def test_two_consecutive_unqualified_evaluations_delist() -> None:
-    assert registry_policy().delisting_consecutive_unqualified == 2
+def test_tier_changes_in_building_and_operating() -> None:
     assert registry_policy().tier_change_states == ("building", "operating")
+
+
+def test_no_act_dated_before_the_policy_in_force() -> None:
+    assert registry_policy().in_force_from == date(2022, 10, 26)
+    assert registry_policy().in_force_name == "甬政办发〔2022〕51号"
 
 
 def test_responsibility_letter_defaults_from_001_2() -> None:

@@ -55,6 +55,24 @@ DIAGRAM: dict[tuple[State, Action, Outcome | None], State] = {
     (S.BUILDING, A.CANCEL, None): S.CANCELLED,
     (S.BUILDING, A.DELIST, None): S.DELISTED,
     (S.OPERATING, A.DELIST, None): S.DELISTED,
+    # The bureau's reversal returns a center to the state it was ended from (POLICY §3, Consequences).
+    (S.DELISTED, A.REINSTATE, Out.BUILDING): S.BUILDING,
+    (S.DELISTED, A.REINSTATE, Out.OPERATING): S.OPERATING,
+    (S.CANCELLED, A.REINSTATE, Out.BUILDING): S.BUILDING,
+    # Governance changes are dated acts from submission until the center ends (001 §4(1)).
+    **{
+        (state, A.CHANGE_GOVERNANCE, None): state
+        for state in (
+            S.SUBMITTED,
+            S.UNDER_REVIEW,
+            S.REVIEWED,
+            S.DECIDED,
+            S.PUBLIC_NOTICE,
+            S.OBJECTION_REVIEW,
+            S.BUILDING,
+            S.OPERATING,
+        )
+    },
 }
 LEGAL_PAIRS = {(state, action) for state, action, _ in DIAGRAM}
 NOTICE_START = date(2026, 3, 2)
@@ -93,8 +111,16 @@ def test_allowed_actions_match_the_diagram(state: State) -> None:
 
 
 def test_terminal_states_allow_nothing() -> None:
-    for state in (S.REJECTED, S.WITHDRAWN, S.CANCELLED, S.DELISTED):
+    for state in (S.REJECTED, S.WITHDRAWN):
         assert allowed_actions(state) == []
+
+
+def test_a_delisting_or_cancellation_can_only_be_reversed() -> None:
+    for state in (S.CANCELLED, S.DELISTED):
+        assert allowed_actions(state) == ["reinstate"]
+    assert transition(S.DELISTED, A.REINSTATE, Out.OPERATING).events == (E.CENTER_REINSTATED,)
+    with pytest.raises(IllegalTransition):
+        transition(S.CANCELLED, A.REINSTATE, Out.OPERATING)
 
 
 def test_unknown_action_is_an_illegal_transition() -> None:
@@ -143,7 +169,7 @@ def test_approval_refused_with_open_objection() -> None:
     with pytest.raises(ApprovalRefused) as refused:
         transition(S.OBJECTION_REVIEW, A.APPROVE, approval=AFTER_NOTICE)
     assert refused.value.reason == RefusalReason.OBJECTION_OPEN
-    assert refused.value.allowed_actions == ["resolve_objection"]
+    assert refused.value.allowed_actions == ["resolve_objection", "change_governance"]
     open_one = ApprovalCheck(today=AFTER_NOTICE.today, notice_end=AFTER_NOTICE.notice_end, open_objections=1)
     with pytest.raises(ApprovalRefused) as refused:
         transition(S.PUBLIC_NOTICE, A.APPROVE, approval=open_one)
@@ -225,6 +251,10 @@ EXPECTED_EVENTS: dict[tuple[State, Action, Outcome | None], tuple[str, ...]] = {
     (S.BUILDING, A.CANCEL, None): ("CenterCancelled",),
     (S.BUILDING, A.DELIST, None): ("CenterDelisted",),
     (S.OPERATING, A.DELIST, None): ("CenterDelisted",),
+    (S.DELISTED, A.REINSTATE, Out.BUILDING): ("CenterReinstated",),
+    (S.DELISTED, A.REINSTATE, Out.OPERATING): ("CenterReinstated",),
+    (S.CANCELLED, A.REINSTATE, Out.BUILDING): ("CenterReinstated",),
+    **{(state, A.CHANGE_GOVERNANCE, None): () for (state, action, _o) in DIAGRAM if action == A.CHANGE_GOVERNANCE},
 }
 
 

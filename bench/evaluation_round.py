@@ -140,7 +140,12 @@ async def run(count: int, pg_url: str, nats_url: str) -> None:
 
         started = time.perf_counter()
         async with db.transaction() as session:
-            finalized = await service.finalize_round(session, admin, round_id)
+            preview = await service.round_preview(session, admin, round_id)
+        clock.record("finalize preview (dry run)", started, f"{len(preview.items):,} evaluations concluded")
+
+        started = time.perf_counter()
+        async with db.transaction() as session:
+            finalized = len((await service.finalize_round(session, admin, round_id, confirm=preview.preview_id)).items)
         elapsed = clock_last_start(started)
         async with db.transaction() as session:
             events = await session.scalar(select(func.count()).select_from(messaging.outbox))

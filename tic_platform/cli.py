@@ -107,9 +107,7 @@ async def audit_chains(services: list[str], database_url: str | None = None) -> 
                     result = await verify(session, table)
                     state = "intact" if not result.breaks else f"BROKEN in {len(result.breaks)} chain(s)"
                     lines.append(f"{result.table}: {result.rows} rows in {result.chains} chains, {state}")
-                    lines.extend(
-                        f"  {b.table} chain {b.chain_key}: row {b.row_id}: {b.problem}" for b in result.breaks
-                    )
+                    lines.extend(f"  {b.table} chain {b.chain_key}: row {b.row_id}: {b.problem}" for b in result.breaks)
         finally:
             await engine.dispose()
     return lines

@@ -123,14 +123,15 @@ def database_url(server_url: str, database: str) -> str:
     return make_url(server_url).set(database=database).render_as_string(hide_password=False)
 
 
-async def create_database(server_url: str, database: str) -> str:
+async def create_database(server_url: str, database: str, *, template: str | None = None) -> str:
     from tic_shared.db import asyncpg_dsn
 
     conn = await asyncpg.connect(asyncpg_dsn(server_url))
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{database}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            await conn.execute(f'CREATE DATABASE "{database}"{copy}')
     finally:
         await conn.close()
     return database_url(server_url, database)

@@ -71,6 +71,36 @@ async def database_url(pg_server_url: str) -> AsyncIterator[str]:
         await drop_database(pg_server_url, name)
 
 
+@pytest.fixture(scope="session")
+async def template_database(pg_server_url: str) -> AsyncIterator[str]:
+    """A database migrated to head once and never opened again: the template `own_database_url` copies."""
+    from tic_shared.migrations import upgrade
+
+    name = f"tic_template_{uuid.uuid4().hex[:10]}"
+    url = await create_database(pg_server_url, name)
+    for service in SERVICES:
+        await upgrade(service, url)
+    try:
+        yield name
+    finally:
+        await drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+async def own_database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A migrated database of this test's own, copied from the template, dropped after the test.
+
+    For tests whose facts are one per database by nature (the annual round of a real year, the budget of a
+    jurisdiction's year): with a database of its own, a test uses the real calendar and leaves no trace.
+    """
+    name = f"tic_own_{uuid.uuid4().hex[:10]}"
+    url = await create_database(pg_server_url, name, template=template_database)
+    try:
+        yield url
+    finally:
+        await drop_database(pg_server_url, name)
+
+
 @pytest.fixture
 async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
     """A database with nothing in it, dropped after the test."""

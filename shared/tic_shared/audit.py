@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import ARRAY, Connection, Table, Text, func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 GENESIS = "0" * 64
@@ -24,11 +25,13 @@ GENESIS = "0" * 64
 
 @dataclass(frozen=True)
 class AuditedTable:
-    """A history table whose rows are chained per `chain` column, hashing the `content` columns."""
+    """A history table whose rows are chained per `chain` column, hashing the `content` columns, in the order of
+    the `order` column (an identity the database assigns as rows are inserted)."""
 
     table: Table
     chain: str
     content: tuple[str, ...]
+    order: str = "id"
 
 
 def _plain(value: Any) -> Any:
@@ -50,23 +53,58 @@ def row_hash(previous: str, content: Mapping[str, Any]) -> str:
 
 
 async def append(session: AsyncSession, audited: AuditedTable, values: Mapping[str, Any]) -> str:
-    """Insert one row at the end of its chain and return its hash.
+    """Insert one row at the end of its chain and return its hash."""
+    return (await append_many(session, audited, [values]))[0]
 
-    Appends to one chain are serialized by a transaction-scoped advisory lock on the chain, so two writers
-    never chain onto the same row.
+
+async def append_many(session: AsyncSession, audited: AuditedTable, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Insert rows at the end of their chains, in the order given, in three statements; their hashes, in order.
+
+    Appends to one chain are serialized by a transaction-scoped advisory lock per chain (taken in a fixed order,
+    so two writers cannot deadlock), so two transactions never chain onto the same row.
     """
-    table, key = audited.table, values[audited.chain]
-    lock = func.hashtextextended(f"{table.fullname}:{key}", 0)
-    await session.execute(select(func.pg_advisory_xact_lock(lock)))
-    previous = (
-        await session.execute(
-            select(table.c.hash).where(table.c[audited.chain] == key).order_by(table.c.id.desc()).limit(1)
+    if not rows:
+        return []
+    table, chain = audited.table, audited.chain
+    keys = sorted({str(row[chain]) for row in rows})
+    locks = select(func.pg_advisory_xact_lock(func.hashtextextended(literal_column("k"), 0))).select_from(
+        func.unnest(literal([f"{table.fullname}:{key}" for key in keys], ARRAY(Text))).alias("k")
+    )
+    await session.execute(locks)
+    column = table.c[chain]
+    heads = await session.execute(
+        select(column, table.c.hash)
+        .where(column.in_({row[chain] for row in rows}))
+        .order_by(column, table.c[audited.order].desc())
+        .ext(distinct_on(column))
+    )
+    previous = {str(key): digest for key, digest in heads.all()}
+    values, digests = [], []
+    for row in rows:
+        key = str(row[chain])
+        before = previous.get(key, GENESIS)
+        digest = row_hash(before, {name: row.get(name) for name in audited.content})
+        previous[key] = digest
+        values.append({**row, "prev_hash": before, "hash": digest})
+        digests.append(digest)
+    await session.execute(table.insert(), values)
+    return digests
+
+
+def backfill(bind: Connection, audited: AuditedTable) -> None:
+    """Inside a migration: chain the rows a table already holds, in id order per chain."""
+    table, order = audited.table, audited.table.c[audited.order]
+    rows = bind.execute(
+        select(order, *(table.c[name] for name in {audited.chain, *audited.content} - {audited.order})).order_by(
+            table.c[audited.chain], order
         )
-    ).scalar_one_or_none() or GENESIS
-    content = {name: values.get(name) for name in audited.content}
-    digest = row_hash(previous, content)
-    await session.execute(table.insert().values(**values, prev_hash=previous, hash=digest))
-    return digest
+    ).mappings()
+    previous: dict[Any, str] = {}
+    for row in rows.all():
+        before = previous.get(row[audited.chain], GENESIS)
+        digest = row_hash(before, {name: row[name] for name in audited.content})
+        bind.execute(table.update().where(order == row[audited.order]).values(prev_hash=before, hash=digest))
+        previous[row[audited.chain]] = digest
 
 
 @dataclass(frozen=True)
@@ -90,9 +128,10 @@ class Verified:
 async def verify(session: AsyncSession, audited: AuditedTable, *, batch: int = 5000) -> Verified:
     """Recompute every chain of the table; report each chain's first break."""
     table = audited.table
-    chain_col = table.c[audited.chain]
-    columns = [table.c.id, chain_col, table.c.prev_hash, table.c.hash, *(table.c[n] for n in audited.content)]
-    query = select(*columns).order_by(chain_col, table.c.id).execution_options(yield_per=batch)
+    chain_col, order = table.c[audited.chain], table.c[audited.order]
+    others = [table.c[n] for n in audited.content if n not in (audited.chain, audited.order)]
+    columns = [order, chain_col, table.c.prev_hash, table.c.hash, *others]
+    query = select(*columns).order_by(chain_col, order).execution_options(yield_per=batch)
     breaks: list[ChainBreak] = []
     chains = rows = 0
     current: Any = object()
@@ -113,7 +152,7 @@ async def verify(session: AsyncSession, audited: AuditedTable, *, batch: int = 5
         elif row.hash != row_hash(expected, content):
             problem = "its content does not match its hash (the row was edited)"
         if problem is not None:
-            breaks.append(ChainBreak(table.fullname, str(key), row.id, problem))
+            breaks.append(ChainBreak(table.fullname, str(key), row._mapping[audited.order], problem))
             broken = True
             continue
         expected = row.hash

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
 from tic_platform.testing import bearer, eventually
+from tic_shared.dated_acts import today
 
-# Evaluation keeps one round per year for the whole database; its own tests use 2050 on.
-YEARS = (2040, 2041)
+# The two last calendar years: rounds are only for years that have begun, one per year per database, so the
+# delisting story runs in a database of its own. The center is approved the year before the first of them.
+YEARS = (today().year - 1, today().year)
+APPROVED_ON = date(YEARS[0] - 1, 3, 2)
 
 
 def _credit_code() -> str:
@@ -28,8 +31,15 @@ def _credit_code() -> str:
     return body + check_character(body)
 
 
-async def _approved_center(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
-    today = datetime.now(UTC).date()
+async def _approved_center(
+    client: httpx.AsyncClient, admin: dict[str, str], approved_on: date | None = None
+) -> dict[str, Any]:
+    """A municipal TIC taken from application to approval, each act dated after the one before it."""
+    approval = approved_on or today()
+
+    def before(days: int) -> str:
+        return str(approval - timedelta(days=days))
+
     created = await client.post(
         "/api/v1/centers",
         json={
@@ -48,12 +58,20 @@ async def _approved_center(client: httpx.AsyncClient, admin: dict[str, str]) -> 
     assert created.status_code == 201, created.text
     center_id = created.json()["id"]
     steps: list[tuple[str, dict[str, Any]]] = [
-        ("submit", {}),
-        ("start-review", {}),
-        ("review", {"passed": True, "score": 88, "opinion": "同意", "experts": ["专家甲"]}),
-        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": str(today)}),
-        ("public-notice", {"starts_on": str(today - timedelta(days=8))}),
-        ("approve", {"document_no": "甬政发〔2026〕30号", "approved_on": str(today)}),
+        ("submit", {"on": before(40)}),
+        ("start-review", {"on": before(39)}),
+        ("review", {"passed": True, "score": 88, "opinion": "同意", "experts": ["专家甲"], "reviewed_on": before(35)}),
+        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": before(30)}),
+        ("public-notice", {"starts_on": before(20)}),
+        (
+            "approve",
+            {
+                "document_no": f"甬政发〔{approval.year}〕30号",
+                "approved_on": str(approval),
+                "domain_zh": f"智能网联{uuid.uuid4().hex[:4].upper()}",
+                "domain_en": f"Intelligent Connectivity {uuid.uuid4().hex[:4].upper()}",
+            },
+        ),
     ]
     for action, body in steps:
         response = await client.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=admin)
@@ -62,15 +80,16 @@ async def _approved_center(client: httpx.AsyncClient, admin: dict[str, str]) -> 
 
 
 async def test_delisting_after_two_unqualified_evaluations_claws_back_the_unspent_subsidy(
-    run_service: Any, token: Callable[..., str]
+    run_service: Any, token: Callable[..., str], own_database_url: str
 ) -> None:
     admin = bearer(token(subject="bureau-e2e", roles=["bureau_admin"]))
+    db = {"database_url": own_database_url}
     async with (
-        run_service("registry") as (registry, reg),
-        run_service("evaluation") as (_, ev),
-        run_service("funding") as (funding, fund),
+        run_service("registry", **db) as (registry, reg),
+        run_service("evaluation", **db) as (_, ev),
+        run_service("funding", **db) as (funding, fund),
     ):
-        center = await _approved_center(reg, admin)
+        center = await _approved_center(reg, admin, approved_on=APPROVED_ON)
         center_id = center["id"]
 
         # Funding opened the year-1 grant from CenterApproved; pay it and spend part of it.
@@ -108,7 +127,13 @@ async def test_delisting_after_two_unqualified_evaluations_claws_back_the_unspen
             assert opened.status_code == 201, opened.text
             listed = await ev.get("/api/v1/evaluations", params={"center_id": center_id, "year": year}, headers=admin)
             (evaluation,) = listed.json()["items"]
-            finalized = await ev.post(f"/api/v1/evaluations/{evaluation['id']}/finalize", headers=admin)
+            url = f"/api/v1/evaluations/{evaluation['id']}"
+            # No report came: a reviewer records it, the preview shows what follows, the bureau confirms.
+            recorded = await ev.post(f"{url}/not-submitted", json={"reason": "逾期未报送年度报告"}, headers=admin)
+            assert recorded.status_code == 200, recorded.text
+            preview = (await ev.get(f"{url}/finalize-preview", headers=admin)).json()
+            assert [item["delist_due"] for item in preview["becoming_unqualified"]] == [year == YEARS[1]]
+            finalized = await ev.post(f"{url}/finalize", json={"confirm": preview["preview_id"]}, headers=admin)
             assert finalized.status_code == 200, finalized.text
             assert finalized.json()["grade"] == "unqualified"
 

@@ -82,7 +82,12 @@ async def load_demo(api: DemoApi) -> str:
                 break
             previous = len(centers)
             await asyncio.sleep(2.0)
-        eligible = [center for center in centers if center["approved_on"] and center["approved_on"][:4] <= "2024"]
+        # The annual evaluation is of municipal TICs, for the years after their approval (001 §5(1)).
+        eligible = [
+            center
+            for center in centers
+            if center["tier"] == "municipal_tic" and center["approved_on"] and center["approved_on"][:4] < "2024"
+        ]
         if not eligible:
             return "evaluation: no evaluable demo centers arrived from the registry; no rounds loaded"
         rng = random.Random(_SEED)
@@ -113,7 +118,13 @@ async def load_demo(api: DemoApi) -> str:
                         base = 40 if weak else 60 + 35 * min(strength, 1.0)
                         scores = {code: round(min(100, max(0, rng.gauss(base, 6))), 1) for code in qualitative}
                         await e.put(f"{url}/scores", json={"scores": scores})
-            done = await c.post(f"/api/v1/rounds/{round_id}/finalize", headers={"Idempotency-Key": f"demo-fin-{year}"})
+            # The bureau reads what finalizing decides, then confirms exactly that.
+            preview = (await c.get(f"/api/v1/rounds/{round_id}/finalize-preview")).raise_for_status().json()
+            done = await c.post(
+                f"/api/v1/rounds/{round_id}/finalize",
+                json={"confirm": preview["preview_id"]},
+                headers={"Idempotency-Key": f"demo-fin-{year}"},
+            )
             finalized += done.raise_for_status().json()["finalized_now"]
         return (
             f"evaluation: rounds {', '.join(map(str, YEARS))} with {finalized} finalized evaluations; "

@@ -2,10 +2,10 @@
 
 import asyncio
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from evaluation.domain.evaluation import (
     check_letter,
     conclude,
     effective_letter,
+    finalize_blocker,
     is_eligible,
     kind_for,
     letter_from_approval,
@@ -45,6 +46,7 @@ from evaluation.domain.rules import EvaluationRules, Grade, load_rules
 from evaluation.store import queries
 from evaluation.store.queries import AnyRow, Reach
 from tic_shared.auth import Principal
+from tic_shared.dated_acts import today
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     AcceptanceCompleted,
@@ -169,7 +171,7 @@ class LetterView:
 
 
 def _current_rules() -> tuple[EvaluationRules, IndicatorSystem]:
-    return rules_for_year(date.today().year)
+    return rules_for_year(today().year)
 
 
 def _letter_of(center_id: uuid.UUID, row: AnyRow | None) -> ResponsibilityLetter | None:
@@ -249,12 +251,28 @@ async def put_letter(
 # ---- rounds ----
 
 
+def _year_problem(slug: str, message: str) -> Problem:
+    return Problem(
+        422, slug, f"body.year: {message}", errors=[{"field": "body.year", "message": message, "type": slug}]
+    )
+
+
 async def open_round(session: AsyncSession, principal: Principal, year: int) -> uuid.UUID:
-    """Open the annual round of `year`: one evaluation for every eligible center (building or operating)."""
+    """Open the annual round of `year`: one evaluation for every eligible center (building or operating).
+
+    Only a year that has begun, and that the rules in force cover: an evaluation of a year to come would
+    judge figures nobody could have reported.
+    """
+    current = today()
+    if year > current.year:
+        raise _year_problem(
+            "round-year-not-begun",
+            f"{year} has not begun (today is {current.isoformat()}); a round is for a past or the current year",
+        )
     try:
         rules, system = rules_for_year(year)
     except NoRulesInForce as error:
-        raise Problem(422, "no-rules-in-force", f"body.year: {error}") from error
+        raise _year_problem("no-rules-in-force", str(error)) from error
     round_id = uuid.uuid4()
     created = await queries.insert_round(
         session,
@@ -285,7 +303,9 @@ async def _evaluations_due(session: AsyncSession, round_id: uuid.UUID, year: int
     """One new evaluation for every center eligible in `year`; the store skips the ones the year already has."""
     rows = []
     for center in await queries.eligible_centers(session, EVALUABLE_STATUSES):
-        if not is_eligible(status=center.status, approved_on=center.approved_on, year=year):
+        if not is_eligible(
+            status=center.status, tier=center.tier, approved_on=center.approved_on, year=year, rules=rules
+        ):
             continue
         kind = kind_for(
             status=center.status,
@@ -384,6 +404,27 @@ async def submit_report(
     )
 
 
+async def record_not_submitted(
+    session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID, reason: str, if_match: str | None
+) -> None:
+    """A reviewer records that no report came for the year, with the reason; finalizing it then counts it as the
+    rules say (unqualified by default) instead of scoring an empty report as if it were one."""
+    await _locked_for(session, principal, evaluation_id, Action.RECORD_NOT_SUBMITTED, if_match)
+    record = {"reason": reason, "by": principal.subject, "on": today().isoformat()}
+    await queries.update_evaluation(session, evaluation_id, {"not_submitted": record})
+    await queries.add_history(
+        session,
+        [
+            {
+                "evaluation_id": evaluation_id,
+                "action": str(Action.RECORD_NOT_SUBMITTED),
+                "actor": principal.subject,
+                "reason": reason,
+            }
+        ],
+    )
+
+
 def _system_of(row: AnyRow) -> tuple[EvaluationRules, IndicatorSystem]:
     return rules_for_year(row.year)
 
@@ -475,46 +516,179 @@ async def score(
     )
 
 
-async def finalize(session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID, if_match: str | None) -> None:
-    """Compute the scores, total, grade and consequences; lock the evaluation; emit its events."""
+@dataclass(frozen=True)
+class PreviewItem:
+    """What finalizing one evaluation would decide (or decided): its grade and what follows from it."""
+
+    evaluation_id: uuid.UUID
+    center_id: uuid.UUID
+    year: int
+    kind: str
+    score: Decimal
+    grade: str
+    not_submitted: bool
+    consecutive_unqualified: int
+    delist_due: bool
+    acceptance_passed: bool | None
+
+    def line(self) -> str:
+        return "|".join(
+            str(v)
+            for v in (
+                self.evaluation_id,
+                self.grade,
+                self.score,
+                self.not_submitted,
+                self.consecutive_unqualified,
+                self.delist_due,
+                self.acceptance_passed,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """An evaluation that cannot be finalized now, and why."""
+
+    evaluation_id: uuid.UUID
+    center_id: uuid.UUID
+    year: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class FinalizePreview:
+    """The consequences of a finalize, before it happens; `preview_id` is what the confirmation names."""
+
+    preview_id: str
+    items: list[PreviewItem]
+    blocked: list[Blocked]
+
+
+def _preview(items: list[PreviewItem], blocked: list[Blocked]) -> FinalizePreview:
+    lines = sorted(item.line() for item in items) + sorted(f"blocked|{b.evaluation_id}" for b in blocked)
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:32]
+    order = sorted(items, key=lambda i: (i.year, str(i.center_id)))
+    return FinalizePreview(preview_id=digest, items=order, blocked=sorted(blocked, key=lambda b: str(b.center_id)))
+
+
+class PreviewStale(Problem):
+    """The confirmation names a preview whose consequences are no longer what finalizing would decide."""
+
+    def __init__(self, confirm: str, preview: FinalizePreview) -> None:
+        super().__init__(
+            409,
+            "preview-stale",
+            f"body.confirm: {confirm} is not the current preview ({preview.preview_id}): the figures changed "
+            "since; read the preview again and confirm what it shows",
+            preview_id=preview.preview_id,
+        )
+        self.preview = preview
+
+
+async def finalize_preview(session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID) -> FinalizePreview:
+    """What finalizing the evaluation would decide: its grade, the count of unqualified years, a delisting."""
+    row = await get_evaluation(session, principal, evaluation_id)
+    try:
+        check_action(EvaluationStatus(row.status), Action.FINALIZE)
+    except TransitionRefused as error:
+        raise _refused(error) from error
+    outcome = await _conclude_ready(session, [row], actor=principal.subject)
+    return _preview(outcome.items, outcome.blocked)
+
+
+async def finalize(
+    session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID, *, confirm: str, if_match: str | None
+) -> FinalizePreview:
+    """Compute the scores, total, grade and consequences; lock the evaluation; emit its events.
+
+    Only what the caller saw: `confirm` must name the current preview. An evaluation that is empty, or an
+    acceptance before construction has ended, is refused naming why.
+    """
     row = await _locked_for(session, principal, evaluation_id, Action.FINALIZE, if_match)
-    await finalize_rows(session, [row], actor=principal.subject)
+    outcome = await _conclude_ready(session, [row], actor=principal.subject)
+    if outcome.blocked:
+        raise Problem(
+            409,
+            "evaluation-not-ready",
+            f"evaluation {evaluation_id} cannot be finalized: {outcome.blocked[0].reason}",
+            current_state=row.status,
+        )
+    preview = _preview(outcome.items, [])
+    if preview.preview_id != confirm:
+        raise PreviewStale(confirm, preview)
+    await store_finalized(session, outcome.finalized)
+    return preview
 
 
-async def finalize_round(session: AsyncSession, principal: Principal, round_id: uuid.UUID) -> int:
-    """Finalize every evaluation of a round not finalized yet (missing figures score 0 and say so).
+async def round_preview(session: AsyncSession, principal: Principal, round_id: uuid.UUID) -> FinalizePreview:
+    """What finalizing the round would decide, evaluation by evaluation; nothing is stored."""
+    return await _run_round(session, principal, round_id, confirm=None)
+
+
+async def finalize_round(
+    session: AsyncSession, principal: Principal, round_id: uuid.UUID, *, confirm: str
+) -> FinalizePreview:
+    """Finalize every evaluation of a round that can be: those empty or not due yet stay open, listed.
 
     Pipelined: while a worker thread scores one batch, the database stores the previous batch's results and
-    reads the next batch, so the interpreter and PostgreSQL work at the same time.
+    reads the next batch, so the interpreter and PostgreSQL work at the same time. Everything runs in the
+    request's transaction, so a confirmation that turns out stale at the end stores nothing.
     """
+    return await _run_round(session, principal, round_id, confirm=confirm)
+
+
+async def _run_round(
+    session: AsyncSession, principal: Principal, round_id: uuid.UUID, *, confirm: str | None
+) -> FinalizePreview:
     if await queries.get_round(session, round_id) is None:
         raise NotFound("round", round_id)
-    actor = principal.subject
-    done = 0
-    stored: Finalized | None = None
-    rows = await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH)
-    while rows:
+    actor, write = principal.subject, confirm is not None
+    items: list[PreviewItem] = []
+    blocked: list[Blocked] = []
+    pending: Finalized | None = None
+    seen: set[uuid.UUID] = set()
+
+    async def pass_over(rows: Sequence[AnyRow]) -> tuple[Sequence[AnyRow], Finalized | None]:
+        nonlocal pending
         inputs = await finalize_inputs(session, rows)
-        scoring = asyncio.ensure_future(asyncio.to_thread(conclude_rows, rows, inputs, actor=actor))
+        scoring = asyncio.ensure_future(asyncio.to_thread(conclude_ready_rows, rows, inputs, actor=actor))
         try:
-            if stored is not None:
-                await store_finalized(session, stored)
+            if pending is not None and write:
+                await store_finalized(session, pending)
             following = await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH, after=rows[-1].id)
         except BaseException:
             # The thread cannot be cancelled; let it finish so that its outcome is not left unobserved.
             with contextlib.suppress(BaseException):
                 await scoring
             raise
-        stored = await scoring
-        done += len(rows)
-        rows = following
-    if stored is not None:
-        await store_finalized(session, stored)
-    # Rows skipped above because another transaction held them get one more chance (usually there are none).
-    while rows := await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH):
-        await finalize_rows(session, rows, actor=actor)
-        done += len(rows)
-    return done
+        outcome = await scoring
+        items.extend(outcome.items)
+        blocked.extend(outcome.blocked)
+        seen.update(row.id for row in rows)
+        return following, outcome.finalized
+
+    rows = await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH)
+    while rows:
+        rows, pending = await pass_over(rows)
+    if pending is not None and write:
+        await store_finalized(session, pending)
+    # Rows skipped above because another transaction held them get one more pass (usually there are none).
+    after: uuid.UUID | None = None
+    while rows := await queries.lock_unfinalized(session, round_id, FINALIZE_BATCH, after=after):
+        after = rows[-1].id
+        fresh = [row for row in rows if row.id not in seen]
+        if fresh:
+            outcome = await _conclude_ready(session, fresh, actor=actor)
+            items.extend(outcome.items)
+            blocked.extend(outcome.blocked)
+            seen.update(row.id for row in fresh)
+            if write:
+                await store_finalized(session, outcome.finalized)
+    preview = _preview(items, blocked)
+    if confirm is not None and preview.preview_id != confirm:
+        raise PreviewStale(confirm, preview)
+    return preview
 
 
 async def reopen(
@@ -567,13 +741,40 @@ class Finalized:
     outbox: list[queries.OutboxRow]
 
 
-async def finalize_rows(session: AsyncSession, rows: Sequence[AnyRow], *, actor: str) -> list[CloudEvent]:
-    """Finalize locked evaluation rows in bulk: one query per kind of input, one write per kind of output."""
-    if not rows:
-        return []
-    finalized = conclude_rows(rows, await finalize_inputs(session, rows), actor=actor)
-    await store_finalized(session, finalized)
-    return finalized.envelopes
+@dataclass(frozen=True)
+class ReadyOutcome:
+    """A batch concluded: what it would store, the preview of each, and the rows that are not ready."""
+
+    finalized: Finalized
+    items: list[PreviewItem]
+    blocked: list[Blocked]
+
+
+async def _conclude_ready(session: AsyncSession, rows: Sequence[AnyRow], *, actor: str) -> ReadyOutcome:
+    return conclude_ready_rows(rows, await finalize_inputs(session, rows), actor=actor)
+
+
+def conclude_ready_rows(rows: Sequence[AnyRow], inputs: FinalizeInputs, *, actor: str) -> ReadyOutcome:
+    """Set aside the rows that cannot be finalized now (`finalize_blocker`), conclude the others."""
+    on = today()
+    ready: list[AnyRow] = []
+    blocked: list[Blocked] = []
+    for row in rows:
+        center = inputs.centers[row.center_id]
+        reason = finalize_blocker(
+            kind=EvaluationKind(row.kind),
+            has_report=row.report is not None,
+            has_scores=bool(inputs.scores.get(row.id)),
+            not_submitted=row.not_submitted is not None,
+            construction_end=center.construction_end,
+            today=on,
+        )
+        if reason is None:
+            ready.append(row)
+        else:
+            blocked.append(Blocked(evaluation_id=row.id, center_id=row.center_id, year=row.year, reason=reason))
+    finalized, items = conclude_rows(ready, inputs, actor=actor)
+    return ReadyOutcome(finalized=finalized, items=items, blocked=blocked)
 
 
 async def finalize_inputs(session: AsyncSession, rows: Sequence[AnyRow]) -> FinalizeInputs:
@@ -589,11 +790,12 @@ async def finalize_inputs(session: AsyncSession, rows: Sequence[AnyRow]) -> Fina
     )
 
 
-def conclude_rows(rows: Sequence[AnyRow], inputs: FinalizeInputs, *, actor: str) -> Finalized:
+def conclude_rows(rows: Sequence[AnyRow], inputs: FinalizeInputs, *, actor: str) -> tuple[Finalized, list[PreviewItem]]:
     """Score and conclude each row and prepare every write; no I/O, so it may run in a worker thread."""
     results: list[queries.FinalizedResult] = []
     events: list[tuple[EventData, str]] = []
     history: list[dict[str, Any]] = []
+    items: list[PreviewItem] = []
     for row in rows:
         center = inputs.centers[row.center_id]
         rules, system = _system_of(row)
@@ -611,6 +813,7 @@ def conclude_rows(rows: Sequence[AnyRow], inputs: FinalizeInputs, *, actor: str)
                 center=CenterFacts(
                     center_id=str(row.center_id),
                     status=center.status,
+                    tier=center.tier,
                     approved_on=center.approved_on,
                     construction_end=center.construction_end,
                 ),
@@ -628,12 +831,27 @@ def conclude_rows(rows: Sequence[AnyRow], inputs: FinalizeInputs, *, actor: str)
                 system=system,
                 rules=rules,
                 letter=letter,
+                not_submitted=row.not_submitted is not None,
             )
         except LetterRefused as error:
             raise Problem(
                 409, "letter-unusable", f"evaluation {row.id}: {error}; correct the responsibility letter first"
             ) from error
         revision = row.revision + 1
+        items.append(
+            PreviewItem(
+                evaluation_id=row.id,
+                center_id=row.center_id,
+                year=row.year,
+                kind=row.kind,
+                score=conclusion.score.total,
+                grade=str(conclusion.score.grade),
+                not_submitted=row.not_submitted is not None,
+                consecutive_unqualified=conclusion.consequences.consecutive_unqualified,
+                delist_due=conclusion.consequences.delist,
+                acceptance_passed=conclusion.acceptance.passed if conclusion.acceptance else None,
+            )
+        )
         results.append(
             queries.FinalizedResult(
                 id=row.id,
@@ -662,7 +880,7 @@ def conclude_rows(rows: Sequence[AnyRow], inputs: FinalizeInputs, *, actor: str)
             )
         )
     envelopes, outbox = outbox_rows(events)
-    return Finalized(results=results, history=history, envelopes=envelopes, outbox=outbox)
+    return Finalized(results=results, history=history, envelopes=envelopes, outbox=outbox), items
 
 
 async def store_finalized(session: AsyncSession, finalized: Finalized) -> None:

@@ -10,6 +10,7 @@ from tic_shared.events.catalog import (
     CenterApproved,
     CenterCancelled,
     CenterDelisted,
+    CenterReinstated,
     CenterTierChanged,
     EvaluationCompleted,
     EvaluationExcellent,
@@ -23,10 +24,10 @@ handlers = EventHandlers()
 @handlers.on(CenterApproved)
 async def on_center_approved(session: AsyncSession, event: CloudEvent) -> None:
     data = event.data_as(CenterApproved)
-    center = await service.project_center(
+    center = await service.project_approval(
         session,
         data,
-        name_zh=data.name_zh,
+        name_zh=data.name_zh or "",
         lead_unit_type=str(data.lead_unit.type),
         approved_on=data.approved_on,
     )
@@ -63,6 +64,13 @@ async def on_center_delisted(session: AsyncSession, event: CloudEvent) -> None:
         await service.order_clawback(session, center, event, data.reason)
 
 
+@handlers.on(CenterReinstated)
+async def on_center_reinstated(session: AsyncSession, event: CloudEvent) -> None:
+    center = await service.project_center(session, event.data_as(CenterReinstated))
+    if center is not None:
+        await service.reverse_ending(session, center, event)
+
+
 async def _record_grade(session: AsyncSession, data: EvaluationCompleted) -> None:
     await service.record_grade(
         session,
@@ -72,6 +80,7 @@ async def _record_grade(session: AsyncSession, data: EvaluationCompleted) -> Non
             "kind": str(data.kind),
             "grade": str(data.grade),
             "evaluation_id": data.evaluation_id,
+            "revision": data.revision,
         },
     )
 

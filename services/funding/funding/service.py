@@ -39,11 +39,14 @@ from funding.store import queries
 from funding.store.queries import AnyRow
 from funding.store.tables import messaging
 from tic_shared.auth import Principal
+from tic_shared.dated_acts import DatedAct, DateRefused, check_act_date
+from tic_shared.dated_acts import today as local_today
 from tic_shared.db import Database
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     BudgetExceeded,
     ClawbackOrdered,
+    ClawbackReversed,
     RegistryEvent,
     SubsidyApproved,
     SubsidyCalculated,
@@ -86,7 +89,7 @@ def policy_named(code: str, *, field: str = "body.policy") -> Policy:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return local_today()
 
 
 def grant_etag(row: AnyRow) -> str:
@@ -140,10 +143,30 @@ def _center_values(data: RegistryEvent, **extra: Any) -> dict[str, Any]:
 
 
 async def project_center(session: AsyncSession, data: RegistryEvent, **extra: Any) -> AnyRow | None:
-    """Apply a registry event to the projection; the center as it now is, or None for a stale event."""
+    """Apply a registry event to the projection; the center as it now is, or None for a stale event.
+
+    A stale event still gives the facts it alone carries (see `queries.upsert_center`).
+    """
     if not await queries.upsert_center(session, _center_values(data, **extra)):
         return None
     return await queries.center(session, data.center_id, lock=True)
+
+
+ENDED_STATUSES = frozenset({"cancelled", "delisted", "rejected", "withdrawn"})
+
+
+async def project_approval(
+    session: AsyncSession, data: RegistryEvent, *, name_zh: str, lead_unit_type: str, approved_on: date
+) -> AnyRow | None:
+    """CenterApproved, in whatever order it arrives: its facts are kept, and the center is funded from it unless
+    a later event has already ended the center. None when there is nothing to open."""
+    await queries.upsert_center(
+        session, _center_values(data, name_zh=name_zh, lead_unit_type=lead_unit_type, approved_on=approved_on)
+    )
+    center = await queries.center(session, data.center_id, lock=True)
+    if center is None or center.status in ENDED_STATUSES:
+        return None
+    return center
 
 
 async def open_grants_on_approval(session: AsyncSession, center: AnyRow) -> list[AnyRow]:
@@ -228,6 +251,32 @@ async def _open_award(
 
 async def record_grade(session: AsyncSession, values: dict[str, Any]) -> None:
     await queries.upsert_grade(session, values)
+
+
+async def reverse_ending(session: AsyncSession, center: AnyRow, event: CloudEvent) -> AnyRow | None:
+    """CenterReinstated: the ending is undone — its stopped grants come back, its clawback is reversed.
+
+    Money already repaid on the reversed clawback stays on the ledger as repaid; the event says how much, so
+    the bureau can settle it (a refund is not this service's to make).
+    """
+    await queries.restore_stopped_grants(session, center.center_id)
+    clawback = await queries.clawback_of(session, center.center_id, lock=True)
+    if clawback is None:
+        return None
+    reversed_row = await queries.reverse_clawback(session, clawback.clawback_id, event.id)
+    await _emit(
+        session,
+        ClawbackReversed(
+            clawback_id=reversed_row.clawback_id,
+            center_id=reversed_row.center_id,
+            amount_fen=reversed_row.amount_fen,
+            repaid_fen=reversed_row.repaid_fen,
+            reason_event_id=event.id,
+            district=center.district,
+        ),
+        center.center_id,
+    )
+    return reversed_row
 
 
 async def order_clawback(session: AsyncSession, center: AnyRow, event: CloudEvent, reason: str | None) -> AnyRow | None:
@@ -552,11 +601,23 @@ async def record_expenditure(
     spent_on: date,
     description: str | None,
 ) -> AnyRow:
-    await _visible_center(session, principal, center_id)
+    center = await _visible_center(session, principal, center_id, lock=True)
     try:
         known = category_of(category, rules().categories)
     except UnknownCategoryError as error:
         raise Problem(422, "unknown-category", f"body.category: {error}") from None
+    clawback = await queries.clawback_of(session, center_id)
+    if clawback is not None:
+        # The ledger closed when the clawback was ordered: what is owed was fixed on the spending recorded by
+        # then. Spending after the center ended is not subsidy use, and spending before it is corrected by
+        # reversing the ending, not by changing the sum behind a legal order.
+        raise Conflict(
+            "ledger-closed",
+            f"the ledger of center {center_id} closed when clawback {clawback.clawback_id} was ordered; only "
+            "repayments are recorded now",
+            clawback_id=str(clawback.clawback_id),
+        )
+    check_spent_on(center, spent_on)
     return await queries.add_entry(
         session,
         {
@@ -570,6 +631,33 @@ async def record_expenditure(
             "recorded_by": principal.subject,
         },
     )
+
+
+def _earliest_policy(jurisdiction: str | None) -> DatedAct:
+    own = [p for p in rules().policies.values() if p.jurisdiction == jurisdiction] or list(rules().policies.values())
+    first = min(own, key=lambda p: p.effective.starts_on)
+    return DatedAct(f"policy {first.code}", first.effective.starts_on)
+
+
+def check_spent_on(center: AnyRow, spent_on: date) -> None:
+    """An expenditure is dated like every act (POLICY §4a): not in the future, not before the approval."""
+    approved = DatedAct("approval of the center", center.approved_on) if center.approved_on else None
+    try:
+        check_act_date(
+            field="body.spent_on",
+            act="expenditure",
+            on=spent_on,
+            today=today(),
+            in_force=_earliest_policy(center.jurisdiction),
+            follows=approved,
+        )
+    except DateRefused as refused:
+        raise Problem(
+            422,
+            "act-date-refused",
+            f"{refused.field}: {refused.detail}",
+            errors=[{"field": refused.field, "message": refused.detail, "type": "date_refused"}],
+        ) from refused
 
 
 async def visible_center(session: AsyncSession, principal: Principal, center_id: uuid.UUID) -> AnyRow:

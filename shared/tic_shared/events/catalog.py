@@ -279,6 +279,20 @@ class ClawbackOrdered(EventData):
     district: str | None = Field(default=None, examples=["yinzhou"], description="The center's district.")
 
 
+class ClawbackReversed(EventData):
+    """A clawback undone because the ending behind it was reversed (CenterReinstated)."""
+
+    producer = "funding"
+    event_name = "ClawbackReversed"
+
+    clawback_id: uuid.UUID
+    center_id: uuid.UUID
+    amount_fen: int = Field(ge=0, description="What the reversed order asked for.")
+    repaid_fen: int = Field(ge=0, description="What was repaid on it before the reversal, to be settled.")
+    reason_event_id: uuid.UUID = Field(description="The CenterReinstated event.")
+    district: str | None = Field(default=None, examples=["yinzhou"])
+
+
 class BudgetExceeded(EventData):
     producer = "funding"
     event_name = "BudgetExceeded"
@@ -330,6 +344,7 @@ CATALOG: tuple[type[EventData], ...] = (
     SubsidyApproved,
     SubsidyDisbursed,
     ClawbackOrdered,
+    ClawbackReversed,
     BudgetExceeded,
     DeliveryDeadLettered,
 )

@@ -13,11 +13,14 @@ from evaluation.api.schemas import (
     AssignmentIn,
     EvaluationOut,
     EvaluationSummary,
+    FinalizeIn,
+    FinalizePreviewOut,
+    NotSubmittedIn,
     ReopenIn,
     ReportIn,
     ScoresIn,
 )
-from evaluation.api.views import evaluation_out, evaluation_summary
+from evaluation.api.views import evaluation_out, evaluation_summary, preview_out
 from evaluation.domain.evaluation import EvaluationStatus
 from evaluation.domain.rules import Grade
 from tic_shared.auth import Principal, scoped
@@ -155,14 +158,28 @@ async def score(
     return result
 
 
+@router.get(
+    "/evaluations/{evaluation_id}/finalize-preview",
+    summary="What finalizing would decide: grade, consecutive unqualified years, delisting, acceptance",
+    responses={404: {}, 409: {}},
+)
+async def finalize_preview(
+    evaluation_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:write")],
+) -> FinalizePreviewOut:
+    return preview_out(await service.finalize_preview(session, principal, evaluation_id))
+
+
 @router.post(
     "/evaluations/{evaluation_id}/finalize",
-    summary="Compute scores, total and grade; lock the evaluation; emit its events",
+    summary="Confirm the preview: compute scores, total and grade; lock the evaluation; emit its events",
     responses=_COMMAND_RESPONSES,
     response_model=EvaluationOut,
 )
 async def finalize(
     evaluation_id: uuid.UUID,
+    body: FinalizeIn,
     session: SessionDep,
     principal: Annotated[Principal, scoped("evaluation:write")],
     idem: IdempotencyDep,
@@ -170,7 +187,27 @@ async def finalize(
 ) -> Any:
     if (replayed := await idem.replay()) is not None:
         return replayed
-    await service.finalize(session, principal, evaluation_id, if_match)
+    await service.finalize(session, principal, evaluation_id, confirm=body.confirm, if_match=if_match)
+    return await _command_result(session, principal, evaluation_id, idem)
+
+
+@router.post(
+    "/evaluations/{evaluation_id}/not-submitted",
+    summary="Record that no report came for the year, with the reason (finalized as the rules say)",
+    responses=_COMMAND_RESPONSES,
+    response_model=EvaluationOut,
+)
+async def record_not_submitted(
+    evaluation_id: uuid.UUID,
+    body: NotSubmittedIn,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:write")],
+    idem: IdempotencyDep,
+    if_match: IfMatch = None,
+) -> Any:
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    await service.record_not_submitted(session, principal, evaluation_id, body.reason, if_match)
     return await _command_result(session, principal, evaluation_id, idem)
 
 

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from evaluation import service
-from evaluation.api.schemas import RoundCentersAdded, RoundFinalized, RoundIn, RoundOut
-from evaluation.api.views import round_out
+from evaluation.api.schemas import FinalizeIn, FinalizePreviewOut, RoundCentersAdded, RoundFinalized, RoundIn, RoundOut
+from evaluation.api.views import preview_out, round_out
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
 from tic_shared.pagination import Page, cursor_field, encode_cursor
@@ -75,19 +75,37 @@ async def add_centers(
     return await idem.save(result)
 
 
+@router.get(
+    "/rounds/{round_id}/finalize-preview",
+    summary="What finalizing the round would decide: who becomes unqualified, who is due for delisting",
+    responses={404: {}},
+)
+async def finalize_round_preview(
+    round_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:write")],
+) -> FinalizePreviewOut:
+    return preview_out(await service.round_preview(session, principal, round_id))
+
+
 @router.post(
     "/rounds/{round_id}/finalize",
-    summary="Finalize every evaluation of the round not finalized yet",
-    responses={404: {}},
+    summary="Confirm the preview: finalize every evaluation of the round that can be; the others stay open",
+    responses={404: {}, 409: {}},
 )
 async def finalize_round(
     round_id: uuid.UUID,
+    body: FinalizeIn,
     session: SessionDep,
     principal: Annotated[Principal, scoped("evaluation:write")],
     idem: IdempotencyDep,
 ) -> Any:
     if (replayed := await idem.replay()) is not None:
         return replayed
-    count = await service.finalize_round(session, principal, round_id)
-    result = RoundFinalized(finalized_now=count, round=round_out(await service.get_round(session, principal, round_id)))
+    preview = await service.finalize_round(session, principal, round_id, confirm=body.confirm)
+    result = RoundFinalized(
+        finalized_now=len(preview.items),
+        consequences=preview_out(preview),
+        round=round_out(await service.get_round(session, principal, round_id)),
+    )
     return await idem.save(result)

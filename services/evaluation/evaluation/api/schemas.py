@@ -101,8 +101,55 @@ class RoundOut(BaseModel):
     )
 
 
+class PreviewItemOut(BaseModel):
+    """What finalizing one evaluation decides, and what follows from it."""
+
+    evaluation_id: uuid.UUID
+    center_id: uuid.UUID
+    year: int
+    kind: str = Field(examples=["annual"])
+    score: Decimal = Field(examples=["58.40"])
+    grade: str = Field(examples=["unqualified"])
+    not_submitted: bool = Field(description="recorded as not submitted by a reviewer")
+    consecutive_unqualified: int = Field(description="unqualified results of consecutive years, ending with this")
+    delist_due: bool = Field(description="the rules' count is reached for a tier they delist: the registry delists")
+    acceptance_passed: bool | None = Field(description="for an acceptance (验收): passed, else cancelled")
+
+
+class BlockedOut(BaseModel):
+    evaluation_id: uuid.UUID
+    center_id: uuid.UUID
+    year: int
+    reason: str = Field(examples=["it has no report and no scores: wait for the report, or record it as not submitted"])
+
+
+class FinalizePreviewOut(BaseModel):
+    """The consequences of finalizing, shown before it happens. Confirm by sending `preview_id` back."""
+
+    preview_id: str = Field(examples=["4f1c0e9a2b7d4c3e8a1f0b2c3d4e5f60"])
+    finalizes: int = Field(description="how many evaluations finalizing would lock")
+    grades: dict[str, int] = Field(examples=[{"good": 12, "unqualified": 2}])
+    becoming_unqualified: list[PreviewItemOut] = Field(description="the results graded unqualified")
+    delisting_due: list[PreviewItemOut] = Field(description="centers the registry will delist as a result")
+    acceptances: list[PreviewItemOut] = Field(description="acceptances, passed or failed (failed ⇒ cancelled)")
+    blocked: list[BlockedOut] = Field(description="evaluations left open, and why")
+
+
+class FinalizeIn(_In):
+    """The confirmation of a finalize: the preview the caller saw."""
+
+    confirm: Annotated[str, Field(min_length=1, max_length=64, examples=["4f1c0e9a2b7d4c3e8a1f0b2c3d4e5f60"])]
+
+
+class NotSubmittedIn(_In):
+    reason: Annotated[
+        str, Field(min_length=1, max_length=2000, examples=["截至评价截止日未提交年度报告，经催告仍未提交"])
+    ]
+
+
 class RoundFinalized(BaseModel):
     finalized_now: int
+    consequences: FinalizePreviewOut = Field(description="what the finalize decided and what follows from it")
     round: RoundOut
 
 

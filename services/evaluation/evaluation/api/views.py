@@ -2,14 +2,18 @@
 
 from typing import Any
 
+from evaluation import service
 from evaluation.api.schemas import (
     Assignment,
+    BlockedOut,
     CenterEvaluation,
     CenterOut,
     EvaluationOut,
     EvaluationSummary,
     ExpertScoreOut,
+    FinalizePreviewOut,
     HistoryEntry,
+    PreviewItemOut,
     Progress,
     RoundOut,
 )
@@ -100,4 +104,20 @@ def evaluation_out(row: AnyRow, assigned: Any, scores: Any, history: Any) -> Eva
         history=[
             HistoryEntry(action=h.action, actor=h.actor, at=h.at, reason=h.reason, detail=h.detail) for h in history
         ],
+    )
+
+
+def preview_out(preview: service.FinalizePreview) -> FinalizePreviewOut:
+    items = [PreviewItemOut.model_validate(item, from_attributes=True) for item in preview.items]
+    grades: dict[str, int] = {}
+    for item in items:
+        grades[item.grade] = grades.get(item.grade, 0) + 1
+    return FinalizePreviewOut(
+        preview_id=preview.preview_id,
+        finalizes=len(items),
+        grades=grades,
+        becoming_unqualified=[item for item in items if item.grade == "unqualified"],
+        delisting_due=[item for item in items if item.delist_due],
+        acceptances=[item for item in items if item.acceptance_passed is not None],
+        blocked=[BlockedOut.model_validate(b, from_attributes=True) for b in preview.blocked],
     )

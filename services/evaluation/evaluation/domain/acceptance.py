@@ -6,7 +6,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from evaluation.domain.indicators import ResponsibilityLetter
-from evaluation.domain.milestones import FigureCheck, MilestoneCheck, check_milestone
+from evaluation.domain.milestones import FigureCheck, MilestoneCheck, check_milestone, due_year
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import EvaluationRules, Grade
 from evaluation.domain.text import Bilingual
@@ -40,18 +40,30 @@ def _missed(check: MilestoneCheck, figure: FigureCheck, rules: EvaluationRules) 
 def assess_acceptance(
     *,
     approved_on: date,
+    final_year: int,
     reports: Sequence[AnnualReport],
     last_annual_grade: Grade | None,
     rules: EvaluationRules,
     letter: ResponsibilityLetter | None = None,
 ) -> AcceptanceResult:
-    """Pass when every required milestone (5 years, end of construction) is met and the last annual grade
-    is not a failing one; otherwise fail, with one reason per unmet figure or grade.
+    """Pass when every required milestone (the final targets, the end-of-construction ones) is met and the
+    last annual grade is not a failing one; otherwise fail, with one reason per unmet figure or grade.
+
+    The targets are checked against the construction period the center actually has: a period that ends in
+    `final_year` before the milestone's own year brings its check forward to that year's figures, so a
+    3-year center is accepted on what it reported by its third year.
 
     A center with no annual evaluation on record fails: the text asks for yearly evaluations (001 §5(4)).
     """
     checks = tuple(
-        check_milestone(checkpoint=checkpoint, approved_on=approved_on, reports=reports, rules=rules, letter=letter)
+        check_milestone(
+            checkpoint=checkpoint,
+            approved_on=approved_on,
+            reports=reports,
+            rules=rules,
+            letter=letter,
+            due=min(final_year, due_year(approved_on=approved_on, checkpoint=checkpoint, rules=rules)),
+        )
         for checkpoint in rules.acceptance.required_checkpoints
     )
     reasons = [_missed(check, figure, rules) for check in checks for figure in check.figures if not figure.met]

@@ -19,7 +19,7 @@ from evaluation.domain.milestones import MilestoneCheck, check_milestone, checkp
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import Checkpoint, EvaluationRules, Grade
 from evaluation.domain.scoring import AnnualScore, ExpertScore, score_annual_report
-from tic_shared.vocabulary import EvaluationKind
+from tic_shared.vocabulary import EvaluationKind, Tier
 
 # A center the registry has in one of these states takes part in an annual round.
 EVALUABLE_STATUSES = frozenset({"building", "operating"})
@@ -35,6 +35,7 @@ class EvaluationStatus(StrEnum):
 
 class Action(StrEnum):
     SUBMIT_REPORT = "submit_report"
+    RECORD_NOT_SUBMITTED = "record_not_submitted"
     ASSIGN_EXPERT = "assign_expert"
     SCORE = "score"
     FINALIZE = "finalize"
@@ -42,7 +43,13 @@ class Action(StrEnum):
 
 
 _ALLOWED: dict[EvaluationStatus, tuple[Action, ...]] = {
-    EvaluationStatus.AWAITING_REPORT: (Action.SUBMIT_REPORT, Action.ASSIGN_EXPERT, Action.SCORE, Action.FINALIZE),
+    EvaluationStatus.AWAITING_REPORT: (
+        Action.SUBMIT_REPORT,
+        Action.RECORD_NOT_SUBMITTED,
+        Action.ASSIGN_EXPERT,
+        Action.SCORE,
+        Action.FINALIZE,
+    ),
     EvaluationStatus.REPORTED: (Action.SUBMIT_REPORT, Action.ASSIGN_EXPERT, Action.SCORE, Action.FINALIZE),
     # Finalized is locked (as DHIS2 locks approved data): the only way to change it is an explicit reopen.
     EvaluationStatus.FINALIZED: (Action.REOPEN,),
@@ -78,9 +85,40 @@ def status_after_reopen(*, has_report: bool) -> EvaluationStatus:
     return EvaluationStatus.REPORTED if has_report else EvaluationStatus.AWAITING_REPORT
 
 
-def is_eligible(*, status: str, approved_on: date | None, year: int) -> bool:
-    """Whether a center takes part in the round of `year`: building or operating, approved by that year."""
-    return status in EVALUABLE_STATUSES and approved_on is not None and approved_on.year <= year
+def is_eligible(*, status: str, tier: str, approved_on: date | None, year: int, rules: EvaluationRules) -> bool:
+    """Whether a center takes part in the round of `year`: building or operating, of a tier the rules evaluate,
+    and approved in an earlier year (001 §5(1): each calendar year after the year of approval)."""
+    return (
+        status in EVALUABLE_STATUSES
+        and tier in rules.scope.tiers
+        and approved_on is not None
+        and approved_on.year < year
+    )
+
+
+class NotReady(ValueError):
+    """An evaluation that cannot be finalized yet, and why (in both languages' sense: a sentence naming it)."""
+
+
+def finalize_blocker(
+    *,
+    kind: EvaluationKind,
+    has_report: bool,
+    has_scores: bool,
+    not_submitted: bool,
+    construction_end: date | None,
+    today: date,
+) -> str | None:
+    """Why the evaluation cannot be finalized now, or None when it can.
+
+    An evaluation is never finalized empty: it has a report or expert scores, or a reviewer recorded it as not
+    submitted. An acceptance (验收) concludes a construction period, so it is finalized only once that has ended.
+    """
+    if not (has_report or has_scores or not_submitted):
+        return "it has no report and no scores: wait for the report, or record it as not submitted with a reason"
+    if kind is EvaluationKind.ACCEPTANCE and construction_end is not None and today < construction_end:
+        return f"it is the acceptance, and the construction period runs until {construction_end.isoformat()}"
+    return None
 
 
 def construction_end_year(*, approved_on: date, construction_end: date | None, rules: EvaluationRules) -> int:
@@ -196,6 +234,7 @@ class CenterFacts:
 
     center_id: str
     status: str
+    tier: str
     approved_on: date
     construction_end: date | None
 
@@ -233,21 +272,27 @@ def conclude(
     system: IndicatorSystem,
     rules: EvaluationRules,
     letter: ResponsibilityLetter,
+    not_submitted: bool = False,
 ) -> Conclusion:
     """Score the report, grade it, count consecutive unqualified results, check due milestones and acceptance.
 
     `reports` are the center's annual reports of every year so far (this year's included); `prior` its
-    finalized evaluations of earlier years. An unusable letter is refused (`LetterRefused`).
+    finalized evaluations of earlier years. An evaluation recorded as not submitted takes the rules' grade for
+    it. An unusable letter is refused (`LetterRefused`).
     """
     adjusted = system_for(system, letter)
     score = score_annual_report(report=report, system=adjusted, rules=rules, expert_scores=expert_scores)
+    if not_submitted:
+        score = score.model_copy(update={"grade": rules.not_submitted.grade})
     earlier = [result for result in prior if result.year < year]
     history = [AnnualResult(year=result.year, grade=Grade(result.grade)) for result in earlier]
     history.append(AnnualResult(year=year, grade=score.grade))
     end_year = construction_end_year(
         approved_on=center.approved_on, construction_end=center.construction_end, rules=rules
     )
-    consequences = assess_consequences(results=history, rules=rules, in_construction_period=year <= end_year)
+    consequences = assess_consequences(
+        results=history, rules=rules, in_construction_period=year <= end_year, tier=Tier(center.tier)
+    )
     run_ids = [result.evaluation_id for result in sorted(earlier, key=lambda r: r.year)]
     count = consequences.consecutive_unqualified
     unqualified_run = tuple([*run_ids, evaluation_id][-count:]) if count else ()
@@ -265,6 +310,7 @@ def conclude(
     if kind is EvaluationKind.ACCEPTANCE:
         acceptance = assess_acceptance(
             approved_on=center.approved_on,
+            final_year=end_year,
             reports=all_reports,
             last_annual_grade=score.grade,
             rules=rules,

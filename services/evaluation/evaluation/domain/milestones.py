@@ -147,14 +147,16 @@ def check_milestone(
     reports: Sequence[AnnualReport],
     rules: EvaluationRules,
     letter: ResponsibilityLetter | None = None,
+    due: int | None = None,
 ) -> MilestoneCheck:
-    """Check a center's construction targets at `checkpoint` from its annual reports.
+    """Check a center's construction targets at `checkpoint` from its annual reports (by year `due` when given:
+    an acceptance checks its final targets in the year construction actually ends).
 
     Summed figures add up the reports from the approval year to the due year [default]; head counts, bases
     and partners are read from the due year's report. Reports outside that window are ignored.
     """
     milestone: MilestoneRule = rules.milestone(checkpoint)
-    last = due_year(approved_on=approved_on, checkpoint=checkpoint, rules=rules)
+    last = due if due is not None else due_year(approved_on=approved_on, checkpoint=checkpoint, rules=rules)
     window = _in_window(reports, approved_on.year, last)
     targets = milestone_targets(checkpoint=checkpoint, rules=rules, letter=letter)
     overridden = letter.milestone_targets.get(str(checkpoint), {}) if letter else {}

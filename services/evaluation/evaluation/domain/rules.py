@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from evaluation.domain import datafiles
 from evaluation.domain.report import is_report_field
-from tic_shared.vocabulary import Grade
+from tic_shared.vocabulary import Grade, Tier
 
 NonNegative = Annotated[int, Field(ge=0, strict=True)]
 Positive = Annotated[int, Field(ge=1, strict=True)]
@@ -102,9 +102,25 @@ class ConsequenceRules(_Rule):
     """What follows from a grade: delisting after consecutive unqualified results, priority support."""
 
     consecutive_unqualified_to_delist: Positive
+    delisting_applies_to_tiers: tuple[Tier, ...] = Field(min_length=1)
     delisting_clause: str
     priority_support_grade: Grade
     priority_support_clause: str
+
+
+class Scope(_Rule):
+    """Which centers the annual evaluation covers: their tiers (the others follow their own rules)."""
+
+    tiers: tuple[Tier, ...] = Field(min_length=1)
+    clause: str
+
+
+class NotSubmitted(_Rule):
+    """An evaluation a reviewer records as not submitted (with a reason) is finalized with this grade."""
+
+    grade: Grade
+    clause: str
+    default: bool = False
 
 
 class Construction(_Rule):
@@ -180,6 +196,8 @@ class EvaluationRules(_Rule):
     rounding: Rounding
     expert_scoring: ExpertScoring
     grades: tuple[GradeThreshold, ...] = Field(min_length=1)
+    scope: Scope
+    not_submitted: NotSubmitted
     consequences: ConsequenceRules
     construction: Construction
     milestones: tuple[MilestoneRule, ...]

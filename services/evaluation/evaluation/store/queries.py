@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, distinct_o
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.store.tables import (
+    HISTORY,
     assignments,
     centers,
     evaluations,
@@ -38,6 +40,7 @@ from evaluation.store.tables import (
     messaging,
     rounds,
 )
+from tic_shared import audit
 
 AnyRow = Any  # a result row; columns are named like the table's
 
@@ -450,8 +453,9 @@ async def scores_of(session: AsyncSession, evaluation_ids: Iterable[uuid.UUID]) 
 
 
 async def add_history(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(history), rows)
+    """Append to each evaluation's history chain (`tic audit verify`), in the order given."""
+    now = datetime.now(UTC)
+    await audit.append_many(session, HISTORY, [{"reason": None, "detail": None, "at": now, **row} for row in rows])
 
 
 @dataclass(frozen=True)

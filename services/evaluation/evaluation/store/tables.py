@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from tic_shared.audit import AuditedTable
 from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
 
@@ -91,6 +92,7 @@ evaluations = Table(
     Column("consecutive_unqualified", Integer),
     Column("result", JSONB, comment="breakdown, milestones, acceptance, consequences of the last finalize"),
     Column("revision", Integer, nullable=False, server_default=text("0"), comment="how many times finalized"),
+    Column("not_submitted", JSONB, comment="a reviewer's record that no report came: reason, by, on"),
     Column("finalized_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("center_id", "year"),
@@ -132,6 +134,13 @@ history = Table(
     Column("reason", Text),
     Column("detail", JSONB),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index("ix_history_evaluation", "evaluation_id", "id"),
-    comment="append-only: every report, assignment, score, finalize and reopen",
+    comment="append-only: every report, assignment, score, finalize and reopen; a hash chain per evaluation",
 )
+
+HISTORY = AuditedTable(
+    history, chain="evaluation_id", content=("evaluation_id", "action", "actor", "reason", "detail", "at")
+)
+AUDITED = (HISTORY,)

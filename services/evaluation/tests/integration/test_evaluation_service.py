@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -16,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tic_platform.testing import bearer, eventually
+from tic_shared.dated_acts import today
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     CenterAccepted,
@@ -27,16 +27,12 @@ from tic_shared.events.catalog import (
 )
 from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier
 
-# Rounds are one per year and the database is shared by the run: each test takes years of its own, from a
-# range the other suites leave alone (2050 on; the run's database is new, so the range is free).
-_YEARS = itertools.count(2050)
-
 
 def fresh_years(count: int = 1) -> list[int]:
-    start = next(_YEARS)
-    for _ in range(count - 1):
-        next(_YEARS)
-    return list(range(start, start + count))
+    """The last `count` calendar years, this one included: rounds are only for years that have begun, and each
+    test has a database of its own, so every test may open them."""
+    current = today().year
+    return list(range(current - count + 1, current + 1))
 
 
 async def publish(
@@ -142,13 +138,28 @@ class Ctx:
         detail = await self.client.get(f"/api/v1/evaluations/{item['id']}", headers=self.admin)
         return dict(detail.json())
 
-    async def finalize(self, evaluation_id: str) -> httpx.Response:
-        return await self.client.post(f"/api/v1/evaluations/{evaluation_id}/finalize", headers=self.admin)
+    async def finalize(self, evaluation_id: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """Finalize as the console does: read the preview of its consequences, then confirm that preview."""
+        url = f"/api/v1/evaluations/{evaluation_id}"
+        preview = await self.client.get(f"{url}/finalize-preview", headers=headers or self.admin)
+        if preview.status_code != 200:
+            return preview
+        body = {"confirm": preview.json()["preview_id"]}
+        return await self.client.post(f"{url}/finalize", json=body, headers=headers or self.admin)
+
+    async def not_submitted(self, evaluation_id: str) -> None:
+        response = await self.client.post(
+            f"/api/v1/evaluations/{evaluation_id}/not-submitted",
+            json={"reason": "截至评价截止日未提交年度报告"},
+            headers=self.admin,
+        )
+        assert response.status_code == 200, response.text
 
 
 @pytest.fixture
-async def ctx(run_service: Any, token: Callable[..., str], nats_url: str) -> AsyncIterator[Ctx]:
-    async with run_service("evaluation") as (app, client):
+async def ctx(run_service: Any, token: Callable[..., str], nats_url: str, own_database_url: str) -> AsyncIterator[Ctx]:
+    # A database of the test's own: rounds are one per calendar year, and the tests use the real ones.
+    async with run_service("evaluation", database_url=own_database_url) as (app, client):
 
         async def bound() -> bool:
             return all(consumer.bound.is_set() for consumer in app.state.consumers)
@@ -367,6 +378,7 @@ async def test_two_consecutive_unqualified_results_carry_the_count_and_the_evide
         await ctx.open_round(year)
         evaluation = await ctx.evaluation_of(center_id, year)
         ids.append(evaluation["id"])
+        await ctx.not_submitted(evaluation["id"])
         assert (await ctx.finalize(evaluation["id"])).status_code == 200
     failed = of_type(await events_of(ctx.app, center_id), "EvaluationFailed")
     assert [f["consecutive_unqualified"] for f in failed] == [1, 2]
@@ -410,6 +422,7 @@ async def test_finalized_is_locked_reopen_needs_a_reason_and_refinalize_emits_th
     center_id = await ctx.center()
     await ctx.open_round(year)
     eid = (await ctx.evaluation_of(center_id, year))["id"]
+    await ctx.not_submitted(eid)
     assert (await ctx.finalize(eid)).status_code == 200
 
     locked = await ctx.client.put(
@@ -435,7 +448,13 @@ async def test_finalized_is_locked_reopen_needs_a_reason_and_refinalize_emits_th
     assert Decimal(again["score"]) == Decimal("37.38")  # every quantitative indicator met in full
     completed = of_type(await events_of(ctx.app, center_id), "EvaluationCompleted")
     assert [(c["revision"], c["score"]) for c in completed] == [(1, 0.0), (2, 37.38)]
-    assert [h["action"] for h in again["history"]] == ["finalize", "reopen", "submit_report", "finalize"]
+    assert [h["action"] for h in again["history"]] == [
+        "record_not_submitted",
+        "finalize",
+        "reopen",
+        "submit_report",
+        "finalize",
+    ]
 
 
 async def test_milestones_and_acceptance_at_the_end_of_construction(ctx: Ctx) -> None:
@@ -497,7 +516,9 @@ async def test_responsibility_letter_applies_to_that_center_and_weights_must_sum
     patents = {"results": {"patents": 0}}
     await ctx.client.put(f"/api/v1/evaluations/{eid}/report", json=patents, headers=ctx.center_user(center_id))
     mine = (await ctx.finalize(eid)).json()
-    theirs = (await ctx.finalize((await ctx.evaluation_of(other_id, year))["id"])).json()
+    other_eid = (await ctx.evaluation_of(other_id, year))["id"]
+    await ctx.not_submitted(other_eid)
+    theirs = (await ctx.finalize(other_eid)).json()
     line = next(item for item in mine["result"]["breakdown"] if item["code"] == "8.2")
     assert line["fraction"] == "1" and Decimal(mine["score"]) == Decimal(line["weight"])
     assert next(item for item in mine["result"]["breakdown"] if item["code"] == "5.2")["weight"] == "4"
@@ -520,8 +541,10 @@ async def test_idempotent_retry_and_if_match_conflict(ctx: Ctx) -> None:
     evaluation = await ctx.evaluation_of(center_id, year)
     etag = (await ctx.client.get(f"/api/v1/evaluations/{evaluation['id']}", headers=ctx.admin)).headers["etag"]
     await ctx.client.put(f"/api/v1/evaluations/{evaluation['id']}/report", json=GOOD_REPORT, headers=ctx.admin)
+    preview = await ctx.client.get(f"/api/v1/evaluations/{evaluation['id']}/finalize-preview", headers=ctx.admin)
+    confirm = {"confirm": preview.json()["preview_id"]}
     stale = await ctx.client.post(
-        f"/api/v1/evaluations/{evaluation['id']}/finalize", headers={**ctx.admin, "If-Match": etag}
+        f"/api/v1/evaluations/{evaluation['id']}/finalize", json=confirm, headers={**ctx.admin, "If-Match": etag}
     )
     problem(stale, 412, "precondition-failed")
     assert (await ctx.evaluation_of(center_id, year))["status"] == "reported"
@@ -529,8 +552,8 @@ async def test_idempotent_retry_and_if_match_conflict(ctx: Ctx) -> None:
 
     fresh = (await ctx.client.get(f"/api/v1/evaluations/{evaluation['id']}", headers=ctx.admin)).headers["etag"]
     key = {**ctx.admin, "If-Match": fresh, "Idempotency-Key": f"f-{uuid.uuid4()}"}
-    done = await ctx.client.post(f"/api/v1/evaluations/{evaluation['id']}/finalize", headers=key)
-    again = await ctx.client.post(f"/api/v1/evaluations/{evaluation['id']}/finalize", headers=key)
+    done = await ctx.client.post(f"/api/v1/evaluations/{evaluation['id']}/finalize", json=confirm, headers=key)
+    again = await ctx.client.post(f"/api/v1/evaluations/{evaluation['id']}/finalize", json=confirm, headers=key)
     assert done.status_code == again.status_code == 200 and again.json() == done.json()
     assert len(of_type(await events_of(ctx.app, center_id), "EvaluationCompleted")) == 1
 
@@ -561,7 +584,8 @@ async def test_bad_input_is_refused_with_problem_json_and_nothing_written(ctx: C
         ("GET", "/api/v1/evaluations?cursor=zzz", None, 400),
         ("GET", "/api/v1/evaluations?status=bogus", None, 422),
         ("PUT", f"/api/v1/centers/{center_id}/responsibility-letter", {"weights": {"1.1": -1}}, 422),
-        ("POST", f"/api/v1/rounds/{uuid.uuid4()}/finalize", None, 404),
+        ("POST", f"/api/v1/rounds/{uuid.uuid4()}/finalize", {"confirm": "x"}, 404),
+        ("POST", f"{base}/finalize", {}, 422),
     ]
     for method, url, body, status in cases:
         response = await ctx.client.request(method, url, json=body, headers=ctx.admin)
@@ -611,7 +635,10 @@ async def test_access_matrix(ctx: Ctx) -> None:
 
     # Writes: the other center's user cannot file this center's report; an expert cannot finalize.
     problem(await ctx.client.put(f"/api/v1/evaluations/{eid}/report", json={}, headers=ctx.center_user(other_id)), 404)
-    problem(await ctx.client.post(f"/api/v1/evaluations/{eid}/finalize", headers=ctx.expert("e-m")), 403)
+    problem(
+        await ctx.client.post(f"/api/v1/evaluations/{eid}/finalize", json={"confirm": "x"}, headers=ctx.expert("e-m")),
+        403,
+    )
     problem(
         await ctx.client.put(f"/api/v1/evaluations/{eid}/report", json={}, headers=ctx.district_officer(district)), 403
     )
@@ -636,3 +663,149 @@ async def test_a_center_approved_after_its_round_opened_is_added_to_it_once(ctx:
     assert again.json()["added"] == 0
     missing = await ctx.client.post(f"/api/v1/rounds/{uuid.uuid4()}/centers", headers=ctx.admin)
     assert missing.status_code == 404
+
+
+# ---- dated rounds, scope and consequences (POLICY §3 Rounds, §4a) ----
+
+
+async def test_a_round_is_only_for_a_year_that_has_begun_and_the_rules_cover(ctx: Ctx) -> None:
+    current = today().year
+    for year, slug in (
+        (current + 1, "round-year-not-begun"),
+        (2057, "round-year-not-begun"),
+        (2021, "no-rules-in-force"),
+    ):
+        refused = problem(await ctx.client.post("/api/v1/rounds", json={"year": year}, headers=ctx.admin), 422, slug)
+        assert refused["errors"][0]["field"] == "body.year"
+    listed = await ctx.client.get("/api/v1/rounds", headers=ctx.admin)
+    assert listed.json()["items"] == []
+
+
+async def test_only_municipal_tics_approved_in_an_earlier_year_are_evaluated(ctx: Ctx) -> None:
+    (year,) = fresh_years()
+    earlier = await ctx.center(approved_on=dt.date(year - 1, 6, 1))
+    this_year = await ctx.center(approved_on=dt.date(year, 1, 2))
+    provincial = approved(approved_on=dt.date(year - 1, 6, 1))
+    provincial = provincial.model_copy(update={"tier": Tier.PROVINCIAL_TIC})
+    await publish(ctx.nats_url, provincial)
+    await eventually(
+        lambda: _tracked(ctx, provincial.center_id),
+    )
+    await ctx.open_round(year)
+    listed = (await ctx.client.get("/api/v1/evaluations", params={"year": year}, headers=ctx.admin)).json()["items"]
+    assert {item["center_id"] for item in listed} == {str(earlier)}
+    assert str(this_year) not in {item["center_id"] for item in listed}
+
+
+async def _tracked(ctx: Ctx, center_id: uuid.UUID) -> bool:
+    return (await ctx.client.get(f"/api/v1/centers/{center_id}", headers=ctx.admin)).status_code == 200
+
+
+async def test_an_evaluation_with_no_report_and_no_scores_is_never_finalized(ctx: Ctx) -> None:
+    (year,) = fresh_years()
+    empty_center, reported_center = await ctx.center(), await ctx.center()
+    round_ = await ctx.open_round(year)
+    empty = await ctx.evaluation_of(empty_center, year)
+    reported = await ctx.evaluation_of(reported_center, year)
+    await ctx.client.put(f"/api/v1/evaluations/{reported['id']}/report", json=GOOD_REPORT, headers=ctx.admin)
+
+    preview = (await ctx.client.get(f"/api/v1/evaluations/{empty['id']}/finalize-preview", headers=ctx.admin)).json()
+    assert preview["finalizes"] == 0 and preview["blocked"][0]["evaluation_id"] == empty["id"]
+    refused = await ctx.client.post(
+        f"/api/v1/evaluations/{empty['id']}/finalize", json={"confirm": preview["preview_id"]}, headers=ctx.admin
+    )
+    assert "not submitted" in problem(refused, 409, "evaluation-not-ready")["detail"]
+
+    # The round finalizes what can be and leaves the empty one open, saying why.
+    url = f"/api/v1/rounds/{round_['id']}"
+    shown = (await ctx.client.get(f"{url}/finalize-preview", headers=ctx.admin)).json()
+    assert shown["finalizes"] == 1 and [b["evaluation_id"] for b in shown["blocked"]] == [empty["id"]]
+    done = await ctx.client.post(f"{url}/finalize", json={"confirm": shown["preview_id"]}, headers=ctx.admin)
+    assert done.status_code == 200, done.text
+    assert (
+        done.json()["finalized_now"] == 1 and done.json()["consequences"]["blocked"][0]["evaluation_id"] == empty["id"]
+    )
+    assert (await ctx.evaluation_of(empty_center, year))["status"] == "awaiting_report"
+    assert of_type(await events_of(ctx.app, empty_center), "EvaluationCompleted") == []
+
+    # Recorded as not submitted by a reviewer, with a reason, it is finalized as the rules say: unqualified.
+    await ctx.not_submitted(empty["id"])
+    result = (await ctx.finalize(empty["id"])).json()
+    assert result["grade"] == "unqualified"
+    assert result["history"][0]["action"] == "record_not_submitted" and result["history"][0]["reason"]
+
+
+async def test_finalizing_shows_its_consequences_first_and_a_stale_confirmation_changes_nothing(ctx: Ctx) -> None:
+    first, second = fresh_years(2)
+    center_id = await ctx.center()
+    await ctx.open_round(first)
+    earlier = await ctx.evaluation_of(center_id, first)
+    await ctx.not_submitted(earlier["id"])
+    assert (await ctx.finalize(earlier["id"])).status_code == 200
+    round_ = await ctx.open_round(second)
+    eid = (await ctx.evaluation_of(center_id, second))["id"]
+    await ctx.client.put(f"/api/v1/evaluations/{eid}/report", json={"results": {"patents": 1}}, headers=ctx.admin)
+
+    url = f"/api/v1/rounds/{round_['id']}"
+    preview = (await ctx.client.get(f"{url}/finalize-preview", headers=ctx.admin)).json()
+    (due,) = preview["delisting_due"]
+    assert due["center_id"] == str(center_id) and due["consecutive_unqualified"] == 2
+    assert [item["evaluation_id"] for item in preview["becoming_unqualified"]] == [eid]
+
+    # The figures change after the preview was read: its confirmation is refused and nothing is finalized.
+    await ctx.client.put(f"/api/v1/evaluations/{eid}/report", json=GOOD_REPORT, headers=ctx.admin)
+    stale = await ctx.client.post(f"{url}/finalize", json={"confirm": preview["preview_id"]}, headers=ctx.admin)
+    assert problem(stale, 409, "preview-stale")["preview_id"] != preview["preview_id"]
+    assert (await ctx.evaluation_of(center_id, second))["status"] == "reported"
+    assert len(of_type(await events_of(ctx.app, center_id), "EvaluationCompleted")) == 1
+
+    fresh = (await ctx.client.get(f"{url}/finalize-preview", headers=ctx.admin)).json()
+    done = await ctx.client.post(f"{url}/finalize", json={"confirm": fresh["preview_id"]}, headers=ctx.admin)
+    assert done.status_code == 200, done.text
+    assert done.json()["consequences"] == fresh
+
+
+async def test_an_acceptance_is_finalized_only_once_construction_has_ended(ctx: Ctx) -> None:
+    (year,) = fresh_years()
+    # Construction ends tomorrow: its acceptance is this year's evaluation, not yet to be concluded. (On 31
+    # December tomorrow is next year, whose round cannot be opened yet: the case cannot arise that day.)
+    ends = today() + dt.timedelta(days=1)
+    running = await ctx.center(approved_on=dt.date(year - 3, 3, 1), construction_end=ends)
+    await ctx.open_round(year)
+    evaluation = await ctx.evaluation_of(running, year)
+    assert evaluation["kind"] == ("acceptance" if ends.year == year else "annual")
+    if evaluation["kind"] == "acceptance":
+        await ctx.client.put(f"/api/v1/evaluations/{evaluation['id']}/report", json=GOOD_REPORT, headers=ctx.admin)
+        preview = await ctx.client.get(f"/api/v1/evaluations/{evaluation['id']}/finalize-preview", headers=ctx.admin)
+        assert ends.isoformat() in preview.json()["blocked"][0]["reason"]
+        refused = await ctx.client.post(
+            f"/api/v1/evaluations/{evaluation['id']}/finalize",
+            json={"confirm": preview.json()["preview_id"]},
+            headers=ctx.admin,
+        )
+        problem(refused, 409, "evaluation-not-ready")
+        assert of_type(await events_of(ctx.app, running), "AcceptanceCompleted") == []
+
+
+async def test_a_three_year_center_is_accepted_on_its_own_final_year(ctx: Ctx) -> None:
+    (year,) = fresh_years()
+    approved_on = dt.date(year - 3, 1, 10)
+    ended = await ctx.center(approved_on=approved_on, construction_end=dt.date(year, 1, 9))
+    round_ = await ctx.open_round(year)
+    evaluation = await ctx.evaluation_of(ended, year)
+    assert evaluation["kind"] == "acceptance"
+    await ctx.client.put(f"/api/v1/evaluations/{evaluation['id']}/report", json=GOOD_REPORT, headers=ctx.admin)
+    codes = [line["code"] for line in await _qualitative(ctx)]
+    await ctx.client.post(
+        f"/api/v1/evaluations/{evaluation['id']}/assignments", json={"expert": "e-acc"}, headers=ctx.admin
+    )
+    await ctx.client.put(
+        f"/api/v1/evaluations/{evaluation['id']}/scores",
+        json={"scores": dict.fromkeys(codes, 90)},
+        headers=ctx.expert("e-acc"),
+    )
+    result = (await ctx.finalize(evaluation["id"])).json()
+    acceptance = result["result"]["acceptance"]
+    assert acceptance["passed"] is True, acceptance["reasons"]
+    assert {check["due_year"] for check in acceptance["checks"]} == {year}
+    assert round_["year"] == year

@@ -11,16 +11,17 @@ from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import Checkpoint, EvaluationRules, Grade
 
 APPROVED = date(2023, 3, 1)
+FINAL = 2028  # a five-year construction period
 
 
-def _reports(**last_year: Any) -> list[AnnualReport]:
+def _reports(*, until: int = FINAL, per_year_fen: int = 4_000_000_000, **last_year: Any) -> list[AnnualReport]:
     """Reports meeting every 5-year and end-of-construction target; the last year's can be changed."""
     reports = []
-    for year in range(2023, 2029):
+    for year in range(2023, until + 1):
         data: dict[str, Any] = {
             "year": year,
             "investment": {
-                "lead_unit_fen": 4_000_000_000,
+                "lead_unit_fen": per_year_fen,
                 "co_builders_fen": 0,
                 "municipal_fiscal_fen": 0,
                 "district_fiscal_fen": 0,
@@ -30,7 +31,7 @@ def _reports(**last_year: Any) -> list[AnnualReport]:
             "team": {"total": 300, "high_level_teams": 5},
             "ecosystem": {"bases": 1, "close_partners": 20, "spin_offs": 1, "enterprises_served": 20},
         }
-        if year == 2028:
+        if year == until:
             for section, figures in last_year.items():
                 data[section] = {**data[section], **figures}
         reports.append(AnnualReport.model_validate(data))
@@ -47,7 +48,9 @@ def test_acceptance_requires_the_five_year_and_end_of_construction_milestones(ru
 def test_acceptance_passes_when_targets_met_and_last_grade_not_unqualified(
     rules: EvaluationRules, grade: Grade
 ) -> None:
-    result = assess_acceptance(approved_on=APPROVED, reports=_reports(), last_annual_grade=grade, rules=rules)
+    result = assess_acceptance(
+        approved_on=APPROVED, final_year=FINAL, reports=_reports(), last_annual_grade=grade, rules=rules
+    )
     assert result.passed
     assert len(result.reasons) == 1
     assert result.reasons[0].en.startswith("construction targets met (5 years after approval and end of construction)")
@@ -60,7 +63,7 @@ def test_acceptance_passes_when_targets_met_and_last_grade_not_unqualified(
 
 def test_acceptance_fails_on_an_unqualified_last_grade(rules: EvaluationRules) -> None:
     result = assess_acceptance(
-        approved_on=APPROVED, reports=_reports(), last_annual_grade=Grade.UNQUALIFIED, rules=rules
+        approved_on=APPROVED, final_year=FINAL, reports=_reports(), last_annual_grade=Grade.UNQUALIFIED, rules=rules
     )
     assert not result.passed
     assert [(r.zh, r.en) for r in result.reasons] == [
@@ -70,7 +73,11 @@ def test_acceptance_fails_on_an_unqualified_last_grade(rules: EvaluationRules) -
 
 def test_acceptance_fails_on_a_missed_five_year_target(rules: EvaluationRules) -> None:
     result = assess_acceptance(
-        approved_on=APPROVED, reports=_reports(team={"total": 299}), last_annual_grade=Grade.GOOD, rules=rules
+        approved_on=APPROVED,
+        final_year=FINAL,
+        reports=_reports(team={"total": 299}),
+        last_annual_grade=Grade.GOOD,
+        rules=rules,
     )
     assert not result.passed
     assert len(result.reasons) == 1
@@ -87,6 +94,7 @@ def test_acceptance_fails_on_a_missed_end_of_construction_target_with_every_reas
 ) -> None:
     result = assess_acceptance(
         approved_on=APPROVED,
+        final_year=FINAL,
         reports=_reports(ecosystem={"bases": 0, "close_partners": None}),
         last_annual_grade=Grade.UNQUALIFIED,
         rules=rules,
@@ -102,7 +110,9 @@ def test_acceptance_fails_on_a_missed_end_of_construction_target_with_every_reas
 
 
 def test_acceptance_fails_without_any_annual_evaluation(rules: EvaluationRules) -> None:
-    result = assess_acceptance(approved_on=APPROVED, reports=_reports(), last_annual_grade=None, rules=rules)
+    result = assess_acceptance(
+        approved_on=APPROVED, final_year=FINAL, reports=_reports(), last_annual_grade=None, rules=rules
+    )
     assert not result.passed
     assert result.reasons[0].en == "no annual evaluation on record"
 
@@ -111,8 +121,24 @@ def test_acceptance_uses_the_letter_targets(rules: EvaluationRules) -> None:
     letter = ResponsibilityLetter(center_id="c-1", milestone_targets={"five_years": {"team_total": 250}})
     reports = _reports(team={"total": 260})
     assert assess_acceptance(
-        approved_on=APPROVED, reports=reports, last_annual_grade=Grade.GOOD, rules=rules, letter=letter
+        approved_on=APPROVED,
+        final_year=FINAL,
+        reports=reports,
+        last_annual_grade=Grade.GOOD,
+        rules=rules,
+        letter=letter,
     ).passed
     assert not assess_acceptance(
-        approved_on=APPROVED, reports=reports, last_annual_grade=Grade.GOOD, rules=rules
+        approved_on=APPROVED, final_year=FINAL, reports=reports, last_annual_grade=Grade.GOOD, rules=rules
     ).passed
+
+
+def test_a_shorter_construction_period_is_accepted_on_its_own_final_year(rules: EvaluationRules) -> None:
+    # Approved in 2023 with a 3-year period: accepted on the reports up to 2026, not asked for 2028's.
+    reports = _reports(until=2026, per_year_fen=6_000_000_000, ecosystem={"spin_offs": 2, "enterprises_served": 40})
+    result = assess_acceptance(
+        approved_on=APPROVED, final_year=2026, reports=reports, last_annual_grade=Grade.GOOD, rules=rules
+    )
+    assert result.passed, [r.en for r in result.reasons]
+    assert {check.due_year for check in result.checks} == {2026}
+    assert all("not reported" not in (f.note.en if f.note else "") for c in result.checks for f in c.figures)

@@ -15,6 +15,7 @@ from evaluation.domain.evaluation import (
     check_action,
     conclude,
     effective_letter,
+    finalize_blocker,
     is_eligible,
     kind_for,
     letter_from_approval,
@@ -37,13 +38,35 @@ def test_a_finalized_evaluation_is_locked_until_reopened() -> None:
     assert status_after_reopen(has_report=False) is EvaluationStatus.AWAITING_REPORT
 
 
-def test_only_building_or_operating_centers_approved_by_the_year_are_evaluated() -> None:
+def test_only_building_or_operating_municipal_tics_are_evaluated_for_the_years_after_approval(
+    rules: EvaluationRules,
+) -> None:
     approved = dt.date(2024, 5, 1)
-    assert is_eligible(status="building", approved_on=approved, year=2024)
-    assert is_eligible(status="operating", approved_on=approved, year=2026)
-    assert not is_eligible(status="building", approved_on=approved, year=2023)
-    assert not is_eligible(status="delisted", approved_on=approved, year=2025)
-    assert not is_eligible(status="building", approved_on=None, year=2025)
+    mt = "municipal_tic"
+    assert is_eligible(status="building", tier=mt, approved_on=approved, year=2025, rules=rules)
+    assert is_eligible(status="operating", tier=mt, approved_on=approved, year=2026, rules=rules)
+    # 001 §5(1): each calendar year after the year of approval, not the year itself.
+    assert not is_eligible(status="building", tier=mt, approved_on=approved, year=2024, rules=rules)
+    assert not is_eligible(status="building", tier=mt, approved_on=approved, year=2023, rules=rules)
+    assert not is_eligible(status="delisted", tier=mt, approved_on=approved, year=2025, rules=rules)
+    assert not is_eligible(status="building", tier=mt, approved_on=None, year=2025, rules=rules)
+    for other in ("national_tic", "provincial_tic", "key_enterprise_institute", "enterprise_rd_center"):
+        assert not is_eligible(status="building", tier=other, approved_on=approved, year=2025, rules=rules)
+
+
+def test_an_evaluation_is_never_finalized_empty_nor_an_acceptance_before_construction_ends() -> None:
+    annual, acceptance = EvaluationKind.ANNUAL, EvaluationKind.ACCEPTANCE
+    today = dt.date(2026, 6, 1)
+    common = {"construction_end": dt.date(2026, 12, 1), "today": today}
+    empty = finalize_blocker(kind=annual, has_report=False, has_scores=False, not_submitted=False, **common)
+    assert empty is not None and "not submitted" in empty
+    for ready in ({"has_report": True}, {"has_scores": True}, {"not_submitted": True}):
+        flags = {"has_report": False, "has_scores": False, "not_submitted": False, **ready}
+        assert finalize_blocker(kind=annual, **flags, **common) is None
+    early = finalize_blocker(kind=acceptance, has_report=True, has_scores=True, not_submitted=False, **common)
+    assert early is not None and "2026-12-01" in early
+    ended = {"construction_end": dt.date(2026, 5, 31), "today": today}
+    assert finalize_blocker(kind=acceptance, has_report=True, has_scores=False, not_submitted=False, **ended) is None
 
 
 def test_the_evaluation_of_the_year_construction_ends_is_the_acceptance(rules: EvaluationRules) -> None:
@@ -90,7 +113,9 @@ def test_approval_targets_become_the_letter_and_the_bureau_letter_overrides(
 def test_finalize_counts_the_consecutive_unqualified_run_and_names_it(
     system: IndicatorSystem, rules: EvaluationRules, everything_met: Callable[..., AnnualReport]
 ) -> None:
-    center = CenterFacts(center_id="c", status="building", approved_on=dt.date(2020, 1, 1), construction_end=None)
+    center = CenterFacts(
+        center_id="c", status="building", tier="municipal_tic", approved_on=dt.date(2020, 1, 1), construction_end=None
+    )
     prior = [PriorResult("e1", 2021, "good"), PriorResult("e2", 2022, "unqualified")]
     empty = AnnualReport(year=2023)
     conclusion = conclude(
@@ -118,7 +143,9 @@ def test_finalize_of_the_acceptance_year_checks_milestones_and_acceptance(
     everything_met: Callable[..., AnnualReport],
     full_marks: dict[str, list[object]],
 ) -> None:
-    center = CenterFacts(center_id="c", status="building", approved_on=dt.date(2020, 1, 1), construction_end=None)
+    center = CenterFacts(
+        center_id="c", status="building", tier="municipal_tic", approved_on=dt.date(2020, 1, 1), construction_end=None
+    )
     conclusion = conclude(
         evaluation_id="e5",
         kind=EvaluationKind.ACCEPTANCE,

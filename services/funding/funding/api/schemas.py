@@ -233,7 +233,7 @@ class Clawback(BaseModel):
     amount_fen: int = Field(description="disbursed − compliant spending, never negative.")
     repaid_fen: int
     outstanding_fen: int
-    status: str = Field(examples=["outstanding", "repaid", "nothing_due"])
+    status: str = Field(examples=["outstanding", "repaid", "nothing_due", "reversed"])
     version: int
     ordered_at: datetime
     repaid_at: datetime | None

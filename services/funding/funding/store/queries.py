@@ -2,15 +2,16 @@
 
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, false, func, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funding.domain.grants import COMMITTED_STATUSES, LIVE_STATUSES, OPEN_STATUSES, GrantStatus
-from funding.store.tables import budgets, centers, clawbacks, grades, grants, ledger_entries
+from funding.store.tables import LEDGER, budgets, centers, clawbacks, grades, grants, ledger_entries
+from tic_shared import audit
 from tic_shared.auth import Principal
 
 AnyRow = Row[*tuple[Any, ...]]
@@ -49,19 +50,34 @@ async def center(session: AsyncSession, center_id: uuid.UUID, *, lock: bool = Fa
     return (await session.execute(query)).first()
 
 
+# What every registry event says of the center's state: applied only from an event newer than the last applied.
+STATE_FIELDS = frozenset({"code", "tier", "status", "district", "jurisdiction", "sequence"})
+
+
 async def upsert_center(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Apply a registry event's view of a center unless a later one was applied already; True if applied."""
+    """Apply a registry event to the projection, whatever order the events arrive in; True if it was the newest.
+
+    The state fields follow the newest event. The facts only some events carry (the approval date, the lead
+    unit's type, the name) are kept from whichever event carries them, so a late CenterApproved still gives
+    them, and a later event that does not carry them never erases them.
+    """
     statement = insert(centers).values(**values)
-    changes: dict[str, Any] = {k: statement.excluded[k] for k in values if k != "center_id" and values[k] is not None}
+    newer = centers.c.sequence < statement.excluded.sequence
+    changes: dict[str, Any] = {}
+    for name in values:
+        if name == "center_id":
+            continue
+        if name in STATE_FIELDS:
+            changes[name] = case((newer, statement.excluded[name]), else_=centers.c[name])
+        elif values[name] is not None:
+            changes[name] = func.coalesce(statement.excluded[name], centers.c[name])
     changes["updated_at"] = func.now()
     result = await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[centers.c.center_id],
-            set_=changes,
-            where=centers.c.sequence < statement.excluded.sequence,
-        ).returning(centers.c.center_id)
+        statement.on_conflict_do_update(index_elements=[centers.c.center_id], set_=changes).returning(
+            centers.c.sequence
+        )
     )
-    return result.first() is not None
+    return int(result.scalar_one()) == values["sequence"]
 
 
 async def list_centers(
@@ -98,6 +114,7 @@ async def centers_of(session: AsyncSession, jurisdiction: str, approved_by: date
 
 
 async def upsert_grade(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Keep a year's grade; a corrected result (a higher revision) supersedes it, an older one never does."""
     statement = insert(grades).values(**values)
     await session.execute(
         statement.on_conflict_do_update(
@@ -105,8 +122,10 @@ async def upsert_grade(session: AsyncSession, values: dict[str, Any]) -> None:
             set_={
                 "grade": statement.excluded.grade,
                 "evaluation_id": statement.excluded.evaluation_id,
+                "revision": statement.excluded.revision,
                 "updated_at": func.now(),
             },
+            where=grades.c.revision <= statement.excluded.revision,
         )
     )
 
@@ -179,7 +198,21 @@ async def stop_open_grants(session: AsyncSession, center_id: uuid.UUID) -> Seque
     result = await session.execute(
         update(grants)
         .where(g.center_id == center_id, g.status.in_([s.value for s in OPEN_STATUSES]))
-        .values(status=GrantStatus.STOPPED.value, stopped_at=func.now(), version=g.version + 1)
+        .values(status=GrantStatus.STOPPED.value, stopped_from=g.status, stopped_at=func.now(), version=g.version + 1)
+        .returning(grants)
+    )
+    return result.all()
+
+
+async def restore_stopped_grants(session: AsyncSession, center_id: uuid.UUID) -> Sequence[AnyRow]:
+    """Grants stopped by an ending that was reversed go back to where they were; an approval lapsed with the
+    ending, so an approved grant returns to calculated, to be approved again within the budget in force."""
+    g = grants.c
+    back = case((g.stopped_from == GrantStatus.APPROVED.value, GrantStatus.CALCULATED.value), else_=g.stopped_from)
+    result = await session.execute(
+        update(grants)
+        .where(g.center_id == center_id, g.status == GrantStatus.STOPPED.value, g.stopped_from.is_not(None))
+        .values(status=back, stopped_from=None, stopped_at=None, version=g.version + 1)
         .returning(grants)
     )
     return result.all()
@@ -371,9 +404,11 @@ async def add_to_committed(session: AsyncSession, jurisdiction: str, year: int, 
 
 
 async def add_entry(session: AsyncSession, values: dict[str, Any]) -> AnyRow:
-    return (
-        await session.execute(insert(ledger_entries).values(entry_id=uuid.uuid4(), **values).returning(ledger_entries))
-    ).one()
+    """Append to the center's ledger chain (`tic audit verify`)."""
+    entry_id = uuid.uuid4()
+    row = {name: None for name in LEDGER.content} | {"recorded_at": datetime.now(UTC)} | values | {"entry_id": entry_id}
+    await audit.append(session, LEDGER, row)
+    return (await session.execute(select(ledger_entries).where(ledger_entries.c.entry_id == entry_id))).one()
 
 
 async def ledger_sums(session: AsyncSession, center_id: uuid.UUID) -> dict[str, int]:
@@ -409,14 +444,31 @@ async def insert_clawback(session: AsyncSession, values: dict[str, Any]) -> AnyR
     result = await session.execute(
         insert(clawbacks)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=[clawbacks.c.center_id])
+        .on_conflict_do_nothing(index_elements=[clawbacks.c.center_id], index_where=text("status <> 'reversed'"))
         .returning(clawbacks)
     )
     return result.first()
 
 
-async def clawback_of(session: AsyncSession, center_id: uuid.UUID) -> AnyRow | None:
-    return (await session.execute(select(clawbacks).where(clawbacks.c.center_id == center_id))).first()
+async def clawback_of(session: AsyncSession, center_id: uuid.UUID, *, lock: bool = False) -> AnyRow | None:
+    """The center's live clawback (not reversed), if one was ordered."""
+    query = select(clawbacks).where(clawbacks.c.center_id == center_id, clawbacks.c.status != "reversed")
+    return (await session.execute(query.with_for_update() if lock else query)).first()
+
+
+async def reverse_clawback(session: AsyncSession, clawback_id: uuid.UUID, event_id: uuid.UUID) -> AnyRow:
+    result = await session.execute(
+        update(clawbacks)
+        .where(clawbacks.c.clawback_id == clawback_id)
+        .values(
+            status="reversed",
+            reversed_by_event_id=event_id,
+            reversed_at=func.now(),
+            version=clawbacks.c.version + 1,
+        )
+        .returning(clawbacks)
+    )
+    return result.one()
 
 
 async def visible_clawback(

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from tic_shared.audit import AuditedTable
 from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
 
@@ -54,6 +55,7 @@ grades = Table(
     Column("kind", String(20), nullable=False),
     Column("grade", String(20), nullable=False),
     Column("evaluation_id", Uuid, nullable=False),
+    Column("revision", Integer, nullable=False, server_default=text("1"), comment="the result's revision"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("center_id", "year", "kind"),
 )
@@ -85,6 +87,7 @@ grants = Table(
     Column("disbursed_at", DateTime(timezone=True)),
     Column("disbursed_by", String(200)),
     Column("stopped_at", DateTime(timezone=True)),
+    Column("stopped_from", String(30), comment="the state a stop interrupted"),
     CheckConstraint("funding_year >= 1", name="funding_year_positive"),
     CheckConstraint("amount_fen IS NULL OR amount_fen >= 0", name="amount_not_negative"),
     CheckConstraint("verified_investment_fen IS NULL OR verified_investment_fen >= 0", name="investment_not_negative"),
@@ -146,6 +149,8 @@ ledger_entries = Table(
     Column("occurred_on", Date, nullable=False),
     Column("recorded_by", String(200), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     CheckConstraint("amount_fen > 0", name="amount_positive"),
     CheckConstraint("kind IN ('disbursement', 'expenditure', 'repayment')", name="kind_known"),
     Index("ix_ledger_entries_center", "center_id", "kind"),
@@ -157,7 +162,12 @@ clawbacks = Table(
     metadata,
     Column("clawback_id", Uuid, primary_key=True),
     Column("n", BigInteger, Identity(), nullable=False, unique=True, comment="list order"),
-    Column("center_id", Uuid, nullable=False, unique=True, comment="a center ends once, so it is clawed back once"),
+    Column(
+        "center_id",
+        Uuid,
+        nullable=False,
+        comment="a center is clawed back once per ending; a reversed clawback makes room for a later one",
+    ),
     Column("reason_event_id", Uuid, nullable=False),
     Column("reason_event_type", String(200), nullable=False),
     Column("reason", Text),
@@ -166,10 +176,35 @@ clawbacks = Table(
     Column("non_compliant_spent_fen", BigInteger, nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
     Column("repaid_fen", BigInteger, nullable=False, server_default=text("0")),
-    Column("status", String(20), nullable=False, comment="outstanding | repaid"),
+    Column("status", String(20), nullable=False, comment="outstanding | repaid | nothing_due | reversed"),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("ordered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("repaid_at", DateTime(timezone=True)),
+    Column("reversed_by_event_id", Uuid, comment="the CenterReinstated that reversed it"),
+    Column("reversed_at", DateTime(timezone=True)),
     CheckConstraint("amount_fen >= 0 AND repaid_fen >= 0 AND repaid_fen <= amount_fen", name="amounts_coherent"),
     Index("ix_clawbacks_status", "status"),
+    Index("uq_clawbacks_live_center", "center_id", unique=True, postgresql_where=text("status <> 'reversed'")),
 )
+
+# 专账 as a hash chain per center (`tic audit verify`).
+LEDGER = AuditedTable(
+    ledger_entries,
+    chain="center_id",
+    content=(
+        "entry_id",
+        "center_id",
+        "kind",
+        "amount_fen",
+        "grant_id",
+        "clawback_id",
+        "category",
+        "compliant",
+        "description",
+        "occurred_on",
+        "recorded_by",
+        "recorded_at",
+    ),
+    order="n",
+)
+AUDITED = (LEDGER,)

@@ -16,6 +16,7 @@ from tic_shared.events.catalog import (
     CenterApproved,
     CenterCancelled,
     CenterDelisted,
+    CenterReinstated,
     CenterTierChanged,
     EvaluationCompleted,
     LeadUnit,
@@ -78,6 +79,21 @@ def delisted(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int =
     return CloudEvent.of(data, subject=str(center_id))
 
 
+def reinstated(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 10) -> CloudEvent:
+    data = CenterReinstated(
+        center_id=center_id,
+        tier=Tier.MUNICIPAL_TIC,
+        status=CenterStatus.BUILDING,
+        district=district,
+        sequence=sequence,
+        reverses="CenterDelisted",
+        document_no="甬科发〔2026〕42号",
+        decided_on=dt.date(2026, 11, 1),
+        reason="评价结果更正",
+    )
+    return CloudEvent.of(data, subject=str(center_id))
+
+
 def cancelled(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
     data = CenterCancelled(
         center_id=center_id,
@@ -108,15 +124,23 @@ def tier_changed(
     return CloudEvent.of(data, subject=str(center_id))
 
 
-def graded(center_id: uuid.UUID, grade: Grade, year: int = 2026) -> CloudEvent:
+def graded(
+    center_id: uuid.UUID,
+    grade: Grade,
+    year: int = 2026,
+    *,
+    revision: int = 1,
+    evaluation_id: uuid.UUID | None = None,
+) -> CloudEvent:
     data = EvaluationCompleted(
-        evaluation_id=uuid.uuid4(),
+        evaluation_id=evaluation_id or uuid.uuid4(),
         center_id=center_id,
         year=year,
         kind=EvaluationKind.ANNUAL,
         score=80.0,
         grade=grade,
         indicator_system="ningbo-tic-2022",
+        revision=revision,
     )
     return CloudEvent.of(data, subject=str(center_id))
 
@@ -134,6 +158,7 @@ class Events:
     approved = staticmethod(approved)
     delisted = staticmethod(delisted)
     cancelled = staticmethod(cancelled)
+    reinstated = staticmethod(reinstated)
     tier_changed = staticmethod(tier_changed)
     graded = staticmethod(graded)
     grants_of = staticmethod(grants_of)

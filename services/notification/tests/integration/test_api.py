@@ -19,7 +19,7 @@ async def test_rules_are_data_with_a_version(notification: Any, admin: dict[str,
         response = await client.get("/api/v1/rules", headers=admin)
         assert response.status_code == 200
         body = response.json()
-        assert body["version"] >= 1 and len(body["rules"]) == 23
+        assert body["version"] >= 1 and len(body["rules"]) == 24
         approved = (await client.get("/api/v1/rules/CenterApproved", headers=admin)).json()
         assert {"who": "lead_unit_contacts", "channels": ["email"]} in approved["notify"]
         assert {"who": "district_officers", "channels": ["inbox"]} in approved["notify"]

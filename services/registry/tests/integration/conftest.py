@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from registry.domain.credit_code import check_character
-from tic_shared.dated_acts import today as local_today
 from tic_platform.testing import bearer
+from tic_shared.dated_acts import today as local_today
 
 
 def today() -> date:

@@ -56,7 +56,11 @@ async def test_no_act_is_dated_before_the_policy_in_force(registry: Any) -> None
 
 async def test_an_objection_is_raised_inside_the_public_notice(registry: Any) -> None:
     center = await registry.to("public_notice")  # the notice ran from 20 to 13 days ago
-    for raised_on, act in ((registry.days_ago(5), "end of the public notice"), (registry.days_ago(22), "start of the public notice")):
+    outside = (
+        (registry.days_ago(5), "end of the public notice"),
+        (registry.days_ago(22), "start of the public notice"),
+    )
+    for raised_on, act in outside:
         refused = await registry.client.post(
             f"/api/v1/centers/{center['id']}/objections",
             json={"summary": "质疑", "raised_by": "某人", "raised_on": raised_on},

@@ -8,10 +8,13 @@ Revision ID: 0003
 Revises: 0002
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
-from tic_shared.audit import GENESIS, row_hash
+from tic_shared.audit import AuditedTable, backfill
 
 revision = "0003"
 down_revision = "0002"
@@ -24,7 +27,7 @@ CONTENT = ("center_id", "at", "actor", "action", "on", "from_state", "to_state",
 
 
 def upgrade() -> None:
-    columns = {
+    columns: dict[str, list[sa.Column[Any]]] = {
         "centers": [
             sa.Column("last_act", sa.String(60), comment="the latest dated act on the record"),
             sa.Column("last_act_on", sa.Date(), comment="its day: no later act is dated before it"),
@@ -82,19 +85,21 @@ def upgrade() -> None:
 
 
 def _chain_existing_history(bind: sa.Connection) -> None:
-    columns = ", ".join(f'"{name}"' for name in ("id", *CONTENT))
-    rows = (
-        bind.execute(sa.text(f"SELECT {columns} FROM registry.center_history ORDER BY center_id, id")).mappings().all()
+    # The history table as this revision knows it (not the current model, which may move on).
+    history = sa.Table(
+        "center_history",
+        sa.MetaData(schema=S),
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("center_id", sa.Uuid),
+        sa.Column("at", sa.DateTime(timezone=True)),
+        sa.Column("on", sa.Date),
+        *(sa.Column(name, sa.Text) for name in ("actor", "action", "from_state", "to_state", "reason")),
+        sa.Column("details", JSONB),
+        sa.Column("event_ids", JSONB),
+        sa.Column("prev_hash", sa.String(64)),
+        sa.Column("hash", sa.String(64)),
     )
-    previous: dict[object, str] = {}
-    for row in rows:
-        before = previous.get(row["center_id"], GENESIS)
-        digest = row_hash(before, {name: row[name] for name in CONTENT})
-        bind.execute(
-            sa.text("UPDATE registry.center_history SET prev_hash = :p, hash = :h WHERE id = :id"),
-            {"p": before, "h": digest, "id": row["id"]},
-        )
-        previous[row["center_id"]] = digest
+    backfill(bind, AuditedTable(history, chain="center_id", content=CONTENT))
 
 
 def downgrade() -> None:

@@ -41,13 +41,14 @@ def check_act_date(
     today: date,
     in_force: DatedAct,
     follows: DatedAct | None = None,
-    window: tuple[DatedAct, DatedAct] | None = None,
+    window: tuple[DatedAct, DatedAct | None] | None = None,
 ) -> None:
     """Refuse `on` as the date of `act` unless it is a day the record can truthfully hold.
 
     `follows` is the latest act already on the center's record: an act never happens before it. `window` is a
     span the act must fall in, from its first day to the first day after it (e.g. an objection inside the public
-    notice). `in_force` is the start of the policy the act is taken under.
+    notice), or open-ended (e.g. an acceptance, from the end of construction on). `in_force` is the start of the
+    policy the act is taken under.
     """
     if on > today:
         raise DateRefused(field, f"{act} on {on.isoformat()} is in the future (today is {today.isoformat()})")
@@ -67,7 +68,7 @@ def check_act_date(
             raise DateRefused(
                 field, f"{act} on {on.isoformat()} is before the {opens.name} on {opens.on.isoformat()}", opens
             )
-        if on >= closes.on:
+        if closes is not None and on >= closes.on:
             raise DateRefused(
                 field,
                 f"{act} on {on.isoformat()} is not before the {closes.name} on {closes.on.isoformat()}",

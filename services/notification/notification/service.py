@@ -72,6 +72,7 @@ async def fan_out(
         district=(center or {}).get("district") or data.get("district"),
         contacts=(center or {}).get("contacts") or data.get("contacts") or [],
         subscribers=subscribers,
+        data=data,
     )
     if not found:
         return 0

@@ -70,6 +70,8 @@ async def delist_when_due(session: AsyncSession, event: CloudEvent) -> None:
         evidence=data.evidence or [str(f.evaluation_id) for f in failures],
         basis_years=years,
         effective_on=_day_of(event),
+        reason_en=f"unqualified in {len(years)} consecutive annual evaluations "
+        f"({' and '.join(str(y) for y in years)}; {data.delisting_clause or '000 §4(4)'})",
     )
 
 
@@ -93,6 +95,7 @@ async def apply_acceptance(session: AsyncSession, event: CloudEvent) -> None:
         actor="system:evaluation",
         principal=None,
         reason="；".join(data.reasons) or "未按约定完成中心建设任务",
+        reason_en="; ".join(data.reasons_en) or "the construction tasks agreed were not completed",
         evidence=[str(data.evaluation_id)],
         effective_on=on,
         window=service.acceptance_window,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -112,7 +112,7 @@ def check_date(
     field: str,
     act: str,
     on: date,
-    window: tuple[DatedAct, DatedAct] | None = None,
+    window: tuple[DatedAct, DatedAct | None] | None = None,
 ) -> None:
     """POLICY §4a for one act of the center `row`: 422 naming the act the date conflicts with."""
     try:
@@ -250,7 +250,7 @@ async def _load(
 
 # ---- the lifecycle ----
 
-Window = Callable[[Row[Any]], tuple[DatedAct, DatedAct] | None]
+Window = Callable[[Row[Any]], tuple[DatedAct, DatedAct | None] | None]
 
 
 async def _transition(
@@ -504,7 +504,7 @@ async def start_public_notice(
     )
 
 
-def _notice_period(row: Row[Any]) -> tuple[DatedAct, DatedAct] | None:
+def _notice_period(row: Row[Any]) -> tuple[DatedAct, DatedAct | None] | None:
     """An objection is raised inside the public notice: from its first day to the day approval becomes possible."""
     if row.notice_starts_on is None or row.notice_ends_on is None:
         return None
@@ -741,6 +741,7 @@ async def end_center(
     effective_on: date,
     document_no: str | None = None,
     basis_years: list[int] | None = None,
+    reason_en: str | None = None,
     if_match: str | None = None,
     outcome: str | None = None,
     window: Window | None = None,
@@ -766,18 +767,17 @@ async def end_center(
             "effective_on": effective_on,
             "document_no": document_no,
             "basis_years": basis_years or [],
+            "reason_en": reason_en,
         },
     )
 
 
-def acceptance_window(row: Row[Any]) -> tuple[DatedAct, DatedAct] | None:
-    """Acceptance (验收) follows the end of construction (001 §5(4)), within the data file's window after it."""
+def acceptance_window(row: Row[Any]) -> tuple[DatedAct, DatedAct | None] | None:
+    """Acceptance (验收) follows the end of construction (001 §5(4)): never while construction runs. The texts
+    set no deadline after it, so none is invented here."""
     if row.construction_end is None:
         return None
-    closes = row.construction_end + timedelta(days=registry_policy().acceptance_window_days + 1)
-    return DatedAct("end of the construction period", row.construction_end), DatedAct(
-        "end of the acceptance window", closes
-    )
+    return DatedAct("end of the construction period", row.construction_end), None
 
 
 async def complete_acceptance(

@@ -131,6 +131,9 @@ class _Ended(RegistryEvent):
     basis_years: list[int] = Field(
         default_factory=list, description="The years of the unqualified evaluations a delisting follows."
     )
+    reason_en: str | None = Field(
+        default=None, description="The reason in English, where the platform itself wrote it (not a person)."
+    )
 
 
 class CenterCancelled(_Ended):

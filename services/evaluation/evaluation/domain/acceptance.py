@@ -24,15 +24,28 @@ class AcceptanceResult(BaseModel):
     clause: str
 
 
+def _amount(figure: FigureCheck, value: int | None, *, en: bool) -> str:
+    """A figure as people read it: money (kept in fen) in yuan, counts as they are."""
+    if value is None:
+        return "not reported" if en else "未填报"
+    if not figure.figure.endswith("_fen"):
+        return f"{value:,}"
+    yuan = f"{value // 100:,}" + (f".{value % 100:02d}" if value % 100 else "")
+    return f"CNY {yuan}" if en else f"{yuan} 元"
+
+
 def _missed(check: MilestoneCheck, figure: FigureCheck, rules: EvaluationRules) -> Bilingual:
     when = rules.milestone(check.checkpoint)
-    actual_zh = "未填报" if figure.actual is None else f"{figure.actual:,}"
-    actual_en = "not reported" if figure.actual is None else f"{figure.actual:,}"
+    # The clause's reference (001 §2(10)) in English; its Chinese words belong to the Chinese sentence.
+    reference = figure.clause.split(":")[0]
     return Bilingual(
-        zh=(f"{when.name_zh}目标未完成：{figure.name_zh} 实际 {actual_zh}，目标 {figure.target:,}（{figure.clause}）"),
+        zh=(
+            f"{when.name_zh}目标未完成：{figure.name_zh} 实际 {_amount(figure, figure.actual, en=False)}，"
+            f"目标 {_amount(figure, figure.target, en=False)}（{figure.clause}）"
+        ),
         en=(
-            f"{when.name_en} target not met: {figure.name_en} is {actual_en}, "
-            f"target {figure.target:,} ({figure.clause})"
+            f"{when.name_en} target not met: {figure.name_en} is {_amount(figure, figure.actual, en=True)}, "
+            f"target {_amount(figure, figure.target, en=True)} ({reference})"
         ),
     )
 

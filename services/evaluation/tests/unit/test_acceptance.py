@@ -84,7 +84,7 @@ def test_acceptance_fails_on_a_missed_five_year_target(rules: EvaluationRules) -
     reason = result.reasons[0]
     assert reason.en == (
         "5 years after approval target not met: High-level technology innovation team (people) is 299, "
-        "target 300 (001 §2(6): 5年内，原则上汇聚不少于300人的高水平技术创新队伍)"
+        "target 300 (001 §2(6))"
     )
     assert reason.zh.startswith("批复创建后5年目标未完成：高水平技术创新队伍人数 实际 299，目标 300")
 
@@ -142,3 +142,16 @@ def test_a_shorter_construction_period_is_accepted_on_its_own_final_year(rules: 
     assert result.passed, [r.en for r in result.reasons]
     assert {check.due_year for check in result.checks} == {2026}
     assert all("not reported" not in (f.note.en if f.note else "") for c in result.checks for f in c.figures)
+
+
+def test_a_missed_money_target_is_told_in_yuan_never_in_fen(rules: EvaluationRules) -> None:
+    result = assess_acceptance(
+        approved_on=APPROVED,
+        final_year=FINAL,
+        reports=_reports(per_year_fen=1_000_000_000),
+        last_annual_grade=Grade.GOOD,
+        rules=rules,
+    )
+    (reason,) = [r for r in result.reasons if "investment" in r.en]
+    assert "is CNY 60,000,000, target CNY 200,000,000 (001 §2(5))" in reason.en
+    assert "实际 60,000,000 元，目标 200,000,000 元" in reason.zh

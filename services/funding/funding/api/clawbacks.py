@@ -21,7 +21,7 @@ router = APIRouter(tags=["clawbacks"])
 async def list_clawbacks(
     session: SessionDep,
     principal: Annotated[Principal, scoped("funding:read")],
-    status: Annotated[str | None, Query(pattern="^(outstanding|repaid|nothing_due)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(outstanding|repaid|nothing_due|reversed)$")] = None,
     district: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,

@@ -26,7 +26,7 @@ class InboxItem(BaseModel):
     event_id: str
     event_type: str = Field(examples=["tic.registry.CenterApproved.v1"])
     center_id: str | None
-    subject: str = Field(examples=["【创新中心】宁波市先进高分子材料技术创新中心 获批认定"])
+    subject: str = Field(examples=["【创新中心】宁波市先进高分子材料技术创新中心 启动建设"])
     body: str = Field(description="HTML; every value from the event escaped")
     created_at: datetime
     read_at: datetime | None

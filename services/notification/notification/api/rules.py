@@ -20,11 +20,19 @@ class NotifyOut(BaseModel):
     channels: list[str] = Field(examples=[["email"]])
 
 
+class ConditionOut(BaseModel):
+    field: str = Field(examples=["amount_fen"])
+    above: int = Field(examples=[0])
+
+
 class RuleOut(BaseModel):
     event_name: str = Field(examples=["CenterApproved"])
     template: str = Field(examples=["CenterApproved"])
     description: str
     notify: list[NotifyOut]
+    people_only_if: ConditionOut | None = Field(
+        default=None, description="People are told only when data.<field> is above the figure; systems always"
+    )
 
 
 class RuleSet(BaseModel):
@@ -38,6 +46,11 @@ def _out(rule: Rule) -> RuleOut:
         template=rule.template,
         description=rule.description,
         notify=[NotifyOut(who=n.who, channels=list(n.channels)) for n in rule.notify],
+        people_only_if=(
+            ConditionOut(field=rule.people_only_if.field, above=rule.people_only_if.above)
+            if rule.people_only_if
+            else None
+        ),
     )
 
 

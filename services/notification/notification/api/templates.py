@@ -25,7 +25,7 @@ EventName = Annotated[str, Path(max_length=100, examples=["CenterApproved"])]
 class TemplateOut(BaseModel):
     event_name: str = Field(examples=["CenterApproved"])
     locale: Locale
-    subject: str = Field(examples=["【创新中心】{{ center_name }} 获批认定"])
+    subject: str = Field(examples=["【创新中心】{{ center_name }} 启动建设"])
     body: str = Field(examples=["<p>“{{ center_name }}”于 {{ data.approved_on }} 正式认定。</p>"])
     version: int
     source: str = Field(description="package (as shipped) or api (edited)")
@@ -34,7 +34,7 @@ class TemplateOut(BaseModel):
 
 
 class TemplateIn(BaseModel):
-    subject: str = Field(min_length=1, max_length=500, examples=["【创新中心】{{ center_name }} 获批认定"])
+    subject: str = Field(min_length=1, max_length=500, examples=["【创新中心】{{ center_name }} 启动建设"])
     body: str = Field(min_length=1, max_length=20000, examples=["<p>“{{ center_name }}”已获批。</p>"])
 
 

@@ -39,11 +39,25 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """`data.<field>` above a number: e.g. a clawback that asks for money."""
+
+    field: str
+    above: int
+
+    def holds(self, data: dict[str, Any]) -> bool:
+        value = data.get(self.field)
+        return isinstance(value, int | float) and not isinstance(value, bool) and value > self.above
+
+
+@dataclass(frozen=True)
 class Rule:
     event_name: str
     template: str
     notify: tuple[Notify, ...]
     description: str = ""
+    people_only_if: Condition | None = None
+    """People (email, inbox) are told only when this holds; systems (webhooks) always are."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +95,15 @@ def parse_rules(document: dict[str, Any]) -> Rules:
             if unreachable or not channels:
                 raise RulesError(f"events.{name}.notify[{index}]: {who} cannot be reached on {sorted(unreachable)}")
             notify.append(Notify(who=who, channels=channels))
+        condition = body.get("people_only_if")
+        if condition is not None and (set(condition) != {"field", "above"} or not isinstance(condition["above"], int)):
+            raise RulesError(f'events.{name}.people_only_if: give {{ field = "…", above = <integer> }}')
         rules[name] = Rule(
             event_name=name,
             template=body.get("template", name),
             notify=tuple(notify),
             description=body.get("description", ""),
+            people_only_if=Condition(**condition) if condition is not None else None,
         )
     missing = set(EVENT_NAMES) - set(rules)
     if missing:
@@ -177,14 +195,21 @@ def targets(
     district: str | None,
     contacts: list[dict[str, Any]],
     subscribers: list[Subscriber],
+    data: dict[str, Any] | None = None,
 ) -> list[Target]:
-    """Every (channel, recipient) the rule names for this event, once each, in a stable order."""
+    """Every (channel, recipient) the rule names for this event, once each, in a stable order.
+
+    People are left out when the rule's condition does not hold: a notice that asks nothing is not sent.
+    """
     found: dict[tuple[str, str], Target] = {}
+    people = rule.people_only_if is None or rule.people_only_if.holds(data or {})
 
     def add(target: Target) -> None:
         found.setdefault((target.channel, target.recipient), target)
 
     for notify in rule.notify:
+        if not people and notify.who != "subscribers":
+            continue
         for channel in notify.channels:
             if notify.who == "lead_unit_contacts":
                 for contact in contacts:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import html
 import re
+import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, pass_context
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
+
+from tic_shared.dated_acts import LOCAL_TIME
+from tic_shared.events.catalog import BY_TYPE
 
 LOCALES = ("zh", "en")
 DEFAULT_LOCALE = "zh"
@@ -24,10 +31,54 @@ def yuan(fen: Any) -> str:
     return f"{sign}{whole:,}.{cents:02d}"
 
 
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, tuple[str, str]]]:
+    """kind -> code -> (zh, en): the words people read for the codes events carry (`data/labels.toml`)."""
+    text = resources.files("notification").joinpath("data/labels.toml").read_text(encoding="utf-8")
+    return {kind: {code: (zh, en) for code, (zh, en) in table.items()} for kind, table in tomllib.loads(text).items()}
+
+
+@pass_context
+def label(context: Context, kind: str, code: Any) -> str:
+    """The name of `code` among `kind` (tier, grade, milestone…) in the message's language; the code itself only
+    when the vocabulary does not know it (a template check shows it then)."""
+    names = labels().get(kind, {}).get(str(code))
+    if names is None:
+        return str(code)
+    return names[1] if context.get("locale") == "en" else names[0]
+
+
+@pass_context
+def figure(context: Context, measure: str, value: Any) -> str:
+    """A milestone figure with its unit, money in yuan: `cumulative_investment_fen`, 9999999900 -> 99,999,999 元."""
+    if value is None:
+        return "未填报" if context.get("locale") != "en" else "not reported"
+    number = yuan(value) if measure.endswith("_fen") else f"{int(value):,}"
+    unit = label(context, "unit", measure)
+    if unit == measure:
+        return number
+    return f"{unit} {number}" if context.get("locale") == "en" and unit == "yuan" else f"{number} {unit}"
+
+
+def local_day(moment: Any) -> str:
+    """An ISO time (as events carry it, in UTC) as the calendar day in China, where people read it."""
+    parsed = datetime.fromisoformat(str(moment))
+    return parsed.astimezone(LOCAL_TIME).date().isoformat()
+
+
+def day_before(day: Any) -> str:
+    """The day before an ISO date: a period that ends on the first day of what follows ends the day before."""
+    return (date.fromisoformat(str(day)) - timedelta(days=1)).isoformat()
+
+
 def _environment() -> SandboxedEnvironment:
     # Sandboxed: templates are edited through the API; autoescaped: event data is not trusted HTML.
     env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["yuan"] = yuan
+    env.filters["local_day"] = local_day
+    env.filters["day_before"] = day_before
+    env.globals["label"] = label
+    env.globals["figure"] = figure
     return env
 
 
@@ -91,21 +142,38 @@ def check(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     return rendered
 
 
+def _complete(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The event's data with every field of its catalog model present (None where it carries nothing), so a
+    template may test an optional field; data that does not fit its model is passed on as it is."""
+    model = BY_TYPE.get(event_type)
+    if model is None:
+        return data
+    try:
+        return {**data, **model.model_validate(data).model_dump(mode="json")}
+    except ValueError:
+        return data
+
+
 def context_for(
     *, event: dict[str, Any], center: dict[str, Any] | None, locale: str = DEFAULT_LOCALE
 ) -> dict[str, Any]:
-    """What a template sees: `event` (the envelope), `data`, `center` (the projection) and `center_name`."""
-    data = event.get("data") or {}
+    """What a template sees: `event` (the envelope), `data`, `center` (the projection), `center_name` and
+    `center_ref` (the name with the registry code, which tells apart centers of one name)."""
+    data = _complete(str(event.get("type") or ""), event.get("data") or {})
     center = center or {}
     if locale == "en":
         name = data.get("name_en") or center.get("name_en") or data.get("name_zh") or center.get("name_zh")
     else:
         name = data.get("name_zh") or center.get("name_zh")
+    name = name or data.get("center_id") or ""
+    code = data.get("code") or center.get("code")
+    reference = name if not code else (f"{name} ({code})" if locale == "en" else f"{name}（{code}）")
     envelope = {key: event.get(key) for key in ("id", "type", "source", "subject", "time")}
     return {
         "event": envelope,
         "data": data,
         "center": center,
-        "center_name": name or data.get("center_id") or "",
+        "center_name": name,
+        "center_ref": reference,
         "locale": locale,
     }

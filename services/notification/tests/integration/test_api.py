@@ -35,9 +35,9 @@ async def test_templates_preview_and_a_broken_template_is_refused(notification: 
 
         preview = await client.post("/api/v1/templates/CenterApproved/zh/preview", headers=admin)
         assert preview.status_code == 200, preview.text
-        assert preview.json()["subject"] == "【创新中心】宁波市先进高分子材料技术创新中心 获批认定"
+        assert preview.json()["subject"] == "【创新中心】宁波市先进高分子材料技术创新中心 启动建设"
         english = await client.post("/api/v1/templates/CenterApproved/en/preview", headers=admin, json={})
-        assert english.json()["subject"].startswith("[TIC] Approved: Ningbo Municipal")
+        assert english.json()["subject"].startswith("[TIC] Construction launched: Ningbo Municipal")
         draft = await client.post(
             "/api/v1/templates/CenterDelisted/zh/preview",
             headers=admin,

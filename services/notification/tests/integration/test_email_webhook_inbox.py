@@ -30,10 +30,10 @@ async def test_center_approved_sends_the_rendered_chinese_email(
 
         envelope = await eventually(mail)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert message["Subject"] == "【创新中心】宁波市<智能>传感技术创新中心 获批认定"
+        assert message["Subject"] == "【创新中心】宁波市<智能>传感技术创新中心 启动建设"
         html = message.get_body(("html",)).get_content()
         text = message.get_body(("plain",)).get_content()
-        assert "甬政发〔2026〕12号" in html and "建设期：2026-03-01 至 2031-02-28" in html
+        assert "甬政发〔2026〕12号" in html and "建设期为 2026-03-01 至 2031-02-28" in html
         assert "宁波市&lt;智能&gt;传感技术创新中心" in html  # autoescaped in HTML …
         assert "宁波市<智能>传感技术创新中心" in text  # … and plain in the text part
 
@@ -137,9 +137,9 @@ async def test_inbox_reaches_center_district_and_bureau_and_each_sees_only_their
             return [item for item in response.json()["items"] if item["event_id"] == str(event.id)]
 
         [item] = await eventually(lambda: items(officer))
-        assert item["subject"] == "【创新中心】宁波市先进高分子材料技术创新中心 获批认定"
+        assert item["subject"] == "【创新中心】宁波市先进高分子材料技术创新中心 启动建设"
         [english] = await items(officer, locale="en")
-        assert english["subject"].startswith("[TIC] Approved: Ningbo Municipal")
+        assert english["subject"].startswith("[TIC] Construction launched: Ningbo Municipal")
         assert len(await items(center_user)) == 1
         assert await items(elsewhere) == []
         assert await items(other_center) == []

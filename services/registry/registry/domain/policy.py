@@ -80,7 +80,6 @@ class RegistryPolicy:
     name_zh_pattern: str
     name_en_pattern: str
     names_clause: str
-    acceptance_window_days: int
     tier_change_states: tuple[str, ...]
     year_2: Milestone
     year_5: Milestone
@@ -153,7 +152,6 @@ def registry_policy() -> RegistryPolicy:
         name_zh_pattern=raw["official_names"]["zh"],
         name_en_pattern=raw["official_names"]["en"],
         names_clause=raw["official_names"]["clause"],
-        acceptance_window_days=raw["acceptance"]["window"]["days_after_construction_end"],
         tier_change_states=tuple(raw["tier_change"]["allowed_in_states"]),
         year_2=_milestone(letter["year_2"]),
         year_5=_milestone(letter["year_5"]),

@@ -322,9 +322,9 @@ def _judge_against_path(indicator: Indicator, actuals: list[Actual], rule: Progr
             ),
             latest,
         ).model_copy(update={"share_of_target": common["share_of_target"]})
-    expected = _level(expected, indicator, rule)
     tolerance = rule.tolerance.share * abs(final.value - points[0].value)
     gap = sign * (expected - latest.value)  # how far behind the path; negative means ahead of it
+    expected = _level(expected, indicator, rule)
     e, worse = fig(expected), ("低于", "below") if sign > 0 else ("高于", "above")
     if gap <= 0:
         status, reason = (

@@ -312,7 +312,16 @@ def _judge_against_path(indicator: Indicator, actuals: list[Actual], rule: Progr
         )
     points = path_points(indicator, actuals, rule)
     expected = path_value(points, latest.year)
-    if expected is None or (points[0].source == "actual" and points[0].year == latest.year):
+    if expected is None:
+        return _no_data(
+            indicator,
+            Bilingual(
+                zh=f"{latest.year}年的数值{a.zh}早于目标路径的起点（{points[0].year}年）。",
+                en=f"The {latest.year} figure of {a.en} comes before the path starts in {points[0].year}.",
+            ),
+            latest,
+        )
+    if points[0].source == "actual" and points[0].year == latest.year:
         return _no_data(
             indicator,
             Bilingual(
@@ -383,14 +392,14 @@ def _projection(indicator: Indicator, actuals: list[Actual], rule: ProgressRule)
     return _level(latest.value + slope * ahead, indicator, rule)
 
 
-def _growth(indicator: Indicator, actuals: list[Actual]) -> tuple[Decimal, Actual] | None:
-    """The latest figure's yearly growth in percent over the figure before it, and that figure; None if none."""
+def _growth(indicator: Indicator, actuals: list[Actual]) -> Decimal | None:
+    """The latest figure's yearly growth in percent over the figure before it (annualised over a gap); None if none."""
     points = _observed(indicator, actuals)
     if len(points) < 2 or points[-2].value <= 0 or points[-1].value < 0:
         return None
     previous, latest = points[-2], points[-1]
     yearly = (latest.value / previous.value) ** (Decimal(1) / (latest.year - previous.year))
-    return (yearly - 1) * _HUNDRED, previous
+    return (yearly - 1) * _HUNDRED
 
 
 def _judge_each_year(
@@ -421,7 +430,7 @@ def _judge_each_year(
             ),
             latest,
         )
-    value = growth[0] if growth else latest.value
+    value = latest.value if growth is None else growth
     shown = _percent(_quantize(value, 2, rule)) if growth_target else a
     wanted = _percent(target.value) if growth_target else format_figure(target.value, indicator.unit)
     what = ("增长", "growth") if growth_target else ("实际值", "figure")
@@ -431,7 +440,7 @@ def _judge_each_year(
         status = Status.MET if latest.year >= final.year else Status.ON_TRACK
         verdict = ("达到", "meets")
     elif gap <= tolerance and latest.year < final.year:
-        status, verdict = Status.ON_TRACK, ("略低于但在容差以内", "falls within the tolerance of")
+        status, verdict = Status.ON_TRACK, ("差距在容差以内，接近", "falls within the tolerance of")
     else:
         status, verdict = Status.BEHIND, ("未达到", "falls short of")
     return IndicatorProgress(

@@ -169,6 +169,8 @@ def test_no_figure_is_no_data(rule: ProgressRule) -> None:
         assert (progress.status, progress.latest_value, progress.share_of_target) == (Status.NO_DATA, None, None)
         assert progress.reason.en == "No accepted figure yet: progress cannot be judged."
         assert progress.reason.zh
+    early = judge(indicator(), figures((2019, 90)), rule=rule, first_year=2021)
+    assert early.status is Status.NO_DATA and "before the path starts in 2020" in early.reason.en
 
 
 def test_without_a_baseline_the_path_starts_at_the_first_figure(rule: ProgressRule) -> None:

@@ -8,25 +8,32 @@ jurisdiction does not list, or a rule that does not exist, is refused on load.
 from __future__ import annotations
 
 from functools import cache
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from evaluation.domain import datafiles
 from evaluation.plans.model import Departments, Plan
 from evaluation.plans.progress import ProgressRule
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class PlanDataError(ValueError):
     """A plan file, a departments file or a progress rule breaks its own rules or refers to what does not exist."""
 
 
+def _read(model: type[_Model], kind: str, code: str) -> _Model:
+    try:
+        return model.model_validate(datafiles.read_toml(kind, code))
+    except ValidationError as error:
+        raise PlanDataError(f"{kind.replace('_', ' ')} {code}: {error}") from None
+
+
 @cache
 def load_departments(jurisdiction: str) -> Departments:
     """The departments of `jurisdiction`; an unknown jurisdiction raises `UnknownDataFile`."""
-    try:
-        departments = Departments.model_validate(datafiles.read_toml("departments", jurisdiction))
-    except ValidationError as error:
-        raise PlanDataError(f"departments of {jurisdiction}: {error}") from None
+    departments = _read(Departments, "departments", jurisdiction)
     if departments.jurisdiction != jurisdiction:
         raise PlanDataError(f"departments/{jurisdiction}.toml says it is {departments.jurisdiction!r}'s")
     return departments
@@ -35,10 +42,7 @@ def load_departments(jurisdiction: str) -> Departments:
 @cache
 def load_progress_rule(code: str) -> ProgressRule:
     """The progress rule `data/plan_rules/{code}.toml`; an unknown code raises `UnknownDataFile`."""
-    try:
-        return ProgressRule.model_validate(datafiles.read_toml("plan_rules", code))
-    except ValidationError as error:
-        raise PlanDataError(f"progress rule {code}: {error}") from None
+    return _read(ProgressRule, "plan_rules", code)
 
 
 @cache
@@ -47,10 +51,7 @@ def load_plan(code: str) -> Plan:
 
     An unknown code raises `UnknownDataFile`.
     """
-    try:
-        plan = Plan.model_validate(datafiles.read_toml("plans", code))
-    except ValidationError as error:
-        raise PlanDataError(f"plan {code}: {error}") from None
+    plan = _read(Plan, "plans", code)
     if plan.code != code:
         raise PlanDataError(f"plans/{code}.toml carries the code {plan.code!r}")
     unknown = sorted(plan.departments() - load_departments(plan.jurisdiction).codes)

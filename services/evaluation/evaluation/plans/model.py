@@ -1,7 +1,8 @@
 """The shape of a plan file: plan, indicators and their targets, tasks and deliverables, responsible departments.
 
 A plan (规划/实施方案) sets numbered targets for a year, each with the departments that answer for it (POLICY §4).
-Every figure carries the clause it comes from; a choice the text leaves open is marked `default` with a note.
+Every figure carries the clause it comes from; a choice the text leaves open is marked `default` with a note
+(`Point`, shared with the jurisdiction files, refuses a default without one).
 Figures are `Decimal`: a file writes integers as integers and anything with a fraction as a string ("3.2"), never
 a float, and money is integer fen like everywhere else on the platform.
 """
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from tic_shared.jurisdictions import Point
 from tic_shared.vocabulary import CenterStatus, Tier
 
 
@@ -130,28 +132,14 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class _Defaultable(_Frozen):
-    """Something the text may leave open: then `default` is set and `note` says what was chosen and why."""
-
-    clause: Text
-    default: bool = False
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _default_has_a_note(self) -> _Defaultable:
-        if self.default and not (self.note or "").strip():
-            raise ValueError(f"a default needs a note saying what was chosen ({self.clause})")
-        return self
-
-
-class Baseline(_Defaultable):
+class Baseline(Point):
     """基期值: the figure the path to the target starts from."""
 
     year: Year
     value: Figure
 
 
-class Target(_Defaultable):
+class Target(Point):
     """The figure to reach by `year`. `upper` is the top of a range the text gives (5~10家: 5, upper 10)."""
 
     year: Year
@@ -165,7 +153,7 @@ class Target(_Defaultable):
         return self
 
 
-class Responsibility(_Defaultable):
+class Responsibility(Point):
     """Who answers for a target: the lead department (牵头单位, the first named) and the co-departments."""
 
     lead: DepartmentCode
@@ -288,7 +276,7 @@ class Task(_Frozen):
         return data
 
 
-class LeadRule(_Defaultable):
+class LeadRule(Point):
     """How the text says which of several named units leads (e.g. 004: 列第一位的为牵头单位)."""
 
     rule: Text

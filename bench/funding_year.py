@@ -46,7 +46,6 @@ def body(i: int) -> dict[str, Any]:
         "policy": POLICY,
         "tier": "municipal_tic",
         "status": "building",
-        "lead_unit_type": "enterprise",
         "funding_year": 1 + i % 4,
         "verified_investment_fen": 1_000_000 + i * 9_973,
         "previous_grade": ("excellent", "good", "qualified", "unqualified")[i % 4],
@@ -71,7 +70,7 @@ def bare_app() -> FastAPI:
 
     @app.post("/quote")
     async def bare_quote(request: QuoteRequest) -> QuoteResponse:
-        result = quote(policy, request.inputs())
+        result = quote(policy, request.inputs())  # type: ignore[attr-defined]
         return QuoteResponse(policy=result.policy_code, amount_fen=result.amount_fen, trace=result.trace)
 
     @app.post("/touch/{n}")

@@ -135,6 +135,17 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _error_location(err: dict[str, Any]) -> tuple[int | str, ...]:
+    """Where an error is: for a body shaped by a discriminator (a quote by its policy), a wrong or missing tag
+    is the discriminator field's error, not the body's."""
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+        discriminator = str((err.get("ctx") or {}).get("discriminator", "")).strip("'")
+        if discriminator:
+            return (*loc, discriminator)
+    return loc
+
+
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
     return problem_response(
@@ -146,7 +157,7 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
-            "field": _field_path(tuple(err.get("loc", ()))),
+            "field": _field_path(_error_location(err)),
             "message": err.get("msg", ""),
             "type": err.get("type", ""),
         }

@@ -69,8 +69,8 @@ async def list_expenditure_categories(_: Reader) -> list[ExpenditureCategory]:
     summary="Quote a subsidy with its bilingual trace (pure; nothing stored, so a retry is its own replay)",
 )
 async def quote_subsidy(body: QuoteRequest, _: Reader) -> QuoteResponse:
-    policy = service.policy_named(body.policy)
-    result = quote(policy, body.inputs())
+    policy = service.policy_named(body.policy)  # type: ignore[attr-defined]
+    result = quote(policy, body.inputs())  # type: ignore[attr-defined]
     return QuoteResponse(policy=result.policy_code, amount_fen=result.amount_fen, trace=result.trace)
 
 

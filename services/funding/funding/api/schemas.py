@@ -2,14 +2,15 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Union, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from funding.domain.calculator import SubsidyInputs, TraceStep
 from funding.domain.grants import GrantStatus, allowed_actions
 from funding.domain.ledger import LedgerBalance
-from funding.domain.terms import Trigger
+from funding.domain.policy import Policy, load_policies
+from funding.domain.terms import Grade, LeadUnitType, Status, Tier, Trigger
 from funding.store.queries import AnyRow
 
 Fen = Annotated[int, Field(strict=True, ge=0, examples=[150_000_000])]
@@ -24,31 +25,67 @@ class _Request(BaseModel):
 # ---- quotes ----
 
 
-class QuoteRequest(SubsidyInputs):
-    """A policy and the inputs of POLICY §5; nothing is stored."""
+class _QuoteBody(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    model_config = ConfigDict(
-        strict=True,
-        extra="forbid",
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "policy": "ningbo-tic-2022",
-                    "tier": "municipal_tic",
-                    "status": "building",
-                    "lead_unit_type": "enterprise",
-                    "funding_year": 1,
-                    "verified_investment_fen": 2_000_000_000,
-                }
-            ]
-        },
-    )
-
-    policy: Annotated[str, Field(min_length=1, max_length=60, examples=["ningbo-tic-2022"])]
+    tier: Tier
 
     def inputs(self) -> SubsidyInputs:
         return SubsidyInputs.model_validate(self.model_dump(exclude={"policy"}))
+
+
+class InvestmentShareQuote(_QuoteBody):
+    """What a capability-investment-share policy reads (e.g. ningbo-tic-2022, 001 §3(4)): the year's verified
+    investment, the funding year, the registry status, the previous grade, what was granted, any overlap."""
+
+    status: Status
+    funding_year: Annotated[int, Field(ge=1, le=100)]
+    verified_investment_fen: Fen = 0
+    previous_grade: Grade | None = None
+    granted_so_far_fen: Fen = 0
+    overlapping_grant_fen: Fen = 0
+
+
+class OneOffAwardQuote(_QuoteBody):
+    """What a one-off award policy reads (e.g. weihai-2018, 003 §4(3)): the award event, who leads the center,
+    and the awards it already received."""
+
+    lead_unit_type: LeadUnitType
+    trigger: Trigger
+    awards_already_received: list[Trigger] = Field(default_factory=list, max_length=10)
+
+
+_BODY_OF_RULE: dict[str, type[_QuoteBody]] = {
+    "capability_investment_share": InvestmentShareQuote,
+    "one_off_awards": OneOffAwardQuote,
+}
+_EXAMPLES: dict[str, dict[str, Any]] = {
+    "capability_investment_share": {
+        "tier": "municipal_tic",
+        "status": "building",
+        "funding_year": 1,
+        "verified_investment_fen": 2_000_000_000,
+    },
+    "one_off_awards": {"tier": "municipal_tic", "lead_unit_type": "enterprise", "trigger": "municipal_tic_established"},
+}
+
+
+def _quote_body(policy: Policy) -> type[_QuoteBody]:
+    """The request of one policy: its code as the discriminator, and the fields its rule reads, nothing more."""
+    base = _BODY_OF_RULE[policy.rule.kind]
+    name = "Quote_" + "".join(part.capitalize() for part in policy.code.replace("-", "_").split("_"))
+    code: Any = Literal[policy.code]  # a type made from data: one literal per policy file
+    model = cast(
+        type[_QuoteBody],
+        create_model(name, __base__=base, __doc__=f"A quote under {policy.code}: {base.__doc__}", policy=(code, ...)),
+    )
+    model.model_config["json_schema_extra"] = {"examples": [{"policy": policy.code, **_EXAMPLES[policy.rule.kind]}]}
+    return model
+
+
+# The body is shaped by the policy it names: each policy asks for what its rule reads and refuses the rest.
+QUOTE_BODIES = tuple(_quote_body(policy) for policy in sorted(load_policies().values(), key=lambda p: p.code))
+QuoteRequest = Annotated[Union[QUOTE_BODIES], Field(discriminator="policy")]  # type: ignore[valid-type]  # noqa: UP007
 
 
 class QuoteResponse(BaseModel):

@@ -25,9 +25,11 @@ class SubsidyInputs(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     tier: Tier
-    status: Status
-    lead_unit_type: LeadUnitType
-    funding_year: Annotated[int, Field(ge=1)]
+    # What a policy does not read may be left out: a share policy reads the status and the funding year, an
+    # award policy the lead unit's type.
+    status: Status | None = None
+    lead_unit_type: LeadUnitType | None = None
+    funding_year: Annotated[int, Field(ge=1)] | None = None
     # 创新能力建设投入: the capability-building investment verified for this funding year.
     verified_investment_fen: FenAmount = 0
     # The latest finalized annual evaluation; None when there is none yet.
@@ -214,6 +216,8 @@ def _quote_investment_share(code: str, rule: CapabilityInvestmentShareRule, inpu
             parameters=[_used("eligible_statuses", rule.eligible_statuses)],
         )
 
+    if inputs.funding_year is None:
+        raise ValueError(f"{code} reads the funding year: give funding_year")
     year = inputs.funding_year
     last_year = rule.funded_years.value
     within = year <= last_year

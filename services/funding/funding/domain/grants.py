@@ -99,9 +99,9 @@ def budget_year(*, approved_on: date | None, funding_year: int, months_per_year:
 
 
 _TIER_TRIGGERS: dict[str, Trigger] = {
-    "municipal_tic": "municipal_tic_created",
-    "provincial_tic": "recognized_provincial",
-    "national_tic": "recognized_national",
+    "municipal_tic": "municipal_tic_established",
+    "provincial_tic": "recognized_as_provincial_tic",
+    "national_tic": "recognized_as_national_tic",
 }
 
 

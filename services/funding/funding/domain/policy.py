@@ -161,7 +161,7 @@ class Award(_Frozen):
     zh: Text
     en: Text
 
-    def covers(self, lead_unit_type: LeadUnitType) -> bool:
+    def covers(self, lead_unit_type: LeadUnitType | None) -> bool:
         return self.lead_unit_types is None or lead_unit_type in self.lead_unit_types
 
 
@@ -186,7 +186,7 @@ class OneOffAwardsRule(_Frozen):
                     raise ValueError(f"two awards for {award.trigger!r} cover the same lead-unit type")
         return self
 
-    def award_for(self, trigger: Trigger, lead_unit_type: LeadUnitType) -> Award | None:
+    def award_for(self, trigger: Trigger, lead_unit_type: LeadUnitType | None) -> Award | None:
         return next((a for a in self.awards if a.trigger == trigger and a.covers(lead_unit_type)), None)
 
 

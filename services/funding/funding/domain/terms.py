@@ -31,8 +31,9 @@ LeadUnitType = Literal["enterprise", "university", "research_institute", "other"
 
 Grade = Literal["excellent", "good", "qualified", "unqualified"]
 
-# One-off award events (Weihai): creation of a municipal TIC, recognition as provincial / national TIC.
-Trigger = Literal["municipal_tic_created", "recognized_provincial", "recognized_national"]
+# One-off award events, in the words of 003 §4(3): a municipal TIC established (组建), a center recognised as
+# provincial or national TIC (认定为省级、国家级技术创新中心).
+Trigger = Literal["municipal_tic_established", "recognized_as_provincial_tic", "recognized_as_national_tic"]
 
 TIERS: tuple[str, ...] = get_args(Tier)
 STATUSES: tuple[str, ...] = get_args(Status)

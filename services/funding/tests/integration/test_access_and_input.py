@@ -8,7 +8,7 @@ from typing import Any
 
 from tic_platform.testing import bearer, eventually
 
-QUOTE = {"policy": "ningbo-tic-2022", "tier": "municipal_tic", "status": "building", "lead_unit_type": "enterprise"}
+QUOTE = {"policy": "ningbo-tic-2022", "tier": "municipal_tic", "status": "building"}
 
 
 async def _grant_of(client: Any, admin: dict[str, str], center_id: uuid.UUID) -> dict[str, Any]:
@@ -102,7 +102,18 @@ async def test_bad_input_is_a_problem_and_writes_nothing(
         problem = await refused(
             "POST", "/api/v1/subsidies/quote", {**QUOTE, "policy": "nowhere-2099", "funding_year": 1}
         )
-        assert problem["type"] == "urn:tic:problem:unknown-policy" and "body.policy" in problem["detail"]
+        assert problem["errors"][0]["field"] == "body.policy"
+        assert "ningbo-tic-2022" in problem["errors"][0]["message"] and "weihai-2018" in problem["errors"][0]["message"]
+        # The body is the policy's: Ningbo does not read the lead unit's type, Weihai reads no funding year.
+        for body, extra in (
+            ({**QUOTE, "funding_year": 1}, {"lead_unit_type": "enterprise"}),
+            (
+                {"policy": "weihai-2018", "tier": "municipal_tic", "lead_unit_type": "enterprise"},
+                {"trigger": "municipal_tic_established", "funding_year": 1},
+            ),
+        ):
+            problem = await refused("POST", "/api/v1/subsidies/quote", {**body, **extra})
+            assert problem["errors"][0]["type"] == "extra_forbidden", problem
         await refused("POST", "/api/v1/subsidies/quote", {**QUOTE, "funding_year": 0})
         await refused("POST", "/api/v1/subsidies/quote", {**QUOTE, "funding_year": 1, "verified_investment_fen": -5})
         await refused("POST", "/api/v1/subsidies/quote", {**QUOTE, "funding_year": 1, "verified_investment_fen": 1.5})

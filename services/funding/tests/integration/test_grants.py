@@ -161,19 +161,19 @@ async def test_weihai_creation_award_is_calculated_on_approval_and_paid_once(
         await publish_event(ev.approved(center_id, district="huancui", lead=LeadUnitType.UNIVERSITY))
         [award] = await _opened(client, admin, center_id)
         assert award["policy"] == "weihai-2018"
-        assert award["trigger"] == "municipal_tic_created"
+        assert award["trigger"] == "municipal_tic_established"
         assert award["status"] == "calculated"
         assert award["amount_fen"] == 3_000_000 * YI
         again = await client.post(
             "/api/v1/grants",
-            json={"center_id": str(center_id), "trigger": "municipal_tic_created"},
+            json={"center_id": str(center_id), "trigger": "municipal_tic_established"},
             headers=admin,
         )
         assert again.status_code == 409
 
         await publish_event(ev.tier_changed(center_id, Tier.PROVINCIAL_TIC, district="huancui"))
         items = await _opened(client, admin, center_id, count=2)
-        provincial = next(g for g in items if g["trigger"] == "recognized_provincial")
+        provincial = next(g for g in items if g["trigger"] == "recognized_as_provincial_tic")
         assert provincial["amount_fen"] == 5_000_000 * YI
 
 

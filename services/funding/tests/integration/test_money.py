@@ -174,7 +174,6 @@ async def test_quote_returns_the_amount_and_the_bilingual_trace(run_service: Any
                 "policy": "ningbo-tic-2022",
                 "tier": "municipal_tic",
                 "status": "building",
-                "lead_unit_type": "enterprise",
                 "funding_year": 1,
                 "verified_investment_fen": 2_000_000_099,
             },

@@ -3,8 +3,9 @@
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+from funding.api.schemas import QuoteRequest
 from funding.domain.calculator import SubsidyInputs
 
 VALID: dict[str, Any] = {
@@ -36,7 +37,7 @@ VALID: dict[str, Any] = {
         ("previous_grade", "average"),
         ("trigger", "recognized_global"),
         ("awards_already_received", ["recognized_global"]),
-        ("awards_already_received", "recognized_national"),
+        ("awards_already_received", "recognized_as_national_tic"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(field: str, value: object) -> None:
@@ -46,12 +47,45 @@ def test_bad_input_is_refused_naming_the_field(field: str, value: object) -> Non
     assert field in {str(error["loc"][0]) for error in refused.value.errors()}
 
 
-@pytest.mark.parametrize("field", ["tier", "status", "lead_unit_type", "funding_year"])
-def test_required_input_is_refused_when_missing(field: str) -> None:
-    given = {k: v for k, v in VALID.items() if k != field}
-
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [
+        ("ningbo-tic-2022", "tier"),
+        ("ningbo-tic-2022", "status"),
+        ("ningbo-tic-2022", "funding_year"),
+        ("weihai-2018", "tier"),
+        ("weihai-2018", "lead_unit_type"),
+        ("weihai-2018", "trigger"),
+    ],
+)
+def test_what_a_policy_reads_is_required_in_its_quote(policy: str, field: str) -> None:
+    bodies = {
+        "ningbo-tic-2022": {"tier": "municipal_tic", "status": "building", "funding_year": 1},
+        "weihai-2018": {
+            "tier": "municipal_tic",
+            "lead_unit_type": "enterprise",
+            "trigger": "municipal_tic_established",
+        },
+    }
+    given = {k: v for k, v in bodies[policy].items() if k != field}
+    request = TypeAdapter(QuoteRequest)
+    request.validate_python({"policy": policy, **bodies[policy]})
     with pytest.raises(ValidationError, match=field):
-        SubsidyInputs(**given)
+        request.validate_python({"policy": policy, **given})
+
+
+def test_a_policy_is_asked_only_what_it_reads() -> None:
+    request = TypeAdapter(QuoteRequest)
+    with pytest.raises(ValidationError, match="lead_unit_type"):
+        request.validate_python(
+            {"policy": "ningbo-tic-2022", "tier": "municipal_tic", "status": "building", "funding_year": 1}
+            | {"lead_unit_type": "enterprise"}
+        )
+    with pytest.raises(ValidationError, match="funding_year"):
+        request.validate_python(
+            {"policy": "weihai-2018", "tier": "municipal_tic", "lead_unit_type": "enterprise"}
+            | {"trigger": "municipal_tic_established", "funding_year": 1}
+        )
 
 
 def test_unknown_input_field_is_refused() -> None:

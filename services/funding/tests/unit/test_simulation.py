@@ -113,11 +113,11 @@ def test_a_variant_is_validated_like_a_policy_file(
 def test_a_weihai_variant_can_change_its_awards(weihai: Policy, inputs: InputsFactory) -> None:
     awards = [a.model_dump() for a in weihai.rule.awards]  # type: ignore[union-attr]
     for award in awards:
-        if award["trigger"] == "recognized_national":
+        if award["trigger"] == "recognized_as_national_tic":
             award["amount_fen"] = 8_000_000 * CNY
     population = [
-        ("WH-1", inputs(trigger="recognized_national")),
-        ("WH-2", inputs(trigger="recognized_provincial")),
+        ("WH-1", inputs(trigger="recognized_as_national_tic")),
+        ("WH-2", inputs(trigger="recognized_as_provincial_tic")),
     ]
 
     result = simulate(population, weihai, {"awards": awards}, None)

@@ -22,7 +22,7 @@ CNY = 100  # fen per yuan
 def test_weihai_municipal_tic_creation_2m_enterprise_led_3m_university_or_institute_led(
     weihai: Policy, inputs: InputsFactory, lead_unit_type: str, expected_fen: int
 ) -> None:
-    result = quote(weihai, inputs(lead_unit_type=lead_unit_type, trigger="municipal_tic_created"))
+    result = quote(weihai, inputs(lead_unit_type=lead_unit_type, trigger="municipal_tic_established"))
 
     assert result.amount_fen == expected_fen
     assert result.trace[0].clause == "003 §4(3)"
@@ -31,7 +31,7 @@ def test_weihai_municipal_tic_creation_2m_enterprise_led_3m_university_or_instit
 @pytest.mark.parametrize("lead_unit_type", ["enterprise", "university", "research_institute", "other"])
 @pytest.mark.parametrize(
     ("trigger", "expected_fen"),
-    [("recognized_provincial", 5_000_000 * CNY), ("recognized_national", 10_000_000 * CNY)],
+    [("recognized_as_provincial_tic", 5_000_000 * CNY), ("recognized_as_national_tic", 10_000_000 * CNY)],
 )
 def test_weihai_recognition_5m_provincial_10m_national(
     weihai: Policy, inputs: InputsFactory, lead_unit_type: str, trigger: str, expected_fen: int
@@ -45,11 +45,13 @@ def test_weihai_awards_once_per_center(weihai: Policy, inputs: InputsFactory) ->
     again = quote(
         weihai,
         inputs(
-            trigger="recognized_national",
-            awards_already_received=["municipal_tic_created", "recognized_national"],
+            trigger="recognized_as_national_tic",
+            awards_already_received=["municipal_tic_established", "recognized_as_national_tic"],
         ),
     )
-    other = quote(weihai, inputs(trigger="recognized_national", awards_already_received=["municipal_tic_created"]))
+    other = quote(
+        weihai, inputs(trigger="recognized_as_national_tic", awards_already_received=["municipal_tic_established"])
+    )
 
     assert again.amount_fen == 0
     once = next(s for s in again.trace if s.code == "once_per_center")
@@ -59,13 +61,13 @@ def test_weihai_awards_once_per_center(weihai: Policy, inputs: InputsFactory) ->
 
 
 def test_weihai_other_lead_unit_gets_no_creation_award(weihai: Policy, inputs: InputsFactory) -> None:
-    result = quote(weihai, inputs(lead_unit_type="other", trigger="municipal_tic_created"))
+    result = quote(weihai, inputs(lead_unit_type="other", trigger="municipal_tic_established"))
 
     assert result.amount_fen == 0
-    assert "sets no municipal_tic_created award" in result.trace[0].en
+    assert "sets no municipal_tic_established award" in result.trace[0].en
     assert {p.name for p in result.trace[0].parameters} == {
-        "award.municipal_tic_created.enterprise",
-        "award.municipal_tic_created.university|research_institute",
+        "award.municipal_tic_established.enterprise",
+        "award.municipal_tic_established.university|research_institute",
     }
 
 
@@ -78,7 +80,7 @@ def test_weihai_no_event_no_award(weihai: Policy, inputs: InputsFactory) -> None
 
 
 def test_weihai_award_trace_names_its_amount_and_clause(weihai: Policy, inputs: InputsFactory) -> None:
-    result = quote(weihai, inputs(lead_unit_type="university", trigger="municipal_tic_created"))
+    result = quote(weihai, inputs(lead_unit_type="university", trigger="municipal_tic_established"))
 
     (parameter,) = result.trace[0].parameters
     assert parameter.value == 3_000_000 * CNY

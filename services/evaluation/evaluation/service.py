@@ -95,46 +95,30 @@ def _refused(error: TransitionRefused) -> Conflict:
 
 
 async def apply_registry_event(session: AsyncSession, data: RegistryEvent) -> bool:
-    """Keep the projection of one center; a stale event (sequence not greater) changes nothing but gaps.
+    """Keep the projection of one center from a registry event, whatever order events arrive in.
 
-    CenterApproved's own facts (approval date, construction period, targets, lead unit) are kept even when it
-    arrives after a later event, since no other event carries them. Returns whether the event was newer.
+    The state (status, tier, code, district) follows the newest event; the facts only CenterApproved carries
+    (approval date, construction period, targets, lead unit) and the name are kept from whichever event carries
+    them, so a late approval still gives its dates. Returns whether the event was the newest.
     """
-    base = {
+    values: dict[str, Any] = {
+        "center_id": data.center_id,
         "code": data.code,
         "tier": str(data.tier),
         "status": str(data.status),
         "district": data.district,
         "last_sequence": data.sequence,
+        "name_zh": data.name_zh,
     }
-    approval: dict[str, Any] = {}
     if isinstance(data, CenterApproved):
-        approval = {
-            "name_zh": data.name_zh,
+        values |= {
             "lead_unit": data.lead_unit.model_dump(mode="json"),
             "approved_on": data.approved_on,
             "construction_start": data.construction_start,
             "construction_end": data.construction_end,
             "targets": data.targets,
         }
-    name = getattr(data, "name_zh", None)
-    current = await queries.lock_center(session, data.center_id)
-    if current is None:
-        values = {"center_id": data.center_id, **base, **approval}
-        if name and "name_zh" not in values:
-            values["name_zh"] = name
-        if await queries.insert_center(session, values):
-            return True
-        current = await queries.lock_center(session, data.center_id)
-        if current is None:  # pragma: no cover - inserted and deleted meanwhile: nothing deletes centers
-            return False
-    newer = data.sequence > current.last_sequence
-    values = dict(base) if newer else {}
-    if approval and (newer or current.approved_on is None):
-        values.update(approval)
-    if values:
-        await queries.update_center(session, data.center_id, values)
-    return newer
+    return await queries.project_center(session, values)
 
 
 async def list_centers(

@@ -40,7 +40,7 @@ from evaluation.store.tables import (
     messaging,
     rounds,
 )
-from tic_shared import audit
+from tic_shared import audit, projection
 
 AnyRow = Any  # a result row; columns are named like the table's
 
@@ -99,23 +99,14 @@ def _joined() -> Any:
 # ---- the center projection ----
 
 
-async def lock_center(session: AsyncSession, center_id: uuid.UUID) -> AnyRow | None:
-    result = await session.execute(select(centers).where(centers.c.center_id == center_id).with_for_update())
-    return result.first()
+CENTER_STATE = frozenset({"code", "tier", "status", "district", "last_sequence"})
 
 
-async def insert_center(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert a new center; False when a concurrent handler inserted it first."""
-    result = await session.execute(
-        insert(centers).values(**values).on_conflict_do_nothing().returning(centers.c.center_id)
-    )
-    return result.first() is not None
-
-
-async def update_center(session: AsyncSession, center_id: uuid.UUID, values: dict[str, Any]) -> None:
-    await session.execute(
-        update(centers).where(centers.c.center_id == center_id).values(**values, updated_at=func.now())
-    )
+async def project_center(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Apply one registry event's values (`tic_shared.projection`); True when it was the newest."""
+    statement = projection.upsert(centers, values, key="center_id", state=CENTER_STATE, sequence="last_sequence")
+    row = (await session.execute(statement)).one()
+    return int(row.last_sequence) == values["last_sequence"]
 
 
 async def get_center(session: AsyncSession, center_id: uuid.UUID, reach: Reach) -> AnyRow | None:

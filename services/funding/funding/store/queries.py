@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from funding.domain.grants import COMMITTED_STATUSES, LIVE_STATUSES, OPEN_STATUSES, GrantStatus
 from funding.store.tables import LEDGER, budgets, centers, clawbacks, grades, grants, ledger_entries
-from tic_shared import audit
+from tic_shared import audit, projection
 from tic_shared.auth import Principal
 
 AnyRow = Row[*tuple[Any, ...]]
@@ -57,27 +57,11 @@ STATE_FIELDS = frozenset({"code", "tier", "status", "district", "jurisdiction", 
 async def upsert_center(session: AsyncSession, values: dict[str, Any]) -> bool:
     """Apply a registry event to the projection, whatever order the events arrive in; True if it was the newest.
 
-    The state fields follow the newest event. The facts only some events carry (the approval date, the lead
-    unit's type, the name) are kept from whichever event carries them, so a late CenterApproved still gives
-    them, and a later event that does not carry them never erases them.
+    The state fields follow the newest event; the facts only some events carry (the approval date, the lead unit's
+    type, the name) are kept from whichever event carries them (`tic_shared.projection`).
     """
-    statement = insert(centers).values(**values)
-    newer = centers.c.sequence < statement.excluded.sequence
-    changes: dict[str, Any] = {}
-    for name in values:
-        if name == "center_id":
-            continue
-        if name in STATE_FIELDS:
-            changes[name] = case((newer, statement.excluded[name]), else_=centers.c[name])
-        elif values[name] is not None:
-            changes[name] = func.coalesce(statement.excluded[name], centers.c[name])
-    changes["updated_at"] = func.now()
-    result = await session.execute(
-        statement.on_conflict_do_update(index_elements=[centers.c.center_id], set_=changes).returning(
-            centers.c.sequence
-        )
-    )
-    return int(result.scalar_one()) == values["sequence"]
+    row = (await session.execute(projection.upsert(centers, values, key="center_id", state=STATE_FIELDS))).one()
+    return int(row.sequence) == values["sequence"]
 
 
 async def list_centers(

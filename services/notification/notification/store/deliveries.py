@@ -11,7 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
-from notification.store.tables import deliveries, delivery_attempts, received_events, subscriptions
+from notification.store.tables import ATTEMPTS, deliveries, delivery_attempts, received_events, subscriptions
+from tic_shared import audit
 
 OPEN = ("pending", "retrying", "sending")
 WAKE_CHANNEL = "notification_deliveries"
@@ -166,13 +167,16 @@ _INSERT_ATTEMPTS = delivery_attempts.insert()
 
 
 async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
-    if attempts:
-        await session.execute(_INSERT_ATTEMPTS, attempts)
+    """Append attempts to their deliveries' chains (`tic audit verify`)."""
+    await audit.append_many(session, ATTEMPTS, attempts)
 
 
 async def record_attempts_at_commit(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
-    """The same, written when the transaction commits (with the other events of its batch, in one statement)."""
-    await deferred.insert(session, _INSERT_ATTEMPTS, attempts)
+    """The first attempts of deliveries made in this transaction, written when it commits (with the other events
+    of its batch, in one statement). A new delivery's chain is empty, so each starts it."""
+    if any(attempt["attempt"] != 1 for attempt in attempts):
+        raise ValueError("only a new delivery's first attempt is written at commit")
+    await deferred.insert(session, _INSERT_ATTEMPTS, [audit.first_of_chain(ATTEMPTS, row) for row in attempts])
 
 
 async def finish_delivered(session: AsyncSession, ids: list[uuid.UUID], token: uuid.UUID) -> None:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store.tables import centers
+from tic_shared import projection
+
+STATE = frozenset({"code", "tier", "status", "district", "sequence"})
 
 
 async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> dict[str, Any] | None:
-    """Upsert the center from a registry event's data; an event whose sequence is not newer changes nothing.
+    """Apply a registry event to the recipients projection, whatever order events arrive in.
 
-    Returns the center as it now stands when the event was applied, None when it was stale.
+    The state (status, tier, …) follows the newest event; the names, the lead unit, the recommender and the contacts
+    are kept from whichever event carries them (`tic_shared.projection`). Returns the center as it now stands when
+    the event was the newest, None when it was older (its facts are still kept).
     """
     values: dict[str, Any] = {
         "center_id": uuid.UUID(str(data["center_id"])),
@@ -31,22 +34,8 @@ async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> d
             values[key] = data[key]
     if data.get("contacts"):
         values["contacts"] = data["contacts"]
-    result = await session.execute(_upsert(tuple(values)), values)
-    row = result.first()
-    return _center(row) if row is not None else None
-
-
-@lru_cache(maxsize=64)
-def _upsert(keys: tuple[str, ...]) -> Any:
-    """The upsert of these columns, built once per set of columns an event carries."""
-    statement = insert(centers)
-    updates: dict[str, Any] = {key: statement.excluded[key] for key in keys if key != "center_id"}
-    updates["updated_at"] = func.now()
-    return statement.on_conflict_do_update(
-        index_elements=[centers.c.center_id],
-        set_=updates,
-        where=centers.c.sequence < statement.excluded.sequence,
-    ).returning(*centers.c)
+    row = (await session.execute(projection.upsert(centers, values, key="center_id", state=STATE))).one()
+    return _center(row) if row.sequence == data["sequence"] else None
 
 
 async def get_center(session: AsyncSession, center_id: uuid.UUID) -> dict[str, Any] | None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from tic_shared.audit import AuditedTable
 from tic_shared.db import service_metadata
 from tic_shared.messaging import messaging_tables
 
@@ -129,7 +130,17 @@ delivery_attempts = Table(
     Column("latency_ms", Integer, nullable=False),
     Column("http_status", Integer),
     Column("error", Text),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
 )
+
+# The delivery log is a hash chain per delivery (`tic audit verify`).
+ATTEMPTS = AuditedTable(
+    delivery_attempts,
+    chain="delivery_id",
+    content=("delivery_id", "attempt", "ok", "started_at", "latency_ms", "http_status", "error"),
+)
+AUDITED = (ATTEMPTS,)
 
 inbox_items = Table(
     "inbox_items",

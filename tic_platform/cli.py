@@ -115,7 +115,17 @@ async def audit_chains(services: list[str], database_url: str | None = None) -> 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     services = [args.service] if args.service else list(SERVICES)
-    lines = asyncio.run(audit_chains(services))
+    url = None
+    if "TIC_DATABASE_URL" not in os.environ:
+        # Beside a running `tic dev`: its embedded PostgreSQL listens on a socket in its data folder.
+        from tic_platform.embedded import EmbeddedPostgres
+
+        pg_dir = Path(args.data).resolve() / "pg"
+        if not pg_dir.exists():
+            raise SystemExit(f"tic: no TIC_DATABASE_URL and no {pg_dir}: start ./tic dev, or set TIC_DATABASE_URL")
+        url = EmbeddedPostgres(pg_dir, keep=True).url
+        _say(f"checking the database of tic dev in {pg_dir}")
+    lines = asyncio.run(audit_chains(services, url))
     for line in lines:
         print(line)
     return 1 if any("BROKEN" in line for line in lines) else 0
@@ -262,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="check the tamper-evident history chains")
     audit.add_argument("what", choices=["verify"], help="verify: recompute every chain and name any break")
     audit.add_argument("--service", choices=SERVICES)
+    audit.add_argument(
+        "--data", default=str(ROOT / ".data"), help="the data folder of tic dev (without TIC_DATABASE_URL)"
+    )
     audit.set_defaults(run=cmd_audit)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI documents and event schemas to shared/")

@@ -14,6 +14,7 @@ from typing import Any
 
 SERVICES = ("registry", "evaluation", "funding", "notification")
 PORTS = {"registry": 8101, "evaluation": 8102, "funding": 8103, "notification": 8104}
+CONSOLE_PORT = 8100
 DEV_NATS_PORT = 14222
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,22 +164,19 @@ def cmd_dev(args: argparse.Namespace) -> int:
         for service in SERVICES:
             children.append(
                 subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "--factory",
-                        f"{service}.main:create_app",
-                        "--host",
-                        args.host,
-                        "--port",
-                        str(PORTS[service]),
-                        "--log-level",
-                        "warning",
-                    ],
+                    _uvicorn(f"{service}.main:create_app", args.host, PORTS[service]),
                     env={**env, "TIC_LOG_JSON": env.get("TIC_LOG_JSON", "false")},
                 )
             )
+        children.append(
+            subprocess.Popen(
+                _uvicorn("dashboard.main:create_app", args.host, CONSOLE_PORT),
+                env={
+                    **env,
+                    **{f"TIC_DASHBOARD_{s.upper()}_URL": f"http://{args.host}:{PORTS[s]}" for s in SERVICES},
+                },
+            )
+        )
         _wait_until_ready(args.host)
         if not args.no_demo:
             from tic_platform.demo import DemoApi, load_demo
@@ -214,15 +212,24 @@ def cmd_dev(args: argparse.Namespace) -> int:
         _say("stopped")
 
 
+def _uvicorn(factory: str, host: str, port: int) -> list[str]:
+    return [
+        *(sys.executable, "-m", "uvicorn", "--factory", factory),
+        *("--host", host, "--port", str(port), "--log-level", "warning"),
+    ]
+
+
 def _wait_until_ready(host: str, timeout_s: float = 60) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout_s
-    pending = set(SERVICES)
+    probes = {s: f"http://{host}:{PORTS[s]}/readyz" for s in SERVICES}
+    probes["console"] = f"http://{host}:{CONSOLE_PORT}/healthz"
+    pending = set(probes)
     while pending and time.monotonic() < deadline:
         for service in list(pending):
             try:
-                if httpx.get(f"http://{host}:{PORTS[service]}/readyz", timeout=1).status_code == 200:
+                if httpx.get(probes[service], timeout=1).status_code == 200:
                     pending.discard(service)
             except httpx.HTTPError:
                 pass
@@ -233,6 +240,7 @@ def _wait_until_ready(host: str, timeout_s: float = 60) -> None:
 
 def _print_banner(host: str) -> None:
     _say("the platform is up (Ctrl-C stops it):")
+    _say(f"  {'console':<13} http://{host}:{CONSOLE_PORT}/  (sign in as any role: development sign-in)")
     for service in SERVICES:
         _say(f"  {service:<13} http://{host}:{PORTS[service]}/docs")
     _say("a token for the bureau admin:  ./tic token --role bureau_admin")

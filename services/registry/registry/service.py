@@ -140,11 +140,16 @@ def _dump(items: Sequence[BaseModel] | BaseModel | None) -> Any:
 # ---- creating and editing an application ----
 
 
-async def create_center(session: AsyncSession, *, principal: Principal, data: schemas.CenterCreate) -> Row[Any]:
+def check_new_application(*, principal: Principal, data: schemas.CenterCreate) -> None:
+    """Who may create this application (beyond the body's own validation): refused with 403 naming why."""
     if principal.has_role("center_user") and not principal.sees_everything:
         raise Forbidden("a center user edits its own application; the bureau or its district creates it")
     if principal.has_role("district_officer") and not principal.sees_everything and data.district != principal.district:
         raise Forbidden(f"a district officer recommends only within district {principal.district}")
+
+
+async def create_center(session: AsyncSession, *, principal: Principal, data: schemas.CenterCreate) -> Row[Any]:
+    check_new_application(principal=principal, data=data)
     center_id = uuid.uuid4()
     await store.insert_center(
         session,

@@ -75,6 +75,7 @@ async def list_deliveries(
     channel: Annotated[Channel | None, Query()] = None,
     status: Annotated[Status | None, Query(description="`dead` lists the dead letters")] = None,
     subscription_id: Annotated[uuid.UUID | None, Query()] = None,
+    center_id: Annotated[uuid.UUID | None, Query(description="Deliveries of the events about this center")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Page[Delivery]:
@@ -89,6 +90,7 @@ async def list_deliveries(
         channel=channel,
         status=status,
         subscription_id=subscription_id,
+        center_id=center_id,
         after=after,
         limit=limit + 1,
     )

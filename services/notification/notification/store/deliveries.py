@@ -114,9 +114,14 @@ async def list_deliveries(
     subscription_id: uuid.UUID | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    center_id: uuid.UUID | None = None,
 ) -> list[Any]:
     d = deliveries.c
     query = select(deliveries).order_by(d.created_at.desc(), d.id.desc()).limit(limit)
+    if center_id:
+        # An event's subject is the center it is about.
+        about = select(received_events.c.event_id).where(received_events.c.subject == str(center_id))
+        query = query.where(d.event_id.in_(about))
     if event_id:
         query = query.where(d.event_id == event_id)
     if recipient:

@@ -116,6 +116,16 @@ async def create_center(
     return await _answer(session, idem, response, row, status_code=201)
 
 
+@router.post(
+    "/validate",
+    response_model=schemas.Validated,
+    summary="Check an application as creating it would, and record nothing (an import's dry run)",
+)
+async def validate_center(body: schemas.CenterCreate, principal: Writer) -> schemas.Validated:
+    service.check_new_application(principal=principal, data=body)
+    return schemas.Validated(valid=True)
+
+
 @router.get("/{center_id}", response_model=schemas.Center, summary="One center")
 async def get_center(center_id: CenterId, session: SessionDep, principal: Reader, response: Response) -> Any:
     row = await service.get_center(session, principal=principal, center_id=center_id)

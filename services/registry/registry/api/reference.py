@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
 
 from registry import service
 from registry.api import schemas
+from registry.domain.credit_code import validate_credit_code
 from registry.domain.policy import plan_outline, program_targets, registry_policy, targets_for
 from registry.store import centers as store
 from tic_shared.auth import Principal, scoped
@@ -40,6 +42,32 @@ async def reference(_: Reader) -> dict[str, Any]:
             for s in plan_outline()
         ],
     }
+
+
+class CreditCodeVerdict(BaseModel):
+    """The GB 32100 check of one unified social credit code, as forms show it while a person types."""
+
+    code: str = Field(examples=["91330200MA2H4R5T0L"])
+    valid: bool
+    problem: str | None = Field(default=None, examples=["wrong_check_character"])
+    detail: str = Field(default="", examples=["check character is 'X', expected 'L'"])
+
+
+@router.get(
+    "/reference/credit-codes/{code}",
+    response_model=CreditCodeVerdict,
+    summary="Check a unified social credit code (GB 32100-2015) without recording anything",
+)
+async def check_credit_code(
+    _: Reader, code: Annotated[str, Path(min_length=1, max_length=40, examples=["91330200MA2H4R5T0L"])]
+) -> CreditCodeVerdict:
+    verdict = validate_credit_code(code.strip().upper())
+    return CreditCodeVerdict(
+        code=verdict.code,
+        valid=verdict.valid,
+        problem=verdict.problem.value if verdict.problem else None,
+        detail=verdict.detail,
+    )
 
 
 @router.get(

@@ -388,7 +388,16 @@ class CenterSummary(BaseModel):
     lead_unit_credit_code: str
     approved_on: date | None
     construction_end: date | None
+    notice_ends_on: date | None = Field(
+        default=None, description="While in public notice: the first day approval is possible"
+    )
     created_at: datetime
+
+
+class Validated(BaseModel):
+    """An application that creating would accept; nothing was recorded."""
+
+    valid: bool = Field(examples=[True])
 
 
 class HistoryEntry(BaseModel):

@@ -1,0 +1,239 @@
+"""What every page shares: the templates, the per-request language and formatting, the navigation, the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from dashboard import i18n
+from dashboard.auth import User, csrf_token
+from dashboard.clients import Answer, Api
+
+LOCALE_COOKIE = "tic_lang"
+templates = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).parent / "templates"))
+templates.env.trim_blocks = True
+templates.env.lstrip_blocks = True
+
+
+def N_(message: str) -> str:
+    """Mark a string for the catalog; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the console in the navigation: shown to those who hold one of its scopes."""
+
+    path: str
+    label: str  # an English msgid, translated when shown
+    scopes: tuple[str, ...]
+
+
+SECTIONS = (
+    Section("/", N_("Overview"), ("registry:read",)),
+    Section("/centers", N_("Centers"), ("registry:read",)),
+    Section("/applications/new", N_("New application"), ("registry:write",)),
+    Section("/evaluation", N_("Evaluation"), ("evaluation:read",)),
+    Section("/funding", N_("Funding"), ("funding:read",)),
+    Section("/operations", N_("Operations"), ("ops:read",)),
+    Section("/import", N_("Import"), ("registry:write",)),
+)
+
+
+ROLE_NAMES = {
+    "bureau_admin": N_("Bureau administrator"),
+    "bureau_reviewer": N_("Bureau reviewer"),
+    "district_officer": N_("District officer"),
+    "center_user": N_("Center staff"),
+    "expert": N_("Expert"),
+    "department_officer": N_("Department officer"),
+}
+
+
+def locale_of(request: Request) -> str:
+    settings = request.app.state.settings
+    return i18n.pick_locale(request.cookies.get(LOCALE_COOKIE), settings.default_locale)
+
+
+def api_for(request: Request, user: User | None) -> Api:
+    return Api(request.app.state.clients, user.token if user else None)
+
+
+class Formats:
+    """Money, dates and numbers in the reader's locale, for the templates."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def money(self, fen: Any) -> str:
+        return i18n.money(fen, self.locale)
+
+    def day(self, value: Any) -> str:
+        return i18n.day(value, self.locale)
+
+    def moment(self, value: Any) -> str:
+        return i18n.moment(value, self.locale)
+
+    def number(self, value: Any) -> str:
+        return i18n.number(value, self.locale)
+
+
+def render(
+    request: Request, template: str, *, user: User | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page in the reader's language, with the navigation their scopes allow and the session's CSRF token."""
+    locale = locale_of(request)
+    gettext: Callable[[str], str] = i18n.translations(locale).gettext
+    visible = [s for s in SECTIONS if user is not None and any(user.can(scope) for scope in s.scopes)]
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "locale": locale,
+            "locales": i18n.NAMES,
+            "_": gettext,
+            "fmt": Formats(locale),
+            "csrf": csrf_token(request),
+            "sections": visible,
+            "path": request.url.path,
+            "label": lambda kind, code: Markup.escape(label(gettext, kind, code)),
+            "role_names": ROLE_NAMES,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def problem_text(answer: Answer, gettext: Callable[[str], str]) -> str:
+    """An API's refusal in words: its detail, prefixed by what kind of refusal it was."""
+    kinds = {
+        400: gettext("The request was not understood"),
+        401: gettext("Your sign-in has expired"),
+        403: gettext("You may not do this"),
+        404: gettext("Not found, or not yours to see"),
+        409: gettext("Not possible now"),
+        412: gettext("Someone changed this since you opened it"),
+        422: gettext("Please check what you entered"),
+        503: gettext("The service is unavailable"),
+    }
+    kind = kinds.get(answer.status, gettext("Something went wrong"))
+    return f"{kind}: {answer.detail}" if answer.detail else kind
+
+
+# Vocabulary codes the APIs return, as people read them (msgids, translated per locale).
+LABELS: dict[str, dict[str, str]] = {
+    "status": {
+        "draft": N_("Draft"),
+        "submitted": N_("Submitted"),
+        "under_review": N_("Under review"),
+        "reviewed": N_("Reviewed"),
+        "decided": N_("Decided"),
+        "public_notice": N_("Public notice"),
+        "objection_review": N_("Objection under review"),
+        "building": N_("Under construction"),
+        "operating": N_("Operating"),
+        "rejected": N_("Rejected"),
+        "withdrawn": N_("Withdrawn"),
+        "cancelled": N_("Cancelled"),
+        "delisted": N_("Delisted"),
+    },
+    "tier": {
+        "national_tic": N_("National TIC"),
+        "provincial_tic": N_("Provincial TIC"),
+        "municipal_tic": N_("Municipal TIC"),
+        "key_enterprise_institute": N_("Key enterprise research institute"),
+        "enterprise_rd_center": N_("Enterprise R&D center"),
+    },
+    "field": {
+        "new_materials": N_("New materials"),
+        "industrial_internet": N_("Industrial internet"),
+        "key_core_components": N_("Key core components"),
+    },
+    "grade": {
+        "excellent": N_("Excellent"),
+        "good": N_("Good"),
+        "qualified": N_("Qualified"),
+        "unqualified": N_("Unqualified"),
+    },
+    "action": {
+        "submit": N_("Submit"),
+        "start_review": N_("Start the review"),
+        "review": N_("Record the review"),
+        "decide": N_("Record the decision"),
+        "start_public_notice": N_("Start the public notice"),
+        "raise_objection": N_("Record an objection"),
+        "resolve_objection": N_("Resolve the objection"),
+        "approve": N_("Approve"),
+        "reject": N_("Reject"),
+        "withdraw": N_("Withdraw"),
+        "change_tier": N_("Change the tier"),
+        "complete_acceptance": N_("Record the acceptance"),
+        "cancel": N_("Cancel the qualification"),
+        "delist": N_("Delist"),
+        "change_governance": N_("Record a governance change"),
+        "reinstate": N_("Reinstate"),
+    },
+    "grant_status": {
+        "awaiting_investment": N_("Awaiting the investment"),
+        "calculated": N_("Calculated"),
+        "approved": N_("Approved"),
+        "disbursed": N_("Disbursed"),
+        "stopped": N_("Stopped"),
+    },
+    "clawback_status": {
+        "outstanding": N_("Outstanding"),
+        "repaid": N_("Repaid"),
+        "nothing_due": N_("Nothing due"),
+        "reversed": N_("Reversed"),
+    },
+    "evaluation_status": {
+        "awaiting_report": N_("Awaiting the report"),
+        "reported": N_("Reported"),
+        "finalized": N_("Finalized"),
+    },
+    "kind": {"annual": N_("Annual evaluation"), "acceptance": N_("Acceptance")},
+    "body": {
+        "council": N_("Council"),
+        "board": N_("Board"),
+        "director": N_("Director"),
+        "chief_scientist": N_("Chief scientist"),
+        "expert_committee": N_("Expert advisory committee"),
+    },
+    "member_role": {
+        "chair": N_("Chair"),
+        "vice_chair": N_("Vice chair"),
+        "member": N_("Member"),
+        "director": N_("Director"),
+        "deputy_director": N_("Deputy director"),
+        "chief_scientist": N_("Chief scientist"),
+    },
+    "delivery_status": {
+        "pending": N_("Pending"),
+        "sending": N_("Sending"),
+        "delivered": N_("Delivered"),
+        "dead": N_("Failed for good"),
+        "skipped": N_("Skipped"),
+    },
+}
+
+
+def district_names(reference: Answer) -> dict[str, str]:
+    """District code -> its name, from the registry's reference data (the code itself when it is unavailable)."""
+    if not reference.ok:
+        return {}
+    return {d["code"]: d["zh"] for d in reference.data.get("districts", [])}
+
+
+def label(gettext: Callable[[str], str], kind: str, code: Any) -> str:
+    """The name of a code in the reader's language; the code itself if the console does not know it."""
+    if code is None:
+        return "—"
+    text = LABELS.get(kind, {}).get(str(code))
+    return gettext(text) if text else str(code)

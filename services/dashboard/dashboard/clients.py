@@ -69,7 +69,7 @@ class Api:
             return Answer(
                 service,
                 503,
-                problem={"title": "unavailable", "detail": f"{service} could not be reached", "status": 503},
+                problem={"title": "unreachable", "detail": f"{service} could not be reached", "status": 503},
             )
         body: Any = None
         if response.content:

@@ -57,7 +57,11 @@ def day(value: Any, locale: str) -> str:
     """A date (or an ISO string of one) in the reader's way: 2026年12月3日 / Dec 3, 2026."""
     if value in (None, ""):
         return "—"
-    parsed = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    if isinstance(value, str) and len(value) > 10:
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):  # a moment: the day it was in China
+        value = value.astimezone(CHINA).date() if value.tzinfo else value.date()
+    parsed = value if isinstance(value, date) else date.fromisoformat(str(value))
     return format_date(parsed, format="long" if locale == "zh_CN" else "medium", locale=locale)
 
 

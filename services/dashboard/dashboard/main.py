@@ -9,17 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from dashboard import i18n
-from dashboard.auth import CsrfRefused, SignInRequired
+from dashboard.auth import CsrfRefused, SignInRequired, signed_in
 from dashboard.clients import make_clients
 from dashboard.pages import ROUTERS
 from dashboard.settings import DashboardSettings
-from dashboard.web import render
+from dashboard.web import SectionRefused, locale_of, render, section_allowed
 from tic_shared.settings import Environment
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,18 @@ def create_app(
     async def _csrf(request: Request, _: Exception) -> HTMLResponse:
         return render(request, "pages/refused.html", user=None, status_code=403)
 
+    @app.exception_handler(SectionRefused)
+    async def _section(request: Request, _: Exception) -> HTMLResponse:
+        gettext = i18n.translations(locale_of(request)).gettext
+        return render(
+            request,
+            "pages/message.html",
+            user=signed_in(request),
+            title=gettext("Not for your role"),
+            message=gettext("Your role does not give access to this part of the console."),
+            status_code=403,
+        )
+
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -110,6 +122,6 @@ def create_app(
 
     app.mount("/assets", StaticFiles(directory=HERE / "static"), name="assets")
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(section_allowed)])
     i18n.translations("zh_CN")  # a broken catalog fails the start, not the first page
     return app

@@ -17,7 +17,7 @@ _DEV_SESSION_SECRET = "development-only-session-secret-change-me"
 class DashboardSettings(BaseSettings):
     """Defaults run beside `./tic dev`; production sets the services' URLs, OIDC and a session secret."""
 
-    model_config = SettingsConfigDict(env_prefix="TIC_DASHBOARD_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="TIC_DASHBOARD_", extra="ignore", populate_by_name=True)
 
     environment: Environment = Field(default=Environment.DEVELOPMENT, validation_alias="TIC_ENVIRONMENT")
     registry_url: str = "http://127.0.0.1:8101"

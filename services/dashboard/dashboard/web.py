@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from dashboard import i18n
-from dashboard.auth import User, csrf_token
+from dashboard.auth import SESSION_USER, User, csrf_token
 from dashboard.clients import Answer, Api
 
 LOCALE_COOKIE = "tic_lang"
@@ -111,6 +111,28 @@ def render(
     )
 
 
+class SectionRefused(Exception):
+    """The signed-in person's role has none of the scopes of the section they asked for."""
+
+
+def section_of(path: str) -> Section | None:
+    """The navigation section a path belongs to (the longest prefix; the overview only for `/` itself)."""
+    matches = [s for s in SECTIONS if path == s.path or (s.path != "/" and path.startswith(s.path.rstrip("/") + "/"))]
+    return max(matches, key=lambda s: len(s.path), default=None)
+
+
+def section_allowed(request: Request) -> None:
+    """Every page of a section asks for what its navigation entry asks for: a role that cannot see the entry
+    gets a 403 page for a typed-in address too, before any API is called."""
+    data = request.session.get(SESSION_USER)
+    section = section_of(request.url.path)
+    if not data or section is None:
+        return
+    user = User.from_session(data)
+    if not any(user.can(scope) for scope in section.scopes):
+        raise SectionRefused
+
+
 def problem_text(answer: Answer, gettext: Callable[[str], str]) -> str:
     """An API's refusal in words: its detail, prefixed by what kind of refusal it was."""
     kinds = {
@@ -129,6 +151,12 @@ def problem_text(answer: Answer, gettext: Callable[[str], str]) -> str:
 
 # Vocabulary codes the APIs return, as people read them (msgids, translated per locale).
 LABELS: dict[str, dict[str, str]] = {
+    "service": {
+        "registry": N_("the registry service"),
+        "evaluation": N_("the evaluation service"),
+        "funding": N_("the funding service"),
+        "notification": N_("the notification service"),
+    },
     "status": {
         "draft": N_("Draft"),
         "submitted": N_("Submitted"),
@@ -229,6 +257,61 @@ def district_names(reference: Answer) -> dict[str, str]:
     if not reference.ok:
         return {}
     return {d["code"]: d["zh"] for d in reference.data.get("districts", [])}
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a page calls the codes and ids the APIs return: a center by its name, a district, jurisdiction or
+    policy by its title in the reader's language. Anything unknown (a service that did not answer, a center out of
+    the reader's scope) falls back to the code, shortened for an id."""
+
+    locale: str
+    centers: dict[str, str]
+    districts: dict[str, str]
+    policies: dict[str, str]
+
+    @classmethod
+    def of(
+        cls,
+        locale: str,
+        *,
+        reference: Answer | None = None,
+        centers: Answer | None = None,
+        policies: Answer | None = None,
+    ) -> Names:
+        english = locale == "en"
+        center_names = {
+            c["id"]: (c.get("name_en") if english and c.get("name_en") else None)
+            or c.get("official_name_zh")
+            or c["name_zh"]
+            for c in (centers.data.get("items", []) if centers and centers.ok else [])
+        }
+        policy_names = {
+            p["code"]: p["title_en"] if english else p["title_zh"]
+            for p in (policies.data if policies and policies.ok else [])
+        }
+        return cls(locale, center_names, district_names(reference) if reference else {}, policy_names)
+
+    def center(self, center_id: Any) -> str:
+        return self.centers.get(str(center_id)) or str(center_id)[:8]
+
+    def district(self, code: Any) -> str:
+        if not code:
+            return ""
+        if self.locale == "en":
+            return str(code).replace("_", " ").title()
+        return self.districts.get(str(code), str(code))
+
+    def jurisdiction(self, code: Any) -> str:
+        from tic_shared.jurisdictions import jurisdictions
+
+        found = jurisdictions().by_code.get(str(code))
+        if found is None:
+            return str(code)
+        return found.name_en if self.locale == "en" else found.name_zh
+
+    def policy(self, code: Any) -> str:
+        return self.policies.get(str(code), str(code))
 
 
 def label(gettext: Callable[[str], str], kind: str, code: Any) -> str:

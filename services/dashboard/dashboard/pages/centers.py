@@ -37,6 +37,7 @@ EXPORT_COLUMNS = (
     "approved_on",
     "construction_end",
     "created_at",
+    "id",
 )
 
 
@@ -111,6 +112,7 @@ EXPORT_HEADERS = (
     "Approved on",
     "Construction ends",
     "Created",
+    "Record ID",
 )
 
 

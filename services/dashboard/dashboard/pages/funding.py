@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser
 from dashboard.clients import gather
-from dashboard.web import api_for, locale_of, problem_text, render
+from dashboard.web import Names, api_for, locale_of, problem_text, render
 
 router = APIRouter(include_in_schema=False)
 FEN_PER_WAN = 1_000_000
@@ -32,8 +32,8 @@ def _fen_from_wan(raw: Any) -> int | None:
         return None
 
 
-def _budget_chart(budgets: list[dict[str, Any]], gettext: Any) -> dict[str, Any]:
-    years = [f"{b['jurisdiction']} {b['year']}" for b in budgets]
+def _budget_chart(budgets: list[dict[str, Any]], gettext: Any, names: Names) -> dict[str, Any]:
+    years = [f"{names.jurisdiction(b['jurisdiction'])} {b['year']}" for b in budgets]
     to_wan = lambda fen: round(fen / FEN_PER_WAN, 2)  # noqa: E731 - a one-line unit change
     return {
         "tooltip": {"trigger": "axis"},
@@ -61,9 +61,14 @@ async def funding_home(
         caps=api.get("funding", "/api/v1/caps", limit=50),
         clawbacks=api.get("funding", "/api/v1/clawbacks", limit=50),
         policies=api.get("funding", "/api/v1/policies"),
+        centers=api.get("registry", "/api/v1/centers", limit=200),
+        reference=api.get("registry", "/api/v1/reference"),
     )
     budgets = (
         sorted(found["budgets"].data or [], key=lambda b: (b["jurisdiction"], b["year"])) if found["budgets"].ok else []
+    )
+    names = Names.of(
+        locale_of(request), reference=found["reference"], centers=found["centers"], policies=found["policies"]
     )
     return render(
         request,
@@ -72,8 +77,9 @@ async def funding_home(
         title=gettext("Funding"),
         found=found,
         budgets=budgets,
-        chart=_budget_chart(budgets, gettext) if budgets else None,
+        chart=_budget_chart(budgets, gettext, names) if budgets else None,
         status=status,
+        names=names,
     )
 
 
@@ -107,7 +113,11 @@ async def grant_page(
     request: Request, user: CurrentUser, grant_id: uuid.UUID, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     gettext = i18n.translations(locale_of(request)).gettext
-    answer = await api_for(request, user).get("funding", f"/api/v1/grants/{grant_id}")
+    api = api_for(request, user)
+    found = await gather(
+        grant=api.get("funding", f"/api/v1/grants/{grant_id}"), policies=api.get("funding", "/api/v1/policies")
+    )
+    answer = found["grant"]
     if not answer.ok:
         return render(
             request,
@@ -123,6 +133,7 @@ async def grant_page(
         user=user,
         title=gettext("Grant"),
         grant=answer.data,
+        names=Names.of(locale_of(request), policies=found["policies"]),
         etag=answer.headers.get("etag", ""),
         key=str(uuid.uuid4()),
         error=error,

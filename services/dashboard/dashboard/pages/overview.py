@@ -12,7 +12,7 @@ from dashboard import i18n
 from dashboard.auth import CurrentUser
 from dashboard.clients import Answer, gather
 from dashboard.settings import SERVICES
-from dashboard.web import api_for, district_names, label, locale_of, render
+from dashboard.web import Names, api_for, district_names, label, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 PIPELINE = ("draft", "submitted", "under_review", "reviewed", "decided", "public_notice", "building", "operating")
@@ -110,6 +110,7 @@ async def overview(request: Request, user: CurrentUser) -> HTMLResponse:
         status=status,
         stages=[(stage, status.get(stage, 0)) for stage in (*PIPELINE, *ENDED) if stage in status],
         districts=names,
+        names=Names.of(locale_of(request), reference=found["reference"]),
         live=status.get("building", 0) + status.get("operating", 0),
         in_pipeline=sum(status.get(s, 0) for s in PIPELINE[:6]),
         ended=sum(status.get(s, 0) for s in ENDED),

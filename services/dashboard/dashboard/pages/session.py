@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dashboard import i18n
-from dashboard.auth import SESSION_USER, CheckedForm, dev_user, user_from_claims
+from dashboard.auth import SESSION_USER, CheckedForm, User, dev_user, user_from_claims
 from dashboard.clients import Api, gather
 from dashboard.settings import DashboardSettings
-from dashboard.web import LOCALE_COOKIE, locale_of, render
+from dashboard.web import LOCALE_COOKIE, SECTIONS, locale_of, render
 from tic_shared.auth import mint_token
 
 router = APIRouter(include_in_schema=False)
@@ -22,6 +22,17 @@ ROLE_CHOICES = ("bureau_admin", "bureau_reviewer", "district_officer", "center_u
 def _safe_next(target: str | None) -> str:
     """Only a path of this console: a sign-in never sends anyone elsewhere."""
     return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _landing(user: User, target: str) -> str:
+    """Where a person lands after signing in: where they were going, unless that is the overview and their role
+    cannot see it (an expert); then the first part of the console that is theirs."""
+    if target != "/":
+        return target
+    for section in SECTIONS:
+        if any(user.can(scope) for scope in section.scopes):
+            return section.path
+    return target
 
 
 def _oauth(request: Request) -> Any:
@@ -101,7 +112,7 @@ async def sign_in(request: Request, form: CheckedForm) -> Response:
     )
     request.session.clear()
     request.session[SESSION_USER] = user.as_session()
-    return RedirectResponse(_safe_next(str(form.get("next") or "/")), status_code=303)
+    return RedirectResponse(_landing(user, _safe_next(str(form.get("next") or "/"))), status_code=303)
 
 
 @router.get("/signin/callback", name="oidc_callback")
@@ -110,7 +121,7 @@ async def oidc_callback(request: Request) -> Response:
     token = await _oauth(request).authorize_access_token(request)
     claims = dict(token.get("userinfo") or {})
     user = user_from_claims(claims, str(token["access_token"]), settings)
-    target = _safe_next(request.session.get("next"))
+    target = _landing(user, _safe_next(request.session.get("next")))
     request.session.clear()
     request.session[SESSION_USER] = user.as_session()
     return RedirectResponse(target, status_code=303)

@@ -1,0 +1,157 @@
+"""The console's own rules, without a browser: languages and formats, forms, sign-in, CSRF, scopes per section,
+and pages that still render when the services behind them are down."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from pydantic import SecretStr, ValidationError
+from starlette.datastructures import FormData
+
+from dashboard import i18n
+from dashboard.forms import ACTS, body_of
+from dashboard.main import create_app
+from dashboard.settings import DashboardSettings
+from dashboard.web import section_of
+from tic_shared.settings import Environment
+
+PACKAGE = Path(__file__).resolve().parents[2] / "dashboard"
+CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens there
+
+
+def test_money_reads_in_wan_yuan_for_chinese_readers_and_cny_for_english_ones() -> None:
+    assert i18n.money(123_456_789, "zh_CN") == "123.46 万元"
+    assert i18n.money(99_999, "zh_CN") == "999.99 元"
+    assert i18n.money(1_000_000, "zh_CN") == "1.00 万元"
+    assert i18n.money(123_456_789, "en") == "CNY 1,234,567.89"
+    assert i18n.money(None, "en") == "—"
+
+
+def test_a_moment_is_shown_on_the_day_it_was_in_china() -> None:
+    late_evening_utc = datetime(2026, 12, 2, 20, 30, tzinfo=UTC)  # 04:30 on the 3rd in Ningbo
+    assert i18n.day(late_evening_utc.isoformat(), "zh_CN") == "2026年12月3日"
+    assert i18n.day("2026-12-02", "zh_CN") == "2026年12月2日"
+    assert i18n.day(date(2026, 12, 2), "en") == "Dec 2, 2026"
+    assert i18n.moment(late_evening_utc.isoformat(), "zh_CN") == "2026-12-03 04:30"
+
+
+def test_every_string_of_the_console_has_a_chinese_translation() -> None:
+    keywords = {"_": None, "N_": None, "gettext": None}
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(PACKAGE, method_map, keywords=keywords)
+    }
+    with (PACKAGE / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="zh_CN")
+    translated = {m.id for m in catalog if m.id and m.string}
+    missing = sorted(found - translated)
+    assert len(found) > 300
+    assert not missing, f"{len(missing)} strings have no Chinese translation: {missing[:20]}"
+
+
+def test_an_act_form_becomes_the_api_body_with_empty_optional_fields_left_out() -> None:
+    form = FormData(
+        [("passed", "yes"), ("score", "88"), ("opinion", " 同意 "), ("experts", "甲\n\n乙 \n"), ("reviewed_on", "")]
+    )
+    body, path = body_of(ACTS["review"], form)
+    assert path == "review"
+    assert body == {"passed": True, "score": 88, "opinion": "同意", "experts": ["甲", "乙"]}
+
+
+def test_sections_map_every_page_to_the_scope_its_navigation_entry_needs() -> None:
+    assert section_of("/operations/dead-letters/registry/1/replay").path == "/operations"  # type: ignore[union-attr]
+    assert section_of("/centers/abc/act/approve").path == "/centers"  # type: ignore[union-attr]
+    assert section_of("/").path == "/"  # type: ignore[union-attr]
+    assert section_of("/signin") is None
+    assert section_of("/centersX") is None
+
+
+def test_production_refuses_the_development_session_secret_and_sign_in() -> None:
+    with pytest.raises(ValidationError, match="SESSION_SECRET"):
+        DashboardSettings(environment=Environment.PRODUCTION)
+    with pytest.raises(ValidationError, match="OIDC"):
+        DashboardSettings(environment=Environment.PRODUCTION, session_secret=SecretStr("s" * 40))
+    settings = DashboardSettings(
+        environment=Environment.PRODUCTION,
+        session_secret=SecretStr("s" * 40),
+        oidc_metadata_url="https://idp.example.gov.cn/.well-known/openid-configuration",
+        oidc_client_id="tic-console",
+    )
+    assert not settings.dev_sign_in
+
+
+def _console(**overrides: object) -> httpx.AsyncClient:
+    settings = DashboardSettings(
+        registry_url=CLOSED, evaluation_url=CLOSED, funding_url=CLOSED, notification_url=CLOSED, **overrides
+    )
+    app = create_app(settings)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console.test")
+
+
+@pytest.fixture
+async def console() -> AsyncIterator[httpx.AsyncClient]:
+    async with _console() as client:
+        app = client._transport.app  # type: ignore[attr-defined]
+        async with app.router.lifespan_context(app):
+            yield client
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+async def _sign_in(client: httpx.AsyncClient, role: str, district: str = "") -> None:
+    page = await client.get("/signin")
+    assert page.status_code == 200
+    signed = await client.post("/signin", data={"csrf": _csrf(page.text), "role": role, "district": district})
+    assert signed.status_code == 303, signed.text
+
+
+async def test_every_page_still_renders_and_says_which_service_is_down(console: httpx.AsyncClient) -> None:
+    signin = await console.get("/signin")
+    assert "registry" in signin.text.lower() or "登记" in signin.text  # the picker says it could not list centers
+    await _sign_in(console, "bureau_admin")
+    for path in ("/", "/centers", "/evaluation", "/funding", "/operations", "/funding/calculator"):
+        page = await console.get(path)
+        assert page.status_code == 200, f"{path}: {page.status_code}"
+        assert "<main" in page.text and "<nav" in page.text
+        down = re.findall(r'<p class="notice warn" role="status">([^<]*)</p>', page.text)
+        assert any("服务" in d and "无法连接" in d for d in down), f"{path} does not say what is down: {down}"
+
+
+async def test_a_form_without_the_session_csrf_token_is_refused_and_does_nothing(console: httpx.AsyncClient) -> None:
+    await _sign_in(console, "bureau_admin")
+    refused = await console.post("/signout", data={"csrf": "forged"})
+    assert refused.status_code == 403
+    still = await console.get("/centers")
+    assert still.status_code == 200  # still signed in: the forged sign-out did nothing
+    assert (await console.post("/signin", data={"role": "bureau_admin"})).status_code == 403
+
+
+async def test_a_page_outside_the_role_is_refused_with_403_before_any_api_call(console: httpx.AsyncClient) -> None:
+    await _sign_in(console, "district_officer", district="zhenhai")
+    refused = await console.get("/operations")
+    assert refused.status_code == 403
+    assert 'href="/operations"' not in refused.text
+
+
+async def test_a_page_asks_who_you_are_first_and_brings_you_back(console: httpx.AsyncClient) -> None:
+    answer = await console.get("/funding")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/funding"
+
+
+async def test_an_expert_lands_on_the_part_of_the_console_that_is_theirs(console: httpx.AsyncClient) -> None:
+    page = await console.get("/signin")
+    signed = await console.post("/signin", data={"csrf": _csrf(page.text), "role": "expert"})
+    assert signed.headers["location"] == "/evaluation"

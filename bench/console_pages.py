@@ -108,9 +108,10 @@ async def main(rounds: int) -> None:
             calls: list[float] = []
             timed: dict[str, Any] = {s: TimedTransport(t, calls) for s, t in plain.items()}
             console_app = create_console(DashboardSettings(dev_signing_key=key), timed)
-            async with console_app.router.lifespan_context(console_app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=console_app), base_url="http://console"
-            ) as console:
+            async with (
+                console_app.router.lifespan_context(console_app),
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=console_app), base_url="http://console") as console,
+            ):
                 form = (await console.get("/signin")).text
                 csrf = re.search(r'name="csrf" value="([^"]+)"', form)
                 assert csrf is not None

@@ -177,7 +177,8 @@ def _timeline(found: dict[str, Answer], gettext: Any, fmt: Any) -> list[Moment]:
             outcome = entry["action"].split(":")[1] if ":" in entry["action"] else ""
             title = label(gettext, "action", action) if action != "create" else gettext("Application created")
             if outcome:
-                title += f" · {label(gettext, 'status', outcome) if outcome in LABELS['status'] else outcome}"
+                kind = "outcome" if outcome in LABELS["outcome"] else "status"
+                title += f" · {label(gettext, kind, outcome)}"
             moved = (
                 f"{label(gettext, 'status', entry['from_state'])} → {label(gettext, 'status', entry['to_state'])}"
                 if entry.get("from_state") and entry["from_state"] != entry["to_state"]
@@ -224,16 +225,23 @@ def _timeline(found: dict[str, Answer], gettext: Any, fmt: Any) -> list[Moment]:
             title = gettext("Expenditure: %(amount)s") % {"amount": fmt.money(entry["amount_fen"])}
             items.append(Moment(entry["occurred_on"], "funding", title, (entry.get("category") or "") + flagged))
     if found.get("deliveries") is not None and found["deliveries"].ok:
+        # One line per event told, however many recipients and channels it went to.
+        told: dict[str, list[dict[str, Any]]] = {}
         for delivery in found["deliveries"].data["items"]:
-            title = gettext("Told by %(channel)s: %(event)s") % {
-                "channel": delivery["channel"],
-                "event": delivery["event_type"].split(".")[2],
-            }
-            items.append(
-                Moment(
-                    delivery["created_at"], "notification", title, label(gettext, "delivery_status", delivery["status"])
-                )
+            told.setdefault(delivery["event_id"], []).append(delivery)
+        for deliveries in told.values():
+            first = min(deliveries, key=lambda d: d["created_at"])
+            title = gettext("Told: %(event)s") % {"event": label(gettext, "event", first["event_type"].split(".")[2])}
+            tally: dict[tuple[str, str], int] = {}
+            for delivery in deliveries:
+                key = (delivery["channel"], delivery["status"])
+                tally[key] = tally.get(key, 0) + 1
+            detail = " · ".join(
+                f"{label(gettext, 'channel', channel)} {label(gettext, 'delivery_status', status)}"
+                + (f" ×{count}" if count > 1 else "")
+                for (channel, status), count in sorted(tally.items())
             )
+            items.append(Moment(first["created_at"], "notification", title, detail))
     return sorted(items, key=lambda item: item.at, reverse=True)
 
 

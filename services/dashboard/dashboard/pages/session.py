@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth
+# authlib's Starlette client imports its httpx integration, which announces a rename (to httpx2) on every import
+# and forces that warning on (so a filter cannot silence it; recording it away can): it is about authlib's future,
+# not about anything this console can change.
+with warnings.catch_warnings(record=True):
+    from authlib.integrations.starlette_client import OAuth
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 

@@ -136,6 +136,31 @@ class TokenVerifier:
         raise Unauthorized(f"invalid token: {error or 'no verification key configured'}")
 
 
+class VerifiedTokens:
+    """Tokens already verified, until they expire (at most `ttl_s`): checking an EdDSA signature costs more than
+    the rest of a read, and a console page or a client sends the same token many times. Bounded: when full, the
+    oldest half is forgotten."""
+
+    def __init__(self, verifier: TokenVerifier, *, size: int = 10_000, ttl_s: float = 300.0) -> None:
+        self.verifier = verifier
+        self.size = size
+        self.ttl_s = ttl_s
+        self._known: dict[str, tuple[Principal, float]] = {}
+
+    async def principal(self, token: str) -> Principal:
+        now = time.time()
+        known = self._known.get(token)
+        if known is not None and known[1] > now:
+            return known[0]
+        principal = await self.verifier.verify(token)
+        expires = float(principal.claims.get("exp", now)) if principal.claims else now
+        if len(self._known) >= self.size:
+            for stale in list(self._known)[: self.size // 2]:
+                del self._known[stale]
+        self._known[token] = (principal, min(expires, now + self.ttl_s))
+        return principal
+
+
 bearer = OAuth2(
     flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl="/oauth/token", scopes=SCOPES)),
     scheme_name="bearer",
@@ -155,7 +180,7 @@ async def current_principal(
         scheme, token = get_authorization_scheme_param(authorization)
         if not authorization or scheme.lower() != "bearer" or not token:
             raise Unauthorized("a bearer token is required")
-        principal = await request.app.state.verifier.verify(token)
+        principal = await request.app.state.verified.principal(token)
         request.state.principal = principal
     missing = [scope for scope in security_scopes.scopes if not principal.has_scope(scope)]
     if missing:

@@ -43,7 +43,9 @@ class Database:
             async_url(url),
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No ping before every checkout (three round trips per request): a connection that died is found out
+            # by the statement that uses it, which invalidates the whole pool, so one request per outage fails.
+            pool_pre_ping=False,
             connect_args={"server_settings": {"application_name": application_name}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
@@ -53,6 +55,15 @@ class Database:
         """A unit of work: commits when the block ends, rolls back when it raises. Nothing else commits."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit: each statement runs on its own (autocommit), without BEGIN and COMMIT round trips.
+        For requests that change nothing; a write needs `transaction()`."""
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            async with AsyncSession(bind=autocommit, expire_on_commit=False, autoflush=False) as session:
+                yield session
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

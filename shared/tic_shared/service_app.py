@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tic_shared import ops_api
-from tic_shared.auth import Authenticated, TokenVerifier
+from tic_shared.auth import Authenticated, TokenVerifier, VerifiedTokens
 from tic_shared.db import Database
 from tic_shared.inbox import EventHandlers, InboxConsumer
 from tic_shared.logs import configure_logging
@@ -98,7 +98,10 @@ class RequestContextMiddleware:
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.db.transaction() as session:
+    db = request.app.state.db
+    # GET and HEAD change nothing (HTTP's safe methods): they read without a transaction around them.
+    unit = db.reading() if request.method in ("GET", "HEAD") else db.transaction()
+    async with unit as session:
         yield session
 
 
@@ -139,6 +142,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         app.state.relay = relay
         app.state.consumers = consumers
         app.state.verifier = TokenVerifier(settings)
+        app.state.verified = VerifiedTokens(app.state.verifier)
 
         declare = asyncio.Event()
         link.on_connected(declare.set)

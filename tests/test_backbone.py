@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import nats
 import pytest
 from fastapi import FastAPI
@@ -118,6 +119,12 @@ async def test_events_wait_in_the_outbox_while_nats_is_down_and_arrive_once_afte
         await eventually(lambda: _bound(notification))
         own_nats.stop()
         await eventually(lambda: _disconnected(registry))
+        # Still in its load balancer: ready, degraded, and saying so.
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=registry), base_url="http://r") as probe:
+            readiness = await probe.get("/readyz")
+            assert readiness.status_code == 200
+            assert readiness.json()["status"] == "degraded"
+            assert "tic_nats_connected 0.0" in (await probe.get("/metrics")).text
 
         events = []
         for _ in range(3):

@@ -41,5 +41,10 @@ class ServiceMetrics:
             ["stream"],
             registry=self.registry,
         )
+        self.nats_connected = Gauge(
+            "tic_nats_connected",
+            "1 while the service is connected to NATS; 0 while events wait",
+            registry=self.registry,
+        )
         self.info = Gauge("tic_service_info", "The service this process runs", list(labels), registry=self.registry)
         self.info.labels(**labels).set(1)

@@ -215,17 +215,27 @@ def _health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The database and NATS are reachable", responses={503: {}})
+    @router.get(
+        "/readyz",
+        summary="Can serve requests: the database is reachable (NATS down only degrades)",
+        responses={503: {}},
+    )
     async def readyz(request: Request) -> JSONResponse:
+        """Ready means the database answers: every request needs it. NATS down does not take the service out of
+        its load balancer: events wait in the outbox and arrive when NATS is back, so the answer is 200 with
+        status `degraded` (and `tic_nats_connected` 0 for the alert)."""
         checks: dict[str, Any] = {}
         try:
             await asyncio.wait_for(request.app.state.db.ping(), timeout=2)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
-        checks["nats"] = "ok" if request.app.state.link.connected else "unavailable"
-        ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+        connected = request.app.state.link.connected
+        request.app.state.metrics.nats_connected.set(1 if connected else 0)
+        checks["nats"] = "ok" if connected else "unavailable: events wait in the outbox"
+        if checks["database"] != "ok":
+            return JSONResponse({"status": "not ready", "checks": checks}, 503)
+        return JSONResponse({"status": "ready" if connected else "degraded", "checks": checks}, 200)
 
     @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def metrics(request: Request) -> Response:

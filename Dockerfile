@@ -1,11 +1,23 @@
 # syntax=docker/dockerfile:1.7
-# One Dockerfile for the four services: they are one Python project, so every image carries the same
-# installed code and differs only in which app it serves.
+# One Dockerfile for the four services and the console: they are one Python project, so every image carries
+# the same installed code and differs only in which app it serves.
 #
 #   docker build --build-arg SERVICE=registry -t tic-registry:0.1.0 .
 #
-# SERVICE is registry | evaluation | funding | notification. The same image also runs the migrations
-# (`docker run tic-registry:0.1.0 tic migrate`), which is what docker-compose.yml and the Helm hook Job do.
+# SERVICE is registry | evaluation | funding | notification | dashboard (the console). The same image also
+# runs the migrations (`docker run tic-registry:0.1.0 tic migrate`), which is what docker-compose.yml and the
+# Helm hook Job do.
+
+# The console's browser assets (htmx, ECharts, axe-core), from the npm packages pinned in its
+# package-lock.json; only the dashboard image gets them, the others get an empty folder.
+FROM node:24.11.1-bookworm-slim AS assets
+ARG SERVICE
+WORKDIR /src
+COPY services/dashboard/package.json services/dashboard/package-lock.json ./
+RUN mkdir -p /out \
+ && if [ "${SERVICE}" = "dashboard" ]; then \
+      npm ci --omit=dev --ignore-scripts --no-audit --no-fund && cp -r node_modules /out/node_modules; \
+    fi
 
 # Both stages use the same base, pinned by version; add @sha256:... where your registry policy asks for
 # digests. Change the two FROM lines together.
@@ -38,14 +50,15 @@ FROM python:3.11.13-slim-bookworm AS runtime
 ARG SERVICE
 # Fail the build early on a missing or unknown service name; drop the base image's own pip (a package
 # installer is not needed to run anything); create the unprivileged user.
-RUN case "${SERVICE}" in registry|evaluation|funding|notification) ;; \
-      *) echo "build with --build-arg SERVICE=registry|evaluation|funding|notification" >&2; exit 1 ;; \
+RUN case "${SERVICE}" in registry|evaluation|funding|notification|dashboard) ;; \
+      *) echo "build with --build-arg SERVICE=registry|evaluation|funding|notification|dashboard" >&2; exit 1 ;; \
     esac \
  && rm -rf /usr/local/lib/python3.11/site-packages/pip* /usr/local/bin/pip* \
  && groupadd --system --gid 10001 tic \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin tic
 COPY --from=build /opt/venv /opt/venv
+COPY --from=assets /out /opt/console-assets
 
 LABEL org.opencontainers.image.title="tic-${SERVICE}" \
       org.opencontainers.image.description="TIC Platform ${SERVICE} service" \
@@ -60,6 +73,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     TIC_SERVICE=${SERVICE} \
+    TIC_DASHBOARD_ASSETS_DIR=/opt/console-assets/node_modules \
     UVICORN_HOST=0.0.0.0 \
     UVICORN_PORT=8000 \
     UVICORN_WORKERS=1 \

@@ -108,3 +108,26 @@ def test_settings_names_are_the_services_own(compose: dict[str, Any]) -> None:
     assert compose["services"]["registry"]["environment"]["TIC_NATS_URL"] == "nats://nats:4222"
     assert "TIC_SMTP_HOST" in compose["services"]["notification"]["environment"]
     assert "TIC_SMTP_HOST" not in compose["services"]["registry"]["environment"]
+
+
+def test_the_console_is_built_hardened_published_first_and_waits_for_the_four_services(
+    compose: dict[str, Any],
+) -> None:
+    from dashboard.settings import DashboardSettings
+
+    console = compose["services"]["dashboard"]
+    assert console["build"]["args"]["SERVICE"] == "dashboard"
+    assert "/readyz" in str(console["healthcheck"]["test"])
+    assert console["read_only"] is True and console["cap_drop"] == ["ALL"]
+    assert any(str(p).endswith(":8100:8000") for p in console["ports"]), console["ports"]
+    assert {svc: console["depends_on"][svc]["condition"] for svc in SERVICES} == dict.fromkeys(
+        SERVICES, "service_healthy"
+    )
+    env = console["environment"]
+    # The console reaches the services by their container names, and holds neither database nor broker.
+    assert {env[f"TIC_DASHBOARD_{svc.upper()}_URL"] for svc in SERVICES} == {f"http://{s}:8000" for s in SERVICES}
+    assert "TIC_DATABASE_URL" not in env and "TIC_NATS_URL" not in env
+    # Every TIC_DASHBOARD_* name is a setting the console reads (a typo would be silently ignored).
+    known = {f"TIC_DASHBOARD_{name.upper()}" for name in DashboardSettings.model_fields}
+    assert {name for name in env if name.startswith("TIC_DASHBOARD_")} <= known
+    assert not env["TIC_DASHBOARD_SESSION_SECRET"], "no session secret is committed"

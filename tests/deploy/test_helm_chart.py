@@ -9,6 +9,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from dashboard.settings import DashboardSettings
+
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "deploy" / "helm" / "tic-platform"
 EXAMPLES = REPO / "deploy" / "helm" / "examples"
@@ -81,7 +83,7 @@ def test_every_service_has_its_objects(manifests: list[Manifest]) -> None:
         "NetworkPolicy",
         "ServiceAccount",
     ):
-        assert set(SERVICES) <= set(by_component(manifests, kind)), kind
+        assert {*SERVICES, "dashboard"} <= set(by_component(manifests, kind)), kind
 
 
 def test_every_deployment_has_three_probes_resources_and_a_locked_down_security_context(
@@ -270,6 +272,7 @@ KNOWN_SETTINGS = {
     *(f"TIC_{svc.upper()}_DATABASE_URL" for svc in SERVICES),
     "UVICORN_WORKERS",
     "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",
+    *(f"TIC_DASHBOARD_{name.upper()}" for name in DashboardSettings.model_fields),
 }
 
 
@@ -323,3 +326,44 @@ def test_production_example_runs_three_replicas_everywhere(rendered: dict[str, l
     assert values["networkPolicy"]["postgres"]["to"][0]["podSelector"]["matchLabels"] == {
         "cnpg.io/cluster": cnpg["metadata"]["name"]
     }
+
+
+# --- the console ----------------------------------------------------------------------------------------
+
+
+def test_the_console_holds_no_database_or_broker_and_reads_its_secrets_from_secrets(
+    manifests: list[Manifest],
+) -> None:
+    pod = by_component(manifests, "Deployment")["dashboard"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert not {name for name in env if "DATABASE" in name}
+    assert env["TIC_DASHBOARD_SESSION_SECRET"]["valueFrom"]["secretKeyRef"]["name"]
+    for svc in SERVICES:
+        assert env[f"TIC_DASHBOARD_{svc.upper()}_URL"]["value"] == f"http://tic-platform-{svc}.tic.svc"
+    policy = by_component(manifests, "NetworkPolicy")["dashboard"]
+    assert egress_ports(policy) <= {53, 8000, 443}
+    assert 5432 not in egress_ports(policy) and 4222 not in egress_ports(policy)
+
+
+def test_the_services_admit_the_console_of_their_own_release_only(manifests: list[Manifest]) -> None:
+    console_labels = by_component(manifests, "Deployment")["dashboard"]["spec"]["template"]["metadata"]["labels"]
+    for svc in SERVICES:
+        (ingress,) = by_component(manifests, "NetworkPolicy")[svc]["spec"]["ingress"]
+        selectors = [peer["podSelector"]["matchLabels"] for peer in ingress["from"] if "podSelector" in peer]
+        assert any(
+            sel.items() <= console_labels.items() and sel.get("app.kubernetes.io/instance") for sel in selectors
+        ), svc
+
+
+def test_the_console_signs_people_in_with_the_identity_provider_in_production(
+    rendered: dict[str, list[Manifest]],
+) -> None:
+    pod = by_component(rendered["production"], "Deployment")["dashboard"]["spec"]["template"]["spec"]
+    env = {e["name"]: e for e in pod["containers"][0]["env"]}
+    assert env["TIC_DASHBOARD_OIDC_METADATA_URL"]["value"].startswith("https://")
+    assert env["TIC_DASHBOARD_OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert 443 in egress_ports(by_component(rendered["production"], "NetworkPolicy")["dashboard"])
+    ingress = next(iter(of_kind(rendered["production"], "Ingress").values()))
+    backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+    assert "tic-platform-dashboard" in backends

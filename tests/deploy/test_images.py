@@ -15,11 +15,14 @@ def stages() -> dict[str, str]:
 
 
 def test_multi_stage_on_a_pinned_slim_python() -> None:
-    froms = re.findall(r"^FROM\s+(\S+)", DOCKERFILE, flags=re.M)
-    assert len(froms) == 2
-    for image in froms:
-        assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", image), image
-    assert set(stages()) == {"build", "runtime"}
+    froms = re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", DOCKERFILE, flags=re.M | re.I)
+    by_stage = {stage: image for image, stage in froms}
+    assert set(by_stage) == {"assets", "build", "runtime"}
+    for stage in ("build", "runtime"):
+        assert re.fullmatch(r"python:3\.11\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", by_stage[stage]), by_stage[stage]
+    # The console's npm packages are installed in a stage of their own, on a pinned Node.js.
+    assert re.fullmatch(r"node:\d+\.\d+\.\d+-\w+-slim(@sha256:[0-9a-f]{64})?", by_stage["assets"])
+    assert "npm ci" in stages()["assets"] and "package-lock.json" in stages()["assets"]
 
 
 def test_the_final_image_runs_unprivileged_without_build_tools() -> None:
@@ -37,7 +40,14 @@ def test_the_final_image_runs_unprivileged_without_build_tools() -> None:
 def test_no_secret_is_baked_in() -> None:
     assert not re.search(r"^(ENV|ARG)\s+\S*(PASSWORD|SECRET|TOKEN|_KEY)", DOCKERFILE, flags=re.M | re.I)
     copied = re.findall(r"^COPY\s+(?!--from)(\S+)", DOCKERFILE, flags=re.M)
-    assert set(copied) == {"deploy/docker/constraints.txt", "pyproject.toml", "shared/", "services/", "tic_platform/"}
+    assert set(copied) == {
+        "deploy/docker/constraints.txt",
+        "pyproject.toml",
+        "shared/",
+        "services/",
+        "tic_platform/",
+        "services/dashboard/package.json",
+    }
 
 
 def test_dockerignore_keeps_everything_else_out() -> None:

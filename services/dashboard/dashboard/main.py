@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from starlette.middleware.sessions import SessionMiddleware
 
 from dashboard import i18n
@@ -79,9 +81,23 @@ def create_app(
         https_only=settings.environment is Environment.PRODUCTION,
     )
 
+    registry = CollectorRegistry()
+    page_seconds = Histogram(
+        "tic_console_request_duration_seconds",
+        "Console requests by route template and status",
+        ["route", "method", "status"],
+        registry=registry,
+        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    )
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
         response: Response = await call_next(request)
+        route = request.scope.get("route")
+        page_seconds.labels(getattr(route, "path", "unmatched"), request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith("/assets/"):
@@ -113,6 +129,16 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> dict[str, str]:
+        """Ready once started: the console keeps serving when a service is down (that part of a page says so), so
+        another service's outage must not take it out of its load balancer."""
+        return {"status": "ready"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/assets/vendor/{name}", include_in_schema=False)
     async def vendor_asset(name: str) -> Response:

@@ -109,3 +109,45 @@ seccompProfile:
     - port: {{ $np.nats.port }}
       protocol: TCP
 {{- end -}}
+
+{{/* The console's settings: where the four services are inside the cluster, its session key and the identity
+provider. Secrets come from the Secrets named in values, never from values themselves. */}}
+{{- define "tic.consoleEnv" -}}
+{{- $console := .Values.console -}}
+{{- range $service := list "registry" "evaluation" "funding" "notification" }}
+- name: TIC_DASHBOARD_{{ upper $service }}_URL
+  value: {{ printf "http://%s-%s.%s.svc" (include "tic.fullname" $) $service $.Release.Namespace | quote }}
+{{- end }}
+- name: TIC_DASHBOARD_SESSION_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $console.sessionSecret.existingSecret }}
+      key: {{ $console.sessionSecret.key }}
+{{- with $console.oidc }}
+{{- if .metadataUrl }}
+- name: TIC_DASHBOARD_OIDC_METADATA_URL
+  value: {{ .metadataUrl | quote }}
+- name: TIC_DASHBOARD_OIDC_CLIENT_ID
+  value: {{ .clientId | quote }}
+{{- if .clientSecret.existingSecret }}
+- name: TIC_DASHBOARD_OIDC_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .clientSecret.existingSecret }}
+      key: {{ .clientSecret.key }}
+{{- end }}
+- name: TIC_DASHBOARD_OIDC_ROLES_CLAIM
+  value: {{ .rolesClaim | quote }}
+- name: TIC_DASHBOARD_OIDC_DISTRICT_CLAIM
+  value: {{ .districtClaim | quote }}
+- name: TIC_DASHBOARD_OIDC_CENTER_CLAIM
+  value: {{ .centerClaim | quote }}
+- name: TIC_DASHBOARD_OIDC_DEPARTMENT_CLAIM
+  value: {{ .departmentClaim | quote }}
+{{- with .roleMap }}
+- name: TIC_DASHBOARD_OIDC_ROLE_MAP
+  value: {{ toJson . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}

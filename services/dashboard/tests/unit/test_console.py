@@ -155,3 +155,10 @@ async def test_an_expert_lands_on_the_part_of_the_console_that_is_theirs(console
     page = await console.get("/signin")
     signed = await console.post("/signin", data={"csrf": _csrf(page.text), "role": "expert"})
     assert signed.headers["location"] == "/evaluation"
+
+
+async def test_the_console_is_ready_and_measured_even_with_every_service_down(console: httpx.AsyncClient) -> None:
+    assert (await console.get("/readyz")).json() == {"status": "ready"}
+    await console.get("/signin")
+    metrics = (await console.get("/metrics")).text
+    assert 'tic_console_request_duration_seconds_count{method="GET",route="/signin",status="200"} 1.0' in metrics

@@ -60,6 +60,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         scopes=args.scope or None,
         district=args.district,
         center_id=args.center,
+        department=args.department,
         name=args.name,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
@@ -272,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--scope", action="append", default=[], help="registry:read, funding:approve, …")
     tok.add_argument("--district")
     tok.add_argument("--center")
+    tok.add_argument("--department", help="for a department_officer: ningbo.science_technology, …")
     tok.add_argument("--name")
     tok.add_argument("--ttl", type=int, default=8 * 3600)
     tok.add_argument("--key", help="PEM signing key (default: the built-in development key)")

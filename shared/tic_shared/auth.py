@@ -39,6 +39,9 @@ SCOPES: dict[str, str] = {
     "notification:manage": "Manage webhook subscriptions, rules and templates",
     "ops:read": "Read dead letters and the event backbone's state",
     "ops:replay": "Replay dead letters",
+    "plans:read": "Read plans, their indicators, reported figures and progress",
+    "plans:report": "Report the yearly figure of one's own department's plan indicators",
+    "plans:accept": "Accept or return reported plan figures",
 }
 
 _PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
@@ -60,6 +63,7 @@ class Principal:
     district: str | None = None
     center_id: uuid.UUID | None = None
     name: str | None = None
+    department: str | None = None
     claims: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def has_scope(self, scope: str) -> bool:
@@ -71,7 +75,7 @@ class Principal:
     @property
     def sees_everything(self) -> bool:
         """Bureau staff and government systems are not row-limited; districts, centers and experts are."""
-        limited = {"district_officer", "center_user", "expert"}
+        limited = {"district_officer", "center_user", "expert", "department_officer"}
         return not (self.roles & limited)
 
 
@@ -89,6 +93,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         district=claims.get("district"),
         center_id=uuid.UUID(center) if center else None,
         name=claims.get("name"),
+        department=claims.get("department"),
         claims=claims,
     )
 
@@ -205,6 +210,7 @@ def mint_token(
     district: str | None = None,
     center_id: uuid.UUID | str | None = None,
     name: str | None = None,
+    department: str | None = None,
     issuer: str = "tic-dev",
     audience: str = "tic-platform",
     ttl_s: int = 3600,
@@ -221,6 +227,8 @@ def mint_token(
         claims["district"] = district
     if center_id:
         claims["center_id"] = str(center_id)
+    if department:
+        claims["department"] = department
     if name:
         claims["name"] = name
     return jwt.encode(claims, signing_key_pem, algorithm=algorithm)

@@ -275,6 +275,18 @@ async def _live_the_year(story: Story, token: Callable[..., str]) -> dict[str, s
         return [c for c in found["items"] if c["center_id"] == centers["failing"]] or None
 
     await eventually(reversed_, timeout_s=30)
+
+    # A plan's years: its lead department reports, the bureau accepts; a year far below the path turns it behind.
+    economy = bearer(
+        token(subject="officer-economy", roles=["department_officer"], department="linhai.economy_information")
+    )
+    indicator = "/api/v1/plans/linhai-315-2023/indicators/high_tech_value_added_share"
+    for year, value in ((2023, "74.0"), (2024, "60.0")):
+        sent = await story.ev.post(
+            f"{indicator}/reports", json={"year": year, "value": value, "source": "临海市统计公报"}, headers=economy
+        )
+        assert sent.status_code == 201, sent.text
+        await story.call(story.ev, "POST", f"/api/v1/plans/reports/{sent.json()['id']}/accept")
     return centers
 
 

@@ -237,6 +237,73 @@ class AcceptanceCompleted(EventData):
     revision: int = Field(default=1, ge=1)
 
 
+class _PlanFigure(EventData):
+    producer = "evaluation"
+
+    report_id: uuid.UUID
+    plan: str = Field(examples=["linhai-315-2023"])
+    jurisdiction: str = Field(examples=["linhai"])
+    indicator: str = Field(examples=["rd_intensity"])
+    year: int = Field(ge=1949, le=2200)
+    value: str = Field(examples=["3.4"], description="The figure as a decimal string, in the indicator's unit.")
+    unit: str = Field(examples=["percent"])
+    revision: int = Field(ge=1, description="1 for the first figure of the year; a correction is the next.")
+    department: str = Field(examples=["linhai.science_technology"], description="The lead department.")
+    plan_title_zh: str
+    plan_title_en: str
+    name_zh: str = Field(description="The indicator's name.")
+    name_en: str
+    unit_zh: str = Field(examples=["%"])
+    unit_en: str = Field(examples=["%"])
+    department_zh: str
+    department_en: str
+
+
+class IndicatorReported(_PlanFigure):
+    """A department reported a plan indicator's figure of a year; it awaits the bureau."""
+
+    event_name = "IndicatorReported"
+
+    reported_by: str
+    correction_reason: str | None = Field(default=None, description="Why an accepted figure is being corrected.")
+
+
+class IndicatorAccepted(_PlanFigure):
+    """The bureau accepted a reported figure: it now counts for the indicator's progress."""
+
+    event_name = "IndicatorAccepted"
+
+    accepted_by: str
+
+
+class TargetAtRisk(EventData):
+    """An indicator's progress turned to behind: the lead department and the bureau are told once per turn."""
+
+    producer = "evaluation"
+    event_name = "TargetAtRisk"
+
+    plan: str = Field(examples=["linhai-315-2023"])
+    jurisdiction: str = Field(examples=["linhai"])
+    indicator: str = Field(examples=["rd_intensity"])
+    name_zh: str
+    name_en: str
+    department: str = Field(description="The lead department.")
+    co_departments: list[str] = Field(default_factory=list)
+    latest_year: int | None = None
+    latest_value: str | None = None
+    expected: str | None = Field(default=None, description="Where the path says the figure should be by now.")
+    target_year: int
+    target: str
+    reason_zh: str
+    reason_en: str
+    plan_title_zh: str
+    plan_title_en: str
+    unit_zh: str = Field(examples=["%"])
+    unit_en: str = Field(examples=["%"])
+    department_zh: str
+    department_en: str
+
+
 # ---- funding ----
 
 
@@ -343,6 +410,9 @@ CATALOG: tuple[type[EventData], ...] = (
     EvaluationExcellent,
     MilestoneChecked,
     AcceptanceCompleted,
+    IndicatorReported,
+    IndicatorAccepted,
+    TargetAtRisk,
     SubsidyCalculated,
     SubsidyApproved,
     SubsidyDisbursed,

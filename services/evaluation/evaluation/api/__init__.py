@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from evaluation.api import centers, evaluations, indicators, rounds
+from evaluation.api import centers, evaluations, indicators, plans, rounds
 
-ROUTERS: list[APIRouter] = [indicators.router, centers.router, rounds.router, evaluations.router]
+ROUTERS: list[APIRouter] = [indicators.router, centers.router, rounds.router, evaluations.router, plans.router]

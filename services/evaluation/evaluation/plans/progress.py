@@ -20,6 +20,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
@@ -78,6 +79,16 @@ class RoundingRule(_RulePart):
         return mode
 
 
+class ReportingRule(_RulePart):
+    """When a reported figure of a year is due: this month and day of the following year."""
+
+    due_month: Annotated[int, Field(ge=1, le=12, strict=True)]
+    due_day: Annotated[int, Field(ge=1, le=31, strict=True)]
+
+    def due_on(self, year: int) -> date:
+        return date(year + 1, self.due_month, self.due_day)
+
+
 class ProgressRule(_Frozen):
     """How progress is judged, with its thresholds: a data file, every choice marked [default]."""
 
@@ -90,6 +101,7 @@ class ProgressRule(_Frozen):
     path: PathRule
     tolerance: ToleranceRule
     rounding: RoundingRule
+    reporting: ReportingRule
 
 
 @dataclass(frozen=True)

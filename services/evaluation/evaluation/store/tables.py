@@ -143,4 +143,62 @@ history = Table(
 HISTORY = AuditedTable(
     history, chain="evaluation_id", content=("evaluation_id", "action", "actor", "reason", "detail", "at")
 )
-AUDITED = (HISTORY,)
+# ---- plans: the figures departments report, and what the bureau decided ----
+
+plan_reports = Table(
+    "plan_reports",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("plan", String(100), nullable=False),
+    Column("indicator", String(100), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("revision", Integer, nullable=False, comment="1 for a year's first figure; each new report the next"),
+    Column("value", Numeric(24, 6), nullable=False),
+    Column("source", Text, nullable=False, comment="where the figure comes from (a yearbook, a bulletin)"),
+    Column("note", Text),
+    Column("correction_reason", Text, comment="why an accepted figure is corrected"),
+    Column("department", String(100), nullable=False, comment="the department that reported it"),
+    Column("reported_by", String(200), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("status", String(20), nullable=False, comment="reported | accepted | returned | superseded"),
+    Column("decided_by", String(200)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("return_reason", Text),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    UniqueConstraint("plan", "indicator", "year", "revision"),
+    Index("ix_plan_reports_indicator", "plan", "indicator", "year"),
+    comment="every figure ever reported for a plan indicator's year, each revision kept",
+)
+
+plan_history = Table(
+    "plan_history",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("chain", String(210), nullable=False, comment="{plan}/{indicator}"),
+    Column("report_id", Uuid, nullable=False),
+    Column("action", String(20), nullable=False, comment="reported | accepted | returned"),
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text),
+    Column("detail", JSONB),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_plan_history_chain", "chain", "id"),
+    comment="append-only: every report, acceptance and return of a plan indicator; a hash chain per indicator",
+)
+
+PLAN_HISTORY = AuditedTable(
+    plan_history, chain="chain", content=("chain", "report_id", "action", "actor", "reason", "detail", "at")
+)
+
+plan_alerts = Table(
+    "plan_alerts",
+    metadata,
+    Column("plan", String(100), primary_key=True),
+    Column("indicator", String(100), primary_key=True),
+    Column("status", String(20), nullable=False, comment="the status last judged"),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    comment="the last judged status of each indicator: TargetAtRisk goes out once, on the turn to behind",
+)
+
+AUDITED = (HISTORY, PLAN_HISTORY)

@@ -1,0 +1,119 @@
+"""Queries of the plans: reported figures and their revisions, the decisions' chain, judged statuses, and the
+counts of centers the derived indicators are made of (from this service's own projection of the registry)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation.store.tables import PLAN_HISTORY, centers, plan_alerts, plan_reports
+from tic_shared.audit import append
+
+r = plan_reports.c
+
+
+async def reports_of(session: AsyncSession, plan: str, indicators: Iterable[str] | None = None) -> Sequence[Any]:
+    """Every report of `plan` (of some indicators only, when given), oldest first."""
+    query = select(plan_reports).where(r.plan == plan)
+    if indicators is not None:
+        query = query.where(r.indicator.in_(list(indicators)))
+    return (await session.execute(query.order_by(r.indicator, r.year, r.revision))).all()
+
+
+async def report(session: AsyncSession, report_id: uuid.UUID, *, for_update: bool = False) -> Any | None:
+    query = select(plan_reports).where(r.id == report_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def latest_of_year(session: AsyncSession, plan: str, indicator: str, year: int) -> Any | None:
+    """The newest revision of an indicator's year, locked: two reports of one year are numbered one at a time."""
+    query = (
+        select(plan_reports)
+        .where(r.plan == plan, r.indicator == indicator, r.year == year)
+        .order_by(r.revision.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(query)).first()
+
+
+async def insert_report(session: AsyncSession, values: dict[str, Any]) -> Any:
+    return (await session.execute(plan_reports.insert().values(**values).returning(plan_reports))).one()
+
+
+async def set_status(session: AsyncSession, report_id: uuid.UUID, **values: Any) -> Any:
+    query = plan_reports.update().where(r.id == report_id).values(**values, version=r.version + 1)
+    return (await session.execute(query.returning(plan_reports))).one()
+
+
+async def supersede_accepted(session: AsyncSession, plan: str, indicator: str, year: int, keep: uuid.UUID) -> None:
+    """An accepted correction replaces the year's earlier accepted figure, which stays in the history."""
+    await session.execute(
+        plan_reports.update()
+        .where(r.plan == plan, r.indicator == indicator, r.year == year, r.status == "accepted", r.id != keep)
+        .values(status="superseded", version=r.version + 1)
+    )
+
+
+async def record(session: AsyncSession, row: Any, action: str, actor: str, reason: str | None = None) -> None:
+    await append(
+        session,
+        PLAN_HISTORY,
+        {
+            "chain": f"{row.plan}/{row.indicator}",
+            "report_id": row.id,
+            "action": action,
+            "actor": actor,
+            "reason": reason,
+            "detail": {"year": row.year, "revision": row.revision, "value": str(row.value)},
+            "at": datetime.now(UTC),
+        },
+    )
+
+
+async def last_status(session: AsyncSession, plan: str, indicator: str) -> str | None:
+    found = await session.execute(
+        select(plan_alerts.c.status).where(plan_alerts.c.plan == plan, plan_alerts.c.indicator == indicator)
+    )
+    return found.scalar_one_or_none()
+
+
+async def remember_status(session: AsyncSession, plan: str, indicator: str, status: str) -> None:
+    statement = insert(plan_alerts).values(plan=plan, indicator=indicator, status=status)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["plan", "indicator"],
+            set_={"status": statement.excluded.status, "changed_at": func.now()},
+            where=plan_alerts.c.status != statement.excluded.status,
+        )
+    )
+
+
+async def centers_by_year(
+    session: AsyncSession, *, tiers: Sequence[str], statuses: Sequence[str], since: date | None, years: Sequence[int]
+) -> dict[int, int]:
+    """How many tracked centers of the tiers, now in one of the statuses, had been approved by the end of each
+    year (and on or after `since`, when counting new ones)."""
+    c = centers.c
+    conditions: list[ColumnElement[bool]] = [
+        c.tier.in_(list(tiers)),
+        c.status.in_(list(statuses)),
+        c.approved_on.is_not(None),
+    ]
+    if since is not None:
+        conditions.append(c.approved_on >= since)
+    found: dict[int, int] = {}
+    for year in years:
+        counted = await session.execute(
+            select(func.count()).where(and_(*conditions, c.approved_on <= date(year, 12, 31)))
+        )
+        found[year] = int(counted.scalar_one())
+    return found

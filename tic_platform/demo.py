@@ -18,7 +18,13 @@ from tic_shared.auth import mint_token
 from tic_shared.settings import ServiceSettings, dev_signing_key
 
 # Funding pays before evaluation runs its past rounds, so the center those delist has money to claw back.
-LOADERS: tuple[str, ...] = ("registry.demo", "funding.demo", "evaluation.demo", "notification.demo")
+LOADERS: tuple[str, ...] = (
+    "registry.demo",
+    "funding.demo",
+    "evaluation.demo",
+    "evaluation.plans.demo",
+    "notification.demo",
+)
 
 
 class DemoApi:

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 
 from tic_shared.auth import mint_token, role_scopes
 
-ROLES = ("bureau_admin", "bureau_reviewer", "district_officer", "center_user", "expert")
+ROLES = ("bureau_admin", "bureau_reviewer", "district_officer", "center_user", "expert", "department_officer")
 SESSION_USER = "user"
 SESSION_CSRF = "csrf"
 
@@ -91,15 +91,23 @@ def dev_user(
     issuer: str,
     audience: str,
     ttl_s: int,
+    department: str | None = None,
 ) -> User:
     """The person a developer picked, with a token the services trust in development."""
-    subject = f"dev-{role}" + (f"-{district}" if district else "") + (f"-{center_id[:8]}" if center_id else "")
+    department = department if role == "department_officer" else None
+    subject = (
+        f"dev-{role}"
+        + (f"-{district}" if district else "")
+        + (f"-{center_id[:8]}" if center_id else "")
+        + (f"-{department}" if department else "")
+    )
     names = {
         "bureau_admin": "市科技局管理员",
         "bureau_reviewer": "市科技局审核员",
         "district_officer": "区县科技部门",
         "center_user": "创新中心联系人",
         "expert": "评审专家",
+        "department_officer": "责任部门联络员",
     }
     token = mint_token(
         signing_key,
@@ -107,6 +115,7 @@ def dev_user(
         roles=[role],
         district=district if role == "district_officer" else None,
         center_id=uuid.UUID(center_id) if role == "center_user" and center_id else None,
+        department=department,
         name=names.get(role, role),
         issuer=issuer,
         audience=audience,
@@ -119,6 +128,7 @@ def dev_user(
         roles=(role,),
         district=district if role == "district_officer" else None,
         center_id=center_id if role == "center_user" else None,
+        department=department,
         scopes=scopes_of((role,)),
     )
 
@@ -129,7 +139,7 @@ def user_from_claims(claims: dict[str, Any], token: str, settings: Any) -> User:
     if isinstance(raw, str):
         raw = raw.split()
     mapped = tuple(dict.fromkeys(settings.oidc_role_map.get(role, role) for role in raw))
-    roles = tuple(role for role in mapped if role in (*ROLES, "department_officer"))
+    roles = tuple(role for role in mapped if role in ROLES)
     return User(
         subject=str(claims.get("sub")),
         token=token,

@@ -40,6 +40,7 @@ SECTIONS = (
     Section("/centers", N_("Centers"), ("registry:read",)),
     Section("/applications/new", N_("New application"), ("registry:write",)),
     Section("/evaluation", N_("Evaluation"), ("evaluation:read",)),
+    Section("/plans", N_("Plans"), ("plans:read",)),
     Section("/funding", N_("Funding"), ("funding:read",)),
     Section("/operations", N_("Operations"), ("ops:read",)),
     Section("/import", N_("Import"), ("registry:write",)),
@@ -151,6 +152,18 @@ def problem_text(answer: Answer, gettext: Callable[[str], str]) -> str:
 
 # Vocabulary codes the APIs return, as people read them (msgids, translated per locale).
 LABELS: dict[str, dict[str, str]] = {
+    "plan_status": {
+        "met": N_("Met"),
+        "on_track": N_("On track"),
+        "behind": N_("Behind"),
+        "no_data": N_("No data"),
+    },
+    "report_status": {
+        "reported": N_("Awaiting the bureau"),
+        "accepted": N_("Accepted"),
+        "returned": N_("Returned"),
+        "superseded": N_("Superseded"),
+    },
     "event": {
         "AcceptanceCompleted": N_("acceptance completed"),
         "EvaluationCompleted": N_("evaluation completed"),

@@ -8,6 +8,7 @@ from dashboard.pages import (
     imports,
     operations,
     overview,
+    plans,
     session,
 )
 
@@ -17,6 +18,7 @@ ROUTERS = [
     centers.router,
     applications.router,
     evaluation.router,
+    plans.router,
     funding.router,
     operations.router,
     imports.router,

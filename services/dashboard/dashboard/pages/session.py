@@ -22,7 +22,7 @@ from dashboard.web import LOCALE_COOKIE, SECTIONS, locale_of, render
 from tic_shared.auth import mint_token
 
 router = APIRouter(include_in_schema=False)
-ROLE_CHOICES = ("bureau_admin", "bureau_reviewer", "district_officer", "center_user", "expert")
+ROLE_CHOICES = ("bureau_admin", "bureau_reviewer", "district_officer", "center_user", "expert", "department_officer")
 
 
 def _safe_next(target: str | None) -> str:
@@ -84,6 +84,7 @@ async def sign_in_page(request: Request, next: str | None = None) -> Response:
     found = await gather(
         reference=api.get("registry", "/api/v1/reference"),
         centers=api.get("registry", "/api/v1/centers", status=["building", "operating"], limit=200),
+        departments=api.get("evaluation", "/api/v1/plans/departments"),
     )
     gettext = i18n.translations(locale_of(request)).gettext
     return render(
@@ -94,6 +95,7 @@ async def sign_in_page(request: Request, next: str | None = None) -> Response:
         roles=ROLE_CHOICES,
         districts=(found["reference"].data or {}).get("districts", []) if found["reference"].ok else [],
         centers=(found["centers"].data or {}).get("items", []) if found["centers"].ok else [],
+        departments=found["departments"].data if found["departments"].ok else [],
         registry_down=not found["reference"].ok,
         next=_safe_next(next),
     )
@@ -111,6 +113,7 @@ async def sign_in(request: Request, form: CheckedForm) -> Response:
         role=role,
         district=str(form.get("district") or "") or None,
         center_id=str(form.get("center_id") or "") or None,
+        department=str(form.get("department") or "") or None,
         signing_key=settings.dev_signing_key.get_secret_value(),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,

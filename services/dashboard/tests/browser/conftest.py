@@ -183,7 +183,9 @@ async def sign_in(console: Console) -> AsyncIterator[SignIn]:
     the sign-in page as a person would."""
     contexts: list[BrowserContext] = []
 
-    async def open_as(role: str, *, district: str = "", center_id: str = "", lang: str = "zh_CN") -> Watched:
+    async def open_as(
+        role: str, *, district: str = "", center_id: str = "", department: str = "", lang: str = "zh_CN"
+    ) -> Watched:
         context = await console.browser.new_context(
             base_url=console.url, viewport={"width": 1366, "height": 900}, accept_downloads=True
         )
@@ -198,6 +200,8 @@ async def sign_in(console: Console) -> AsyncIterator[SignIn]:
             await page.select_option("#district", district)
         if center_id:
             await page.select_option("#center_id", center_id)
+        if department:
+            await page.select_option("#department", department)
         await page.click("form[action='/signin'] button[type=submit]")
         await page.wait_for_url(lambda url: "/signin" not in url)
         return watched

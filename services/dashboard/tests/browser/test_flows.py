@@ -416,3 +416,39 @@ async def test_a_district_officer_sees_only_their_district(console: Console, sig
     assert response is not None and response.status == 403
     watched.errors.clear()
     watched.assert_clean()
+
+
+async def test_a_department_reports_a_figure_and_the_bureau_accepts_it_in_the_console(
+    console: Console, sign_in: SignIn, screenshots: Callable[[str], Path]
+) -> None:
+    url = "/plans/linhai-315-2023/indicators/rd_personnel_per_10k_employed"  # led by linhai.science_technology
+    officer = await sign_in("department_officer", department="linhai.science_technology")
+    page = officer.page
+    await page.goto("/plans")
+    await page.click("a[href='/plans/departments/linhai.science_technology']")
+    assert await page.locator("main h1").count() == 1
+    await page.goto(url)
+    await page.fill("#r-year", str(today().year - 1))
+    await page.fill("#r-value", "168.5")
+    await page.fill("#r-source", "临海市统计公报")
+    await submit(page, "form[action$='/report'] button[type=submit]", "*?done=reported")
+    await page.screenshot(path=screenshots("flow-plan-reported"), full_page=True)
+    # Another department's indicator (neither led nor shared by it) is not theirs to see.
+    response = await page.goto("/plans/linhai-315-2023/indicators/high_value_invention_patents_per_10k_people")
+    assert response is not None and response.status == 404
+    officer.errors.clear()
+
+    bureau = await sign_in("bureau_admin")
+    page = bureau.page
+    await page.goto(url)
+    await submit(page, "form[action$='/accept'] button[type=submit]", "*?done=accept")
+    await page.screenshot(path=screenshots("flow-plan-accepted"), full_page=True)
+    evaluation = console.services["evaluation"]
+    detail = (await evaluation.get(f"/api/v1{url}", headers=console.bearer())).json()
+    latest = detail["reports"][-1]
+    assert (latest["status"], latest["value"], latest["department"]) == (
+        "accepted",
+        "168.5",
+        "linhai.science_technology",
+    )
+    bureau.assert_clean()

@@ -55,6 +55,10 @@ async def test_every_page_renders_for_the_bureau_accessibly_and_without_errors(
         "calculator": "/funding/calculator",
         "operations": "/operations",
         "import": "/import",
+        "plans": "/plans",
+        "plan": "/plans/linhai-315-2023",
+        "plan-indicator": "/plans/linhai-315-2023/indicators/high_tech_value_added_share",
+        "plan-department": "/plans/departments/linhai.economy_information",
     }
     watched = await sign_in("bureau_admin")
     page = watched.page

@@ -244,6 +244,27 @@ async def list_overdue(session: SessionDep, principal: Reader) -> list[OverdueOu
     return [_overdue_out(found) for found in await service.overdue(session, principal, _plans())]
 
 
+class DepartmentName(_Out):
+    code: str = Field(examples=["linhai.economy_information"])
+    jurisdiction: str
+    zh: str
+    en: str
+    kind: str
+
+
+@router.get("/plans/departments", summary="The departments the plans make responsible, by jurisdiction")
+async def list_departments(_: Reader) -> list[DepartmentName]:
+    found = []
+    for jurisdiction in sorted({plan.jurisdiction for plan in _plans()}):
+        for known in load_departments(jurisdiction).departments:
+            found.append(
+                DepartmentName(
+                    code=known.code, jurisdiction=jurisdiction, zh=known.zh, en=known.en, kind=known.kind.value
+                )
+            )
+    return found
+
+
 @router.get(
     "/plans/departments/{department}",
     summary="A department's standing across the plans, its overdue figures and returned reports",

@@ -1,0 +1,258 @@
+"""Plans: every jurisdiction's plan with its indicators as progress bars in their status colours, an indicator's
+figures against its target path, reporting a year's figure, the bureau accepting or returning it, and a
+department's to-do list (its overdue figures and the reports given back to it)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dashboard import i18n
+from dashboard.auth import CheckedForm, CurrentUser, User
+from dashboard.clients import Answer, gather
+from dashboard.web import api_for, locale_of, problem_text, render
+
+router = APIRouter(include_in_schema=False)
+STATUS_ORDER = ("behind", "on_track", "met", "no_data")
+
+
+def _departments(answer: Answer, locale: str) -> dict[str, str]:
+    if not answer.ok:
+        return {}
+    return {d["code"]: d["en"] if locale == "en" else d["zh"] for d in answer.data}
+
+
+def _text(value: Any) -> str:
+    """A figure as the API wrote it (a decimal string), without a trailing .0."""
+    if value is None:
+        return "—"
+    text = str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@router.get("/plans", response_class=HTMLResponse)
+async def plans_home(request: Request, user: CurrentUser) -> HTMLResponse:
+    api = api_for(request, user)
+    gettext = i18n.translations(locale_of(request)).gettext
+    found = await gather(
+        plans=api.get("evaluation", "/api/v1/plans"), overdue=api.get("evaluation", "/api/v1/plans/overdue")
+    )
+    return render(
+        request,
+        "pages/plans.html",
+        user=user,
+        title=gettext("Plans"),
+        found=found,
+        statuses=STATUS_ORDER,
+    )
+
+
+@router.get("/plans/departments/{department}", response_class=HTMLResponse)
+async def department_page(request: Request, user: CurrentUser, department: str) -> HTMLResponse:
+    api = api_for(request, user)
+    gettext = i18n.translations(locale_of(request)).gettext
+    found = await gather(
+        department=api.get("evaluation", f"/api/v1/plans/departments/{department}"),
+        departments=api.get("evaluation", "/api/v1/plans/departments"),
+    )
+    if not found["department"].ok:
+        return render(
+            request,
+            "pages/message.html",
+            user=user,
+            title=gettext("Department"),
+            message=problem_text(found["department"], gettext),
+            status_code=found["department"].status,
+        )
+    return render(
+        request,
+        "pages/plan_department.html",
+        user=user,
+        title=gettext("To do"),
+        department=found["department"].data,
+        names=_departments(found["departments"], locale_of(request)),
+        figure=_text,
+    )
+
+
+@router.get("/plans/{code}", response_class=HTMLResponse)
+async def plan_page(request: Request, user: CurrentUser, code: str, status: str | None = None) -> HTMLResponse:
+    api = api_for(request, user)
+    gettext = i18n.translations(locale_of(request)).gettext
+    found = await gather(
+        plan=api.get("evaluation", f"/api/v1/plans/{code}"),
+        departments=api.get("evaluation", "/api/v1/plans/departments"),
+    )
+    if not found["plan"].ok:
+        return render(
+            request,
+            "pages/message.html",
+            user=user,
+            title=gettext("Plan"),
+            message=problem_text(found["plan"], gettext),
+            status_code=found["plan"].status,
+        )
+    plan = found["plan"].data
+    rows = [row for row in plan["indicator_rows"] if status is None or row["progress"]["status"] == status]
+    rows.sort(key=lambda row: (STATUS_ORDER.index(row["progress"]["status"]), row["number"] or ""))
+    return render(
+        request,
+        "pages/plan.html",
+        user=user,
+        title=plan["title_en"] if locale_of(request) == "en" else plan["title_zh"],
+        plan=plan,
+        rows=rows,
+        status=status,
+        statuses=STATUS_ORDER,
+        names=_departments(found["departments"], locale_of(request)),
+        figure=_text,
+    )
+
+
+def _trajectory(indicator: dict[str, Any], gettext: Any) -> dict[str, Any]:
+    """The accepted figures as a line against the path they are judged by, the targets marked."""
+    accepted = {r["year"]: float(r["value"]) for r in indicator["reports"] if r["status"] == "accepted"}
+    path = {p["year"]: float(p["value"]) for p in indicator["path"]}
+    targets = {t["year"]: float(t["value"]) for t in indicator["targets"]}
+    years = sorted(set(accepted) | set(path) | set(targets))
+    if indicator["baseline_year"] is not None:
+        years = sorted(set(years) | {indicator["baseline_year"]})
+    span = list(range(years[0], years[-1] + 1)) if years else []
+    return {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 0},
+        "grid": {"left": 8, "right": 16, "top": 30, "bottom": 8, "containLabel": True},
+        "xAxis": {"type": "category", "data": [str(y) for y in span]},
+        "yAxis": {"type": "value", "scale": True},
+        "series": [
+            {
+                "type": "line",
+                "name": gettext("Target path"),
+                "data": [path.get(y) for y in span],
+                "connectNulls": True,
+                "lineStyle": {"type": "dashed"},
+            },
+            {"type": "line", "name": gettext("Accepted figures"), "data": [accepted.get(y) for y in span]},
+            {
+                "type": "scatter",
+                "name": gettext("Targets"),
+                "symbolSize": 12,
+                "data": [targets.get(y) for y in span],
+            },
+        ],
+    }
+
+
+async def _indicator_page(
+    request: Request,
+    user: User,
+    code: str,
+    indicator: str,
+    *,
+    error: str | None = None,
+    problem: Any = None,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    api = api_for(request, user)
+    gettext = i18n.translations(locale_of(request)).gettext
+    found = await gather(
+        indicator=api.get("evaluation", f"/api/v1/plans/{code}/indicators/{indicator}"),
+        plan=api.get("evaluation", f"/api/v1/plans/{code}"),
+        departments=api.get("evaluation", "/api/v1/plans/departments"),
+    )
+    if not found["indicator"].ok:
+        return render(
+            request,
+            "pages/message.html",
+            user=user,
+            title=gettext("Indicator"),
+            message=problem_text(found["indicator"], gettext),
+            status_code=found["indicator"].status,
+        )
+    data = found["indicator"].data
+    english = locale_of(request) == "en"
+    return render(
+        request,
+        "pages/plan_indicator.html",
+        user=user,
+        title=data["name_en"] if english else data["name_zh"],
+        indicator=data,
+        plan=found["plan"].data if found["plan"].ok else None,
+        chart=_trajectory(data, gettext) if data["path"] or data["reports"] else None,
+        names=_departments(found["departments"], locale_of(request)),
+        figure=_text,
+        key=str(uuid.uuid4()),
+        error=error,
+        problem=problem,
+        values=values or {},
+        status_code=status_code,
+    )
+
+
+@router.get("/plans/{code}/indicators/{indicator}", response_class=HTMLResponse)
+async def indicator_page(request: Request, user: CurrentUser, code: str, indicator: str) -> HTMLResponse:
+    return await _indicator_page(request, user, code, indicator)
+
+
+@router.post("/plans/{code}/indicators/{indicator}/report", response_class=HTMLResponse)
+async def report(request: Request, user: CurrentUser, code: str, indicator: str, form: CheckedForm) -> Response:
+    body: dict[str, Any] = {
+        "year": str(form.get("year") or "").strip(),
+        "value": str(form.get("value") or "").strip(),
+        "source": str(form.get("source") or "").strip(),
+    }
+    for optional in ("note", "correction_reason"):
+        text = str(form.get(optional) or "").strip()
+        if text:
+            body[optional] = text
+    answer = await api_for(request, user).post(
+        "evaluation",
+        f"/api/v1/plans/{code}/indicators/{indicator}/reports",
+        body,
+        **{"Idempotency-Key": str(form.get("key") or uuid.uuid4())},
+    )
+    if answer.ok:
+        return RedirectResponse(f"/plans/{code}/indicators/{indicator}?done=reported", status_code=303)
+    gettext = i18n.translations(locale_of(request)).gettext
+    return await _indicator_page(
+        request,
+        user,
+        code,
+        indicator,
+        error=problem_text(answer, gettext),
+        problem=answer.problem,
+        status_code=answer.status if 400 <= answer.status < 500 else 502,
+        values={k: str(v) for k, v in form.items()},
+    )
+
+
+@router.post("/plans/{code}/indicators/{indicator}/reports/{report_id}/{decision}", response_class=HTMLResponse)
+async def decide(
+    request: Request,
+    user: CurrentUser,
+    code: str,
+    indicator: str,
+    report_id: uuid.UUID,
+    decision: str,
+    form: CheckedForm,
+) -> Response:
+    if decision not in ("accept", "return"):
+        return Response(status_code=404)
+    body = {"reason": str(form.get("reason") or "").strip()} if decision == "return" else None
+    answer = await api_for(request, user).post("evaluation", f"/api/v1/plans/reports/{report_id}/{decision}", body)
+    if answer.ok:
+        return RedirectResponse(f"/plans/{code}/indicators/{indicator}?done={decision}", status_code=303)
+    gettext = i18n.translations(locale_of(request)).gettext
+    return await _indicator_page(
+        request,
+        user,
+        code,
+        indicator,
+        error=problem_text(answer, gettext),
+        problem=answer.problem,
+        status_code=answer.status if 400 <= answer.status < 500 else 502,
+    )

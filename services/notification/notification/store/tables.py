@@ -81,6 +81,8 @@ subscriptions = Table(
     Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
     Column("last_success_at", DateTime(timezone=True)),
     Column("last_failure_at", DateTime(timezone=True)),
+    Column("failing_since", DateTime(timezone=True), comment="first failure since the last success"),
+    Column("pause_warned_at", DateTime(timezone=True), comment="when the owner was told it will pause"),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("created_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
+# How soon an event whose handling failed because the database was away is tried again.
+_WHILE_DATABASE_AWAY_S = 1.0
+
 
 class EventHandlers:
     """What a service reacts to, registered in one place (its `consumers.py`)."""
@@ -138,6 +141,8 @@ class InboxConsumer:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.bound = asyncio.Event()
+        self._db_reachable = True
+        self._db_checked_at = float("-inf")
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"inbox-{self.service}-{self.stream}")
@@ -261,6 +266,18 @@ class InboxConsumer:
             self.metrics.events_consumed.labels(stream=self.stream, outcome=outcome).inc()
             await msg.ack()
 
+    async def _database_reachable(self) -> bool:
+        """Asked after a failure; one answer serves a whole failed batch taken one by one."""
+        now = asyncio.get_running_loop().time()
+        if now - self._db_checked_at > 0.5:
+            try:
+                await asyncio.wait_for(self.db.ping(), timeout=2.0)
+                self._db_reachable = True
+            except Exception:
+                self._db_reachable = False
+            self._db_checked_at = asyncio.get_running_loop().time()
+        return self._db_reachable
+
     async def _consumer_alive(self) -> bool:
         try:
             info = await self.link.js.consumer_info(self.stream, self.service)
@@ -288,6 +305,12 @@ class InboxConsumer:
             applied = await handle_once(self.db, self.tables, self.service, handler, event, self.handler_timeout_s)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+            if not await self._database_reachable():
+                # Not the handler's failure: the database is away. Try again soon, however long it takes; an
+                # outage must delay events, never turn them into dead letters.
+                self.metrics.events_consumed.labels(stream=self.stream, outcome="retried").inc()
+                await msg.nak(delay=_WHILE_DATABASE_AWAY_S)
+                return
             if attempt >= self.settings.consumer_max_attempts:
                 await self._dead_letter(msg, event, error, attempt)
             else:

@@ -51,7 +51,8 @@ def consumer_config(service: str, subjects: list[str], settings: ServiceSettings
     # No `backoff` list: the server applies it to a nak with delay too (the delay is added to what the list
     # says, minus the ack wait), so failed attempts came 32 s apart instead of the configured 2 s (issue 13).
     # Handler failures are spaced by nak(delay=…) alone; a crash mid-handling is redelivered after the ack
-    # wait. max_deliver leaves room past our own dead-letter threshold so the last attempt is ours to record.
+    # wait. No max_deliver: an event is only ever given up by us, as a dead letter (and never for an outage of
+    # the database, however many deliveries that takes).
     return ConsumerConfig(
         durable_name=service,
         description=f"The {service} service's inbox",
@@ -59,7 +60,7 @@ def consumer_config(service: str, subjects: list[str], settings: ServiceSettings
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=settings.consumer_ack_wait_s,
         backoff=[],
-        max_deliver=settings.consumer_max_attempts + 5,
+        max_deliver=-1,
         max_ack_pending=settings.consumer_max_ack_pending,
         filter_subjects=sorted(subjects),
     )

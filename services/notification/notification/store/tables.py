@@ -50,6 +50,7 @@ centers = Table(
     Column("recommender", String(300)),
     Column("lead_unit", JSONB),
     Column("contacts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("contacts_known", Boolean, comment="an event carrying the contacts was applied"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     comment="Who a center's events concern, projected from registry events (never read from registry).",
 )

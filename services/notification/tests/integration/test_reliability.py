@@ -298,3 +298,50 @@ async def test_a_restart_in_the_middle_of_a_send_sends_it_once(
 
 async def _started(receiver: Any, event_id: uuid.UUID) -> bool:
     return str(event_id) in receiver.started
+
+
+async def test_an_event_that_comes_before_the_contacts_still_reaches_the_lead_unit_by_email(
+    notification: Any, smtp: Any, nats_url: str, kit: Any
+) -> None:
+    """Issue 13: after a database outage a center's review result was handled before its submission (which names
+    the contacts) and its e-mail was never made. It now waits for the contacts, then goes out once."""
+    from tic_shared.events.catalog import CenterReviewCompleted, CenterSubmitted, Contact, LeadUnit
+    from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Origin, Tier
+
+    center_id = uuid.uuid4()
+    address = f"late-{uuid.uuid4().hex[:8]}@example.com"
+    common = {"center_id": center_id, "tier": Tier.MUNICIPAL_TIC, "district": "yinzhou"}
+    reviewed = CloudEvent.of(
+        CenterReviewCompleted(**common, status=CenterStatus.REVIEWED, sequence=3, passed=True, score=88.0),
+        subject=str(center_id),
+    )
+    submitted = CloudEvent.of(
+        CenterSubmitted(
+            **common,
+            status=CenterStatus.SUBMITTED,
+            sequence=1,
+            name_zh="宁波市迟到技术创新中心",
+            field=Field.NEW_MATERIALS,
+            origin=Origin.MUNICIPAL_INITIATIVE,
+            lead_unit=LeadUnit(name="宁波迟到有限公司", credit_code="91330200MA2GQ3XK4C", type=LeadUnitType.ENTERPRISE),
+            contacts=[Contact(name="李雷", email=address, role="contact")],
+        ),
+        subject=str(center_id),
+    )
+    # The consumer retries the review until the contacts are in: enough attempts to outlast the wait below.
+    async with notification(smtp_host=smtp.host, smtp_port=smtp.port, consumer_max_attempts=10):
+        await kit.publish(nats_url, reviewed)
+        await asyncio.sleep(0.5)
+        await kit.publish(nats_url, submitted)
+
+        def mails() -> list[str]:
+            return [m.content.decode() for m in smtp.mailbox.messages if address in m.rcpt_tos]
+
+        async def both() -> bool:
+            return len(mails()) >= 2
+
+        await eventually(both, timeout_s=RETRY_WAIT_S)
+        await asyncio.sleep(0.5)
+        got = mails()
+        assert len(got) == 2
+        assert sum(str(reviewed.id) in m for m in got) == 1 and sum(str(submitted.id) in m for m in got) == 1

@@ -40,28 +40,29 @@ class Verdict:
 async def published_events(nats_url: str, centers: set[str]) -> tuple[list[CloudEvent], int]:
     """Every event in the producers' streams about one of `centers`, once each; and how many were stored twice."""
     nc = await nats.connect(nats_url)
-    events: dict[str, CloudEvent] = {}
-    doubled = 0
     try:
         js = nc.jetstream()
-        for producer in _PRODUCERS:
+
+        async def read(producer: str) -> list[CloudEvent]:
             sub = await js.subscribe(f"tic.{producer}.>", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+            found = []
             while True:
                 try:
-                    msg = await sub.next_msg(timeout=0.5)
+                    msg = await sub.next_msg(timeout=0.25)
                 except nats.errors.TimeoutError:
                     break
                 event = CloudEvent.model_validate_json(msg.data)
                 about = event.subject if event.subject in centers else str(event.data.get("center_id", ""))
-                if about not in centers:
-                    continue
-                if str(event.id) in events:
-                    doubled += 1
-                events[str(event.id)] = event
+                if about in centers:
+                    found.append(event)
             await sub.unsubscribe()
+            return found
+
+        streams = await asyncio.gather(*(read(producer) for producer in _PRODUCERS))
     finally:
         await nc.close()
-    return list(events.values()), doubled
+    events = {str(event.id): event for stream in streams for event in stream}
+    return list(events.values()), sum(len(stream) for stream in streams) - len(events)
 
 
 def owed(events: list[CloudEvent], contacts: dict[str, str], subscription_id: str) -> tuple[set[Any], set[str]]:

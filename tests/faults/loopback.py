@@ -41,6 +41,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: Counter[tuple[str, str]] = Counter()
         self.message_ids: Counter[str] = Counter()
+        self.last_at = 0.0  # time.monotonic() of the last message
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -48,6 +49,7 @@ class Mailbox:
         for rcpt in envelope.rcpt_tos:
             self.received[(event_id, rcpt.lower())] += 1
         self.message_ids[str(message.get("Message-ID", ""))] += 1
+        self.last_at = time.monotonic()
         return "250 OK"
 
 
@@ -57,6 +59,7 @@ class WebhookReceiver:
 
     port: int = field(default_factory=free_port)
     received: Counter[str] = field(default_factory=Counter)
+    last_at: float = 0.0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -67,6 +70,7 @@ class WebhookReceiver:
     async def _hook(self, request: Request) -> Response:
         await request.body()
         self.received[request.headers.get("x-tic-event-id", "")] += 1
+        self.last_at = time.monotonic()
         return Response(status_code=204)
 
     async def start(self) -> None:

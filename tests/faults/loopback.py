@@ -25,7 +25,7 @@ import httpx
 import uvicorn
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -41,6 +41,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: Counter[tuple[str, str]] = Counter()
         self.message_ids: Counter[str] = Counter()
+        self.deliveries: dict[tuple[str, str], set[str]] = {}  # the Message-IDs each (event, recipient) came under
         self.last_at = 0.0  # time.monotonic() of the last message
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -48,6 +49,7 @@ class Mailbox:
         event_id = str(message.get("X-TIC-Event-Id", ""))
         for rcpt in envelope.rcpt_tos:
             self.received[(event_id, rcpt.lower())] += 1
+            self.deliveries.setdefault((event_id, rcpt.lower()), set()).add(str(message.get("Message-ID", "")))
         self.message_ids[str(message.get("Message-ID", ""))] += 1
         self.last_at = time.monotonic()
         return "250 OK"
@@ -59,6 +61,7 @@ class WebhookReceiver:
 
     port: int = field(default_factory=free_port)
     received: Counter[str] = field(default_factory=Counter)
+    deliveries: dict[str, set[str]] = field(default_factory=dict)  # the X-TIC-Delivery ids each event came under
     last_at: float = 0.0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -68,8 +71,13 @@ class WebhookReceiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     async def _hook(self, request: Request) -> Response:
-        await request.body()
-        self.received[request.headers.get("x-tic-event-id", "")] += 1
+        try:
+            await request.body()
+        except ClientDisconnect:  # the sender was killed mid-request: nothing arrived
+            return Response(status_code=400)
+        event_id = request.headers.get("x-tic-event-id", "")
+        self.received[event_id] += 1
+        self.deliveries.setdefault(event_id, set()).add(request.headers.get("x-tic-delivery", ""))
         self.last_at = time.monotonic()
         return Response(status_code=204)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -195,12 +197,14 @@ class Probe:
         self.broken = False
         self.poisoned: set[uuid.UUID] = set()
         self.applied: list[uuid.UUID] = []
+        self.tried_at: dict[uuid.UUID, list[float]] = {}
         self.handlers = EventHandlers()
 
         @self.handlers.on(EvaluationFailed)
         async def on_failed(session: Any, event: CloudEvent) -> None:
             from notification.store.tables import received_events
 
+            self.tried_at.setdefault(event.id, []).append(time.monotonic())
             # The effect that counts is in the database, in the handler's transaction; the list only
             # records that the handler ran (a rolled-back run leaves it there).
             await session.execute(
@@ -215,7 +219,7 @@ class Probe:
 
 @asynccontextmanager
 async def probe_app(
-    make_settings: Callable[..., Any], probe: Probe, consumer: str | None = None
+    make_settings: Callable[..., Any], probe: Probe, consumer: str | None = None, **overrides: Any
 ) -> AsyncIterator[tuple[FastAPI, Any]]:
     from notification.store.tables import messaging
 
@@ -228,7 +232,7 @@ async def probe_app(
         handlers=probe.handlers,
         consumer_name=consumer or f"probe-{uuid.uuid4().hex[:8]}",
     )
-    app = create_service_app(spec, make_settings("notification"))
+    app = create_service_app(spec, make_settings("notification", **overrides))
     async with running(app) as client:
         await eventually(lambda: _bound(app))
         yield app, client
@@ -328,6 +332,55 @@ async def test_failing_handler_ends_as_dead_letter_and_replay_applies_it_once(
         again = await client.post(f"/api/v1/dead-letters/{dead.id}/replay", headers=ops)
         assert again.status_code == 409
         assert probe.applied == [event.id]
+
+
+async def test_a_failed_event_is_retried_after_exactly_the_configured_delays(
+    make_settings: Callable[..., Any], nats_url: str
+) -> None:
+    """Issue 13: with the consumer's `backoff` list the server added it to the nak delay (attempts 32 s apart
+    for a configured 2 s). Each gap between attempts must be the configured delay, give or take a fetch."""
+    delays = [0.5, 1.0, 2.0]
+    probe = Probe()
+    probe.broken = True
+    # An ack wait far above the delays: any part of it in a gap would show.
+    async with probe_app(
+        make_settings, probe, consumer_retry_delays_s=delays, consumer_max_attempts=4, consumer_ack_wait_s=8.0
+    ) as (app, _):
+        event = evaluation_failed()
+        await publish_raw(nats_url, event)
+        await eventually(lambda: _dead_letter_of(app, event.id), timeout_s=30)
+    tried = probe.tried_at[event.id]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(tried)]
+    assert len(gaps) == len(delays), tried
+    for gap, delay in zip(gaps, delays, strict=True):
+        assert delay - 0.05 <= gap <= delay + 0.75, (gaps, delays)
+
+
+async def test_events_published_while_nats_was_away_arrive_within_seconds_of_its_return(
+    make_settings: Callable[..., Any], own_nats: NatsServer
+) -> None:
+    """Issue 13: after a reconnect the consumer kept 31-34 s of events unacknowledged; now it keeps its pull
+    subscription (and sends no pull request while away), so they arrive as soon as they are published."""
+    probe = Probe()
+    # A long ack wait: a message held until it runs out (the old behaviour) could not pass for a quick one.
+    async with probe_app(make_settings, probe, nats_url=own_nats.url, consumer_ack_wait_s=20.0) as (app, _):
+        before = evaluation_failed()
+        await publish_raw(own_nats.url, before)
+        await eventually(lambda: _count(probe, before.id))
+        for _ in range(3):
+            assert own_nats.process is not None
+            own_nats.process.kill()
+            own_nats.process.wait()
+            await eventually(lambda: _disconnected(app))
+            await asyncio.sleep(2.5)  # long enough for a few fetches that would have been queued
+            own_nats.start()
+            await eventually(lambda: _connected(app), timeout_s=20)
+            events = [evaluation_failed() for _ in range(5)]
+            back = time.monotonic()
+            for event in events:
+                await publish_raw(own_nats.url, event)
+            await eventually(lambda events=events: _all_applied(probe, [e.id for e in events]), timeout_s=20)
+            assert time.monotonic() - back < 5.0
 
 
 async def _dead_letter_of(app: FastAPI, event_id: uuid.UUID) -> Any:

@@ -247,6 +247,21 @@ def _print_banner(host: str) -> None:
     _say("a token for the bureau admin:  ./tic token --role bureau_admin")
 
 
+# ---- faults ----
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    """The fault suite lives with the tests (tests/faults/); it is run here, not by pytest: it takes minutes."""
+    sys.path.insert(0, str(ROOT / "tests" / "faults"))
+    import suite
+
+    argv = ["--n", str(args.n), "--concurrency", str(args.concurrency)]
+    for name in args.only or []:
+        argv += ["--only", name]
+    result: int = suite.main(argv)
+    return result
+
+
 # ---- entry point ----
 
 
@@ -286,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", default=str(ROOT / ".data"), help="the data folder of tic dev (without TIC_DATABASE_URL)"
     )
     audit.set_defaults(run=cmd_audit)
+
+    faults = commands.add_parser("faults", help="run the fault suite: approvals while parts of the platform fail")
+    faults.add_argument("--n", type=int, default=100, help="centers approved per scenario")
+    faults.add_argument("--concurrency", type=int, default=16)
+    faults.add_argument("--only", action="append", help="run only this scenario (repeatable)")
+    faults.set_defaults(run=cmd_faults)
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI documents and event schemas to shared/")
     openapi.set_defaults(run=cmd_openapi)

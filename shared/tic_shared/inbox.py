@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import nats.errors
@@ -28,6 +28,9 @@ from tic_shared.tracing import child_traceparent, traceparent_var
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+# How soon an event whose handling failed because the database was away is tried again.
+_WHILE_DATABASE_AWAY_S = 1.0
 
 
 class EventHandlers:
@@ -134,10 +137,12 @@ class InboxConsumer:
         self.link = link
         self.settings = settings
         self.metrics = metrics
-        self.handler_timeout_s = settings.consumer_ack_wait_s * 0.8
+        self.handler_timeout_s = settings.consumer_handler_timeout_s
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.bound = asyncio.Event()
+        self._db_reachable = True
+        self._db_checked_at = float("-inf")
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"inbox-{self.service}-{self.stream}")
@@ -158,7 +163,6 @@ class InboxConsumer:
         delay = 0.5
         while not self._stopping.is_set():
             await self.link.ready.wait()
-            generation = self.link.generation
             try:
                 sub = await self._bind()
             except Exception as exc:
@@ -169,36 +173,64 @@ class InboxConsumer:
             delay = 0.5
             self.bound.set()
             try:
-                await self._pull(sub, generation)
+                await self._pull(sub)
             finally:
                 self.bound.clear()
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
 
-    async def _pull(self, sub: Any, generation: int) -> None:
+    async def _pull(self, sub: Any) -> None:
+        """Fetch until the subscription is lost. A reconnect keeps it: the client subscribes its inbox again,
+        and a pull request answered just after the reconnect lands in that same inbox. Dropping the subscription
+        there (as we once did) lost those messages until the ack wait ran out — the 30 s catch-ups of issue 13."""
         idle = 0
         while not self._stopping.is_set():
-            if self.link.generation != generation:
-                log.info("%s re-binding to %s after a reconnect", self.service, self.stream)
-                return
+            if not self.link.connected:
+                # A fetch now would only queue a pull request in the client's buffer, to be sent on reconnect.
+                await asyncio.sleep(0.05)
+                continue
             try:
-                msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=1.0)
+                fetch_s = self.settings.consumer_fetch_timeout_s
+                msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s)
             except (nats.errors.TimeoutError, TimeoutError):
                 # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
                 # exists: a server that lost it would otherwise leave us waiting forever.
                 idle += 1
-                if idle % 15 == 0 and not await self._consumer_alive():
+                if idle % 15 == 0 and self.link.connected and not await self._consumer_alive():
                     return
                 continue
             except (nats.errors.ConnectionClosedError, nats.js.errors.NotFoundError) as exc:
                 log.warning("%s lost its subscription to %s: %s", self.service, self.stream, exc)
                 return
             except Exception as exc:
+                if not self.link.connected:
+                    continue  # the connection dropped during the fetch; wait for it, keep the subscription
                 log.warning("%s fetch from %s failed: %r", self.service, self.stream, exc)
                 await asyncio.sleep(0.5)
                 return
             idle = 0
-            await self._process_batch(msgs)
+            async with self._in_progress(msgs):
+                await self._process_batch(msgs)
+
+    @contextlib.asynccontextmanager
+    async def _in_progress(self, msgs: list[Any]) -> AsyncIterator[None]:
+        """Tell the server we are still working on `msgs` every third of the ack wait, so a short ack wait
+        (quick redelivery after a crash) never redelivers a batch that is merely slow."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.settings.consumer_ack_wait_s / 3)
+                for msg in msgs:
+                    with contextlib.suppress(Exception):
+                        await msg.in_progress()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _process_batch(self, msgs: list[Any]) -> None:
         """The whole batch in one transaction (one commit instead of one per event); when anything in it fails,
@@ -234,6 +266,18 @@ class InboxConsumer:
             self.metrics.events_consumed.labels(stream=self.stream, outcome=outcome).inc()
             await msg.ack()
 
+    async def _database_reachable(self) -> bool:
+        """Asked after a failure; one answer serves a whole failed batch taken one by one."""
+        now = asyncio.get_running_loop().time()
+        if now - self._db_checked_at > 0.5:
+            try:
+                await asyncio.wait_for(self.db.ping(), timeout=2.0)
+                self._db_reachable = True
+            except Exception:
+                self._db_reachable = False
+            self._db_checked_at = asyncio.get_running_loop().time()
+        return self._db_reachable
+
     async def _consumer_alive(self) -> bool:
         try:
             info = await self.link.js.consumer_info(self.stream, self.service)
@@ -261,6 +305,12 @@ class InboxConsumer:
             applied = await handle_once(self.db, self.tables, self.service, handler, event, self.handler_timeout_s)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
+            if not await self._database_reachable():
+                # Not the handler's failure: the database is away. Try again soon, however long it takes; an
+                # outage must delay events, never turn them into dead letters.
+                self.metrics.events_consumed.labels(stream=self.stream, outcome="retried").inc()
+                await msg.nak(delay=_WHILE_DATABASE_AWAY_S)
+                return
             if attempt >= self.settings.consumer_max_attempts:
                 await self._dead_letter(msg, event, error, attempt)
             else:

@@ -24,8 +24,8 @@ class NatsLink:
         self.nc: NATS | None = None
         self._js: JetStreamContext | None = None
         self.ready = asyncio.Event()
-        # Bumped on every reconnect: pull subscriptions made before it may be dead (nats.py #504), so the
-        # consumers re-bind when it changes.
+        # Bumped on every reconnect (for logs and tests). The consumers keep their pull subscriptions across
+        # it: the client subscribes their inboxes again, and re-binding would drop what is already on its way.
         self.generation = 0
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []

@@ -53,8 +53,14 @@ class ServiceSettings(BaseSettings):
     outbox_retention_days: int = Field(default=7, ge=1, description="How long published events stay in the outbox")
     consumer_batch_size: int = Field(default=50, ge=1)
     consumer_max_attempts: int = Field(default=5, ge=1)
-    consumer_retry_delays_s: list[float] = [0.5, 2.0, 5.0, 15.0]
-    consumer_ack_wait_s: float = Field(default=30.0, gt=0)
+    consumer_retry_delays_s: list[float] = Field(
+        default=[0.5, 2.0, 5.0, 15.0], description="The delay before the 2nd, 3rd, … attempt of a failed event"
+    )
+    consumer_ack_wait_s: float = Field(
+        default=10.0, gt=0, description="Redelivery after a crash; a slow batch is kept alive by in-progress acks"
+    )
+    consumer_handler_timeout_s: float = Field(default=25.0, gt=0, description="How long one handler may take")
+    consumer_fetch_timeout_s: float = Field(default=1.0, gt=0, description="How long one pull request waits")
     consumer_max_ack_pending: int = Field(default=2000, ge=1)
     stream_duplicate_window_s: float = Field(default=600.0, gt=0)
     stream_max_age_days: int = Field(default=3650, ge=1)

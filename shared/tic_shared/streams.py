@@ -48,18 +48,19 @@ async def ensure_stream(js: JetStreamContext, producer: str, settings: ServiceSe
 
 
 def consumer_config(service: str, subjects: list[str], settings: ServiceSettings) -> ConsumerConfig:
-    # `backoff` only spaces redeliveries after an ack-wait expiry (a crash mid-handling); handler failures
-    # are retried with nak(delay=…). max_deliver is bounded and longer than the backoff list, and leaves
-    # room past our own dead-letter threshold so the last attempt is always ours to record.
-    backoff = [settings.consumer_ack_wait_s * factor for factor in (1, 2, 4, 8)]
+    # No `backoff` list: the server applies it to a nak with delay too (the delay is added to what the list
+    # says, minus the ack wait), so failed attempts came 32 s apart instead of the configured 2 s (issue 13).
+    # Handler failures are spaced by nak(delay=…) alone; a crash mid-handling is redelivered after the ack
+    # wait. No max_deliver: an event is only ever given up by us, as a dead letter (and never for an outage of
+    # the database, however many deliveries that takes).
     return ConsumerConfig(
         durable_name=service,
         description=f"The {service} service's inbox",
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=settings.consumer_ack_wait_s,
-        backoff=backoff,
-        max_deliver=settings.consumer_max_attempts + len(backoff) + 1,
+        backoff=[],
+        max_deliver=-1,
         max_ack_pending=settings.consumer_max_ack_pending,
         filter_subjects=sorted(subjects),
     )

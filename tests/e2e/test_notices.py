@@ -376,6 +376,7 @@ async def test_every_notice_of_every_event_reads_right_in_both_languages(
             "notification",
             **db,
             delivery_max_attempts=1,
+            webhook_hold_while_down=False,  # dead-lettered at once, though the endpoint never answers
             delivery_poll_interval_s=0.1,
         ) as (notification, note),
     ):

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 import httpx
@@ -63,14 +62,19 @@ async def send_webhook(
     return Outcome(False, started_at, latency, http_status=response.status_code, error=f"HTTP {response.status_code}")
 
 
-async def send_email(settings: NotificationSettings, *, to: str, content: dict[str, str], delivery_id: str) -> Outcome:
+async def send_email(
+    settings: NotificationSettings, *, to: str, content: dict[str, str], delivery_id: str, event_id: str = ""
+) -> Outcome:
     rendered = Rendered(subject=content["subject"], body=content["body"])
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to
     message["Subject"] = rendered.subject
-    message["Message-ID"] = make_msgid(idstring=delivery_id, domain="tic.notification")
+    # The same for every attempt of a delivery, so a mail system can drop a repeat (RFC 5322 §3.6.4).
+    message["Message-ID"] = message_id(delivery_id)
     message["X-TIC-Delivery"] = delivery_id
+    if event_id:
+        message["X-TIC-Event-Id"] = event_id
     message.set_content(rendered.text)
     message.add_alternative(rendered.body, subtype="html")
     started_at = datetime.now(UTC)
@@ -80,6 +84,10 @@ async def send_email(settings: NotificationSettings, *, to: str, content: dict[s
     except (OSError, smtplib.SMTPException) as exc:
         return Outcome(False, started_at, _elapsed_ms(started), error=_error(exc))
     return Outcome(True, started_at, _elapsed_ms(started))
+
+
+def message_id(delivery_id: str) -> str:
+    return f"<{delivery_id}@tic.notification>"
 
 
 def _smtp_send(settings: NotificationSettings, message: EmailMessage) -> None:

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 EMAIL_DISABLED = "email channel disabled: TIC_SMTP_HOST is not set"
 
 
+class ContactsNotYetKnown(RuntimeError):
+    """An event owes the lead unit an e-mail before the event that names its contacts was applied."""
+
+
 # ---- fan-out ----
 
 
@@ -61,6 +65,11 @@ async def fan_out(
     rule = rule_set.for_event(model.event_name)
     if rule is None:
         return 0
+    contacts_known = "contacts" in data or bool((center or {}).get("contacts_known"))
+    if center_id is not None and not contacts_known and rules_domain.tells_lead_unit(rule, data):
+        # Issue 13: after an outage a center's later events can come before the one that names its contacts;
+        # fanned out now, their e-mails would be lost. Retried (then dead-lettered) until the contacts are in.
+        raise ContactsNotYetKnown(f"the contacts of center {center_id} are not known yet")
     subscribers = [
         rules_domain.Subscriber(id=row.id, event_types=tuple(row.event_types))
         for row in await cache.subscriptions(session)

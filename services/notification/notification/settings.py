@@ -29,9 +29,21 @@ class NotificationSettings(ServiceSettings):
     )
     delivery_max_attempts: int = Field(default=8, ge=1, description="Attempts before a delivery is dead-lettered.")
     delivery_retry_base_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles each time.")
-    delivery_retry_max_s: float = Field(default=600.0, gt=0)
-    delivery_pause_after_failures: int = Field(
-        default=20, ge=1, description="Consecutive failed attempts after which a webhook subscription is paused."
+    delivery_retry_max_s: float = Field(
+        default=60.0, gt=0, description="The cap of the retry delay: a receiver back is tried within this long."
+    )
+    delivery_pause_after_s: float = Field(
+        default=3 * 86_400.0,
+        gt=0,
+        description="A webhook subscription whose endpoint has failed continuously this long is paused.",
+    )
+    delivery_pause_warning_s: float = Field(
+        default=86_400.0, ge=0, description="How long before pausing its owner is told it will be paused."
+    )
+    webhook_hold_while_down: bool = Field(
+        default=True,
+        description="While an endpoint fails every delivery (no success since a delivery was made), its deliveries "
+        "keep retrying until the subscription pauses, instead of being dead-lettered after delivery_max_attempts.",
     )
     delivery_batch_size: int = Field(default=100, ge=1)
     delivery_concurrency: int = Field(default=32, ge=1)

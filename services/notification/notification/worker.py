@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +23,7 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
 
 from notification import channels
 from notification.channels import Outcome
@@ -28,6 +31,7 @@ from notification.data import package_templates
 from notification.domain import retry
 from notification.settings import NotificationSettings
 from notification.store import deliveries as deliveries_store
+from notification.store import inbox as inbox_store
 from notification.store import subscriptions as subscriptions_store
 from notification.store import templates as templates_store
 from tic_shared.db import Database, asyncpg_dsn
@@ -88,6 +92,8 @@ class DeliveryWorker:
         # Several batches in flight: one slow receiver (a timeout) does not hold every other delivery back.
         self._batches = asyncio.Semaphore(_BATCHES_IN_FLIGHT)
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._held: set[uuid.UUID] = set()  # claim tokens of the batches being sent or recorded
+        self._leases: asyncio.Task[None] | None = None
         self._rng = random.Random()
 
     def start(self) -> None:
@@ -104,6 +110,7 @@ class DeliveryWorker:
         ]
         self._task = asyncio.create_task(self._run(), name="notification-delivery-worker")
         self._listener = asyncio.create_task(self._listen(), name="notification-delivery-listener")
+        self._leases = asyncio.create_task(self._keep_leases(), name="notification-delivery-leases")
 
     def wake(self) -> None:
         self._wake.set()
@@ -123,6 +130,10 @@ class DeliveryWorker:
                 task.cancel()
             if late:
                 await asyncio.wait(late)
+        if self._leases is not None:
+            self._leases.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._leases
         for client in self._http:
             await client.aclose()
         self._http = []
@@ -187,21 +198,59 @@ class DeliveryWorker:
 
     async def _claim(self) -> tuple[uuid.UUID, list[Any]]:
         async with self.db.transaction() as session:
+            # Ours first: after an outage longer than a lease, our own unrecorded sends must not look expired.
+            await deliveries_store.extend_leases(session, set(self._held), lease_s=self.lease_s)
             return await deliveries_store.claim_due(
                 session, limit=self.settings.delivery_batch_size, lease_s=self.lease_s
             )
 
     async def _process(self, token: uuid.UUID, claimed: list[Any]) -> None:
-        """Send a claimed batch and record every outcome."""
-        async with self.db.transaction() as session:
-            subs = await subscriptions_store.secrets_of(
-                session, {row.subscription_id for row in claimed if row.subscription_id}
-            )
-            webhook_events = {row.event_id for row in claimed if row.channel == "webhook"}
-            events = await deliveries_store.payloads(session, webhook_events)
-        outcomes = await asyncio.gather(*(self._attempt(row, subs, events) for row in claimed))
-        async with self.db.transaction() as session:
-            await self._record(session, token, claimed, outcomes)
+        """Send a claimed batch; each outcome is recorded right after its own send (issue 13: one write for the
+        whole batch, lost to a database outage, let the lease run out and the batch go out a second time)."""
+        self._held.add(token)
+        try:
+            async with self.db.transaction() as session:
+                subs = await subscriptions_store.secrets_of(
+                    session, {row.subscription_id for row in claimed if row.subscription_id}
+                )
+                webhook_events = {row.event_id for row in claimed if row.channel == "webhook"}
+                events = await deliveries_store.payloads(session, webhook_events)
+            await asyncio.gather(*(self._send_and_record(token, row, subs, events) for row in claimed))
+        finally:
+            self._held.discard(token)
+
+    async def _send_and_record(
+        self, token: uuid.UUID, row: Any, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
+    ) -> None:
+        outcome = await self._attempt(row, subs, events)
+        await self._until_written(lambda session: self._record(session, token, row, outcome))
+
+    async def _until_written(self, write: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """What was sent must be written down, however long the database is away: until it is, the lease is
+        kept (`_keep_leases`), so no one sends it again."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(lambda exc: not isinstance(exc, asyncio.CancelledError)),
+            wait=wait_exponential(multiplier=0.1, max=2.0),
+            before_sleep=_log_write_retry,
+            reraise=True,
+        ):
+            with attempt:
+                async with self.db.transaction() as session:
+                    await write(session)
+
+    async def _keep_leases(self) -> None:
+        """Extend the leases of the batches this worker holds, every third of a lease; while the database is
+        away, try every half second, so the leases are renewed the moment it returns, before anyone's claim."""
+        while not self._stopping:
+            wait = self.lease_s / 3
+            if self._held:
+                try:
+                    async with self.db.transaction() as session:
+                        await deliveries_store.extend_leases(session, set(self._held), lease_s=self.lease_s)
+                except Exception as exc:
+                    log.warning("cannot extend the delivery leases yet: %s", exc)
+                    wait = 0.5
+            await asyncio.sleep(wait)
 
     async def run_once(self) -> int:
         """One claim and its batch, start to end (for tests and tools); how many deliveries were handled."""
@@ -246,7 +295,11 @@ class DeliveryWorker:
                 if not self.settings.email_enabled:
                     return "skipped"
                 outcome = await channels.send_email(
-                    self.settings, to=row.recipient, content=row.content, delivery_id=str(row.id)
+                    self.settings,
+                    to=row.recipient,
+                    content=row.content,
+                    delivery_id=str(row.id),
+                    event_id=str(row.event_id),
                 )
             else:
                 return "cancelled"
@@ -254,46 +307,93 @@ class DeliveryWorker:
         self.metrics.latency.labels(row.channel).observe(outcome.latency_ms / 1000)
         return outcome
 
-    async def _record(
-        self, session: AsyncSession, token: uuid.UUID, claimed: list[Any], outcomes: list[Outcome | str]
-    ) -> None:
-        """Every attempt logged; successes in one update; failures retried later or dead-lettered."""
-        attempts = []
-        delivered = []
-        per_subscription: dict[uuid.UUID, tuple[int, int]] = {}
-        for row, outcome in zip(claimed, outcomes, strict=True):
-            if isinstance(outcome, str):
-                await self._record_unsent(session, token, row, outcome)
-                continue
-            attempts.append(
-                {
-                    "delivery_id": row.id,
-                    "attempt": row.total_attempts,
-                    "ok": outcome.ok,
-                    "started_at": outcome.started_at,
-                    "latency_ms": outcome.latency_ms,
-                    "http_status": outcome.http_status,
-                    "error": outcome.error,
-                }
-            )
+    async def _record(self, session: AsyncSession, token: uuid.UUID, row: Any, outcome: Outcome | str) -> None:
+        """One attempt logged; a success finishes the delivery, a failure is retried later or dead-lettered."""
+        if isinstance(outcome, str):
+            await self._record_unsent(session, token, row, outcome)
+            return
+        attempt = {
+            "delivery_id": row.id,
+            "attempt": row.total_attempts,
+            "ok": outcome.ok,
+            "started_at": outcome.started_at,
+            "latency_ms": outcome.latency_ms,
+            "http_status": outcome.http_status,
+            "error": outcome.error,
+        }
+        await deliveries_store.record_attempts(session, [attempt])
+        if outcome.ok:
+            await deliveries_store.finish_delivered(session, [row.id], token)
             if row.subscription_id is not None:
-                ok, failed = per_subscription.get(row.subscription_id, (0, 0))
-                per_subscription[row.subscription_id] = (ok + outcome.ok, failed + (not outcome.ok))
-            if outcome.ok:
-                delivered.append(row.id)
-            else:
-                await self._record_failure(session, token, row, outcome)
-        await deliveries_store.record_attempts(session, attempts)
-        await deliveries_store.finish_delivered(session, delivered, token)
-        paused = await subscriptions_store.record_outcomes(
-            session, per_subscription, pause_after=self.settings.delivery_pause_after_failures
+                woken = await subscriptions_store.record_success(session, row.subscription_id)
+                if woken:
+                    await deliveries_store.wake_workers(session)
+            return
+        turn = None
+        if row.subscription_id is not None:
+            turn = await subscriptions_store.record_failure(
+                session,
+                row.subscription_id,
+                pause_after_s=self.settings.delivery_pause_after_s,
+                warn_before_s=self.settings.delivery_pause_warning_s,
+            )
+        await self._record_failure(session, token, row, outcome)
+        if turn is not None:
+            await self._tell_owner(session, turn)
+
+    async def _tell_owner(self, session: AsyncSession, turn: subscriptions_store.Turn) -> None:
+        """The subscription's owner hears in their inbox before it pauses and when it does."""
+        since = turn.failing_since.isoformat(timespec="seconds")
+        url = html.escape(turn.url)  # an inbox body is HTML
+        if turn.kind == "paused":
+            log.warning("subscription %s paused: failing since %s", turn.subscription_id, since)
+            zh = (
+                "Webhook 订阅已暂停",
+                f"{url} 自 {since} 起持续投递失败，订阅 {turn.subscription_id} 已暂停；接收端恢复后请重新启用。",
+            )
+            en = (
+                "Webhook subscription paused",
+                f"Deliveries to {url} have failed continuously since {since}; subscription "
+                f"{turn.subscription_id} is paused. Resume it once the endpoint is back.",
+            )
+        else:
+            log.warning("subscription %s will be paused: failing since %s", turn.subscription_id, since)
+            left_h = self.settings.delivery_pause_warning_s / 3600
+            zh = (
+                "Webhook 订阅即将暂停",
+                f"{url} 自 {since} 起持续投递失败；若仍失败，订阅 {turn.subscription_id} "
+                f"将在约 {left_h:g} 小时后暂停。",
+            )
+            en = (
+                "Webhook subscription will be paused",
+                f"Deliveries to {url} have failed continuously since {since}; unless one succeeds, subscription "
+                f"{turn.subscription_id} is paused in about {left_h:g} hours.",
+            )
+        await inbox_store.add_many(
+            session,
+            [
+                {
+                    # One notice per kind per failing spell.
+                    "event_id": uuid.uuid5(turn.subscription_id, f"{turn.kind}:{since}"),
+                    "event_type": f"tic.notification.subscription.{turn.kind}",
+                    "recipient": f"user:{turn.owner}",
+                    "user_subject": turn.owner,
+                    "content": {
+                        "zh": {"subject": zh[0], "body": zh[1]},
+                        "en": {"subject": en[0], "body": en[1]},
+                    },
+                }
+            ],
         )
-        for subscription_id in paused:
-            log.warning("subscription %s paused after repeated failures", subscription_id)
 
     async def _record_failure(self, session: AsyncSession, token: uuid.UUID, row: Any, outcome: Outcome) -> None:
         error = outcome.error or "failed"
-        if retry.is_exhausted(row.attempts, self.settings.delivery_max_attempts):
+        exhausted = retry.is_exhausted(row.attempts, self.settings.delivery_max_attempts)
+        if exhausted and row.subscription_id is not None and self.settings.webhook_hold_while_down:
+            # A receiver that is down is not refusing this event: keep trying (capped backoff) until it is back
+            # or the subscription pauses; only an event refused while others get through is dead-lettered.
+            exhausted = not await subscriptions_store.endpoint_down_since(session, row.subscription_id, row.created_at)
+        if exhausted:
             finished = await deliveries_store.finish(
                 session, row.id, token, {"status": "dead", "dead_lettered_at": func.now(), "last_error": error}
             )
@@ -343,6 +443,11 @@ class DeliveryWorker:
             ),
             subject=str(row.id),
         )
+
+
+def _log_write_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    log.warning("cannot record a delivery outcome yet (try %d): %s", state.attempt_number, exc)
 
 
 async def seed_templates(db: Database) -> int:

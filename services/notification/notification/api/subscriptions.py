@@ -58,6 +58,9 @@ class SubscriptionOut(BaseModel):
     consecutive_failures: int
     last_success_at: datetime | None
     last_failure_at: datetime | None
+    failing_since: datetime | None = Field(
+        description="The first failure since the last success: paused when this is TIC_DELIVERY_PAUSE_AFTER_S ago"
+    )
     version: int
     created_by: str
     created_at: datetime
@@ -178,7 +181,9 @@ async def update_subscription(
     if "description" in patch.model_fields_set:
         values["description"] = patch.description
     if patch.status == "active" and current.status != "active":
-        values.update(status="active", paused_reason=None, consecutive_failures=0)
+        values.update(
+            status="active", paused_reason=None, consecutive_failures=0, failing_since=None, pause_warned_at=None
+        )
     elif patch.status == "paused" and current.status != "paused":
         values.update(status="paused", paused_reason="paused through the API")
     if not values:

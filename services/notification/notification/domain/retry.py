@@ -20,5 +20,10 @@ def is_exhausted(attempts: int, max_attempts: int) -> bool:
     return attempts >= max_attempts
 
 
-def should_pause(consecutive_failures: int, pause_after: int) -> bool:
-    return consecutive_failures >= pause_after
+def should_pause(failing_for_s: float, pause_after_s: float) -> bool:
+    """Time, not a count: a burst of failures in one bad minute must not stop a subscription for good."""
+    return failing_for_s >= pause_after_s
+
+
+def should_warn(failing_for_s: float, *, pause_after_s: float, warn_before_s: float) -> bool:
+    return failing_for_s >= max(pause_after_s - warn_before_s, 0.0)

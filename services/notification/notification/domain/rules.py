@@ -117,6 +117,12 @@ def package_rules() -> Rules:
     return parse_rules(tomllib.loads(text))
 
 
+def tells_lead_unit(rule: Rule, data: dict[str, Any]) -> bool:
+    """Whether the rule sends this event to the lead unit's contacts."""
+    people = rule.people_only_if is None or rule.people_only_if.holds(data)
+    return people and any(notify.who == "lead_unit_contacts" for notify in rule.notify)
+
+
 def event_name_of(event_type: str) -> str:
     """`tic.registry.CenterApproved.v1` -> `CenterApproved`."""
     parts = event_type.split(".")

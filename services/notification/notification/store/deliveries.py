@@ -74,6 +74,18 @@ async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tup
     return token, list(result.all())
 
 
+async def extend_leases(session: AsyncSession, tokens: set[uuid.UUID], *, lease_s: float) -> None:
+    """Keep the claims of a worker that is still sending or recording them."""
+    if not tokens:
+        return
+    d = deliveries.c
+    await session.execute(
+        update(deliveries)
+        .where(d.claim_token.in_(tokens), d.status == "sending")
+        .values(claimed_until=func.now() + timedelta(seconds=lease_s))
+    )
+
+
 async def payloads(session: AsyncSession, event_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     if not event_ids:
         return {}
@@ -185,11 +197,13 @@ async def record_attempts_at_commit(session: AsyncSession, attempts: list[dict[s
 
 
 async def finish_delivered(session: AsyncSession, ids: list[uuid.UUID], token: uuid.UUID) -> None:
+    """Delivered, even if the claim was lost meanwhile (a lease taken over after an outage): it was sent, and a
+    second worker's send of it must not count as the first."""
     if not ids:
         return
     d = deliveries.c
     await session.execute(
         update(deliveries)
-        .where(d.id.in_(ids), d.claim_token == token, d.status == "sending")
+        .where(d.id.in_(ids), d.status.in_(OPEN))
         .values(status="delivered", delivered_at=func.now(), last_error=None, claim_token=None, claimed_until=None)
     )

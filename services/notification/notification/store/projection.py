@@ -34,6 +34,8 @@ async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> d
             values[key] = data[key]
     if data.get("contacts"):
         values["contacts"] = data["contacts"]
+    if "contacts" in data:
+        values["contacts_known"] = True
     row = (await session.execute(projection.upsert(centers, values, key="center_id", state=STATE))).one()
     return _center(row) if row.sequence == data["sequence"] else None
 

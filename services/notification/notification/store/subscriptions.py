@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification.domain.retry import should_pause
+from notification.domain.retry import should_pause, should_warn
 from notification.store.tables import deliveries, subscriptions
 
 # Everything but the secret: it leaves the database only to sign a request.
@@ -92,75 +93,102 @@ async def secrets_of(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UU
     return {row.id: row for row in rows}
 
 
-async def record_outcome(session: AsyncSession, subscription_id: uuid.UUID, *, ok: bool, pause_after: int) -> bool:
-    """Count consecutive failures; pause (never delete) the subscription when they reach `pause_after`.
+@dataclass(frozen=True)
+class Turn:
+    """What one failure changed: the owner is to be told the subscription will pause, or that it paused."""
 
-    True when this outcome paused it.
-    """
+    kind: Literal["pause-warning", "paused"]
+    subscription_id: uuid.UUID
+    owner: str
+    url: str
+    failing_since: datetime
+    failures: int
+
+
+async def record_success(session: AsyncSession, subscription_id: uuid.UUID) -> int:
+    """The endpoint answers: clear its failing state and make its waiting deliveries due now, so what piled up
+    during an outage goes out at once instead of each at the end of its own backoff. How many were woken."""
     s = subscriptions.c
-    if ok:
+    recovered = (
         await session.execute(
             update(subscriptions)
             .where(s.id == subscription_id)
-            .values(consecutive_failures=0, last_success_at=func.now())
+            .values(consecutive_failures=0, last_success_at=func.now(), failing_since=None, pause_warned_at=None)
+            .returning(literal(True))
         )
-        return False
+    ).first()
+    if recovered is None:
+        return 0
+    d = deliveries.c
+    woken = await session.execute(
+        update(deliveries)
+        .where(d.subscription_id == subscription_id, d.status == "retrying", d.next_attempt_at > func.now())
+        .values(next_attempt_at=func.now())
+        .returning(d.id)
+    )
+    return len(woken.all())
+
+
+async def record_failure(
+    session: AsyncSession, subscription_id: uuid.UUID, *, pause_after_s: float, warn_before_s: float
+) -> Turn | None:
+    """Count the failure and remember since when the endpoint has failed without a success in between.
+
+    Paused (never deleted) once that is `pause_after_s` ago; its owner is told `warn_before_s` before, once.
+    """
+    s = subscriptions.c
     row = (
         await session.execute(
             update(subscriptions)
             .where(s.id == subscription_id)
-            .values(consecutive_failures=s.consecutive_failures + 1, last_failure_at=func.now())
-            .returning(s.consecutive_failures, s.status)
+            .values(
+                consecutive_failures=s.consecutive_failures + 1,
+                last_failure_at=func.now(),
+                failing_since=func.coalesce(s.failing_since, func.now()),
+            )
+            .returning(
+                s.status,
+                s.consecutive_failures,
+                s.failing_since,
+                s.pause_warned_at,
+                s.created_by,
+                s.url,
+                func.extract("epoch", func.now() - s.failing_since).label("failing_for_s"),
+            )
         )
     ).first()
-    if row is None or row.status != "active" or not should_pause(row.consecutive_failures, pause_after):
-        return False
-    await session.execute(
-        update(subscriptions)
-        .where(s.id == subscription_id, s.status == "active")
-        .values(
-            status="paused",
-            paused_reason=f"paused after {row.consecutive_failures} consecutive failed deliveries",
-            version=s.version + 1,
-            updated_at=func.now(),
-        )
-    )
-    return True
+    if row is None or row.status != "active":
+        return None
+    failing_for_s = float(row.failing_for_s or 0)
 
+    def turn(kind: Literal["pause-warning", "paused"]) -> Turn:
+        return Turn(kind, subscription_id, row.created_by, row.url, row.failing_since, row.consecutive_failures)
 
-async def record_outcomes(
-    session: AsyncSession, outcomes: dict[uuid.UUID, tuple[int, int]], *, pause_after: int
-) -> list[uuid.UUID]:
-    """Per subscription (successes, failures) of one batch; returns those this paused.
-
-    Any success clears the failure count (a flaky receiver is not a dead one); otherwise failures add up, and
-    reaching `pause_after` pauses the subscription — never deletes it.
-    """
-    paused = []
-    for subscription_id, (successes, failures) in outcomes.items():
-        if successes:
-            await record_outcome(session, subscription_id, ok=True, pause_after=pause_after)
-            continue
-        s = subscriptions.c
-        row = (
-            await session.execute(
-                update(subscriptions)
-                .where(s.id == subscription_id)
-                .values(consecutive_failures=s.consecutive_failures + failures, last_failure_at=func.now())
-                .returning(s.consecutive_failures, s.status)
-            )
-        ).first()
-        if row is None or row.status != "active" or not should_pause(row.consecutive_failures, pause_after):
-            continue
+    if should_pause(failing_for_s, pause_after_s):
         await session.execute(
             update(subscriptions)
             .where(s.id == subscription_id, s.status == "active")
             .values(
                 status="paused",
-                paused_reason=f"paused after {row.consecutive_failures} consecutive failed deliveries",
+                paused_reason=(
+                    f"paused after failing continuously since {row.failing_since.isoformat(timespec='seconds')} "
+                    f"({row.consecutive_failures} failed attempts)"
+                ),
                 version=s.version + 1,
                 updated_at=func.now(),
             )
         )
-        paused.append(subscription_id)
-    return paused
+        return turn("paused")
+    if row.pause_warned_at is None and should_warn(
+        failing_for_s, pause_after_s=pause_after_s, warn_before_s=warn_before_s
+    ):
+        await session.execute(update(subscriptions).where(s.id == subscription_id).values(pause_warned_at=func.now()))
+        return turn("pause-warning")
+    return None
+
+
+async def endpoint_down_since(session: AsyncSession, subscription_id: uuid.UUID, since: datetime) -> bool:
+    """True when the endpoint has had no success since `since` (it is down, not refusing one event)."""
+    s = subscriptions.c
+    row = (await session.execute(select(s.last_success_at).where(s.id == subscription_id))).first()
+    return row is not None and (row.last_success_at is None or row.last_success_at < since)

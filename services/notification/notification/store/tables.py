@@ -50,6 +50,7 @@ centers = Table(
     Column("recommender", String(300)),
     Column("lead_unit", JSONB),
     Column("contacts", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("contacts_known", Boolean, comment="an event carrying the contacts was applied"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     comment="Who a center's events concern, projected from registry events (never read from registry).",
 )
@@ -81,6 +82,8 @@ subscriptions = Table(
     Column("consecutive_failures", Integer, nullable=False, server_default=text("0")),
     Column("last_success_at", DateTime(timezone=True)),
     Column("last_failure_at", DateTime(timezone=True)),
+    Column("failing_since", DateTime(timezone=True), comment="first failure since the last success"),
+    Column("pause_warned_at", DateTime(timezone=True), comment="when the owner was told it will pause"),
     Column("version", Integer, nullable=False, server_default=text("1")),
     Column("created_by", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

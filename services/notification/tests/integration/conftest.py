@@ -34,7 +34,6 @@ FAST = {
     "delivery_retry_max_s": 0.2,
     "delivery_max_attempts": 3,
     "delivery_poll_interval_s": 0.1,
-    "delivery_pause_after_failures": 50,
     "webhook_timeout_s": 2.0,
 }
 

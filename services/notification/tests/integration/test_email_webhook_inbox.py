@@ -49,6 +49,9 @@ async def test_center_approved_sends_the_rendered_chinese_email(
         detail = (await client.get(f"/api/v1/deliveries/{row['id']}", headers=admin)).json()
         [attempt] = detail["attempt_log"]
         assert attempt["ok"] is True and attempt["latency_ms"] >= 0
+        # The same Message-ID on every attempt of a delivery, so a mail system can drop a repeat (issue 13).
+        assert message["Message-ID"] == f"<{row['id']}@tic.notification>"
+        assert message["X-TIC-Event-Id"] == str(event.id)
 
 
 async def test_email_is_skipped_not_retried_without_smtp(

@@ -36,7 +36,7 @@ async def test_a_receiver_down_then_back_gets_each_event_once(
     receiver = kit.Receiver()  # not started: down
     async with (
         # Dead letters and pausing are other tests' subjects: here the receiver comes back to find it all waiting.
-        notification(delivery_max_attempts=100_000, delivery_pause_after_failures=100_000) as (_, client),
+        notification(delivery_max_attempts=100_000) as (_, client),
         kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
     ):
         events = [kit.center_approved() for _ in range(3)]
@@ -73,7 +73,8 @@ async def test_a_receiver_down_for_good_yields_a_dead_letter_and_replay_delivers
 ) -> None:
     receiver = kit.Receiver()
     async with (
-        notification() as (_, client),
+        # Dead-lettered by count even though the endpoint is down (by default its deliveries wait for it).
+        notification(webhook_hold_while_down=False) as (_, client),
         kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
     ):
         event = kit.center_approved()
@@ -149,12 +150,13 @@ async def _dead_lettered_event(url: str, delivery_id: str) -> dict[str, Any] | N
         await nc.close()
 
 
-async def test_a_subscription_that_keeps_failing_is_paused_not_deleted_and_resumes(
+async def test_a_subscription_failing_for_the_pause_period_is_paused_its_owner_told_and_it_resumes(
     notification: Any, nats_url: str, admin: dict[str, str], kit: Any
 ) -> None:
     receiver = kit.Receiver()
     async with (
-        notification(delivery_pause_after_failures=2, delivery_max_attempts=10) as (_, client),
+        # Paused after failing continuously for 1.5 s (3 days by default), its owner warned 1 s before.
+        notification(delivery_pause_after_s=1.5, delivery_pause_warning_s=1.0, delivery_max_attempts=3) as (_, client),
         kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
     ):
         event = kit.center_approved()
@@ -166,10 +168,19 @@ async def test_a_subscription_that_keeps_failing_is_paused_not_deleted_and_resum
             return response if body["status"] == "paused" else None
 
         response = await eventually(paused, timeout_s=RETRY_WAIT_S)
-        assert "consecutive" in response.json()["paused_reason"]
-        await asyncio.sleep(0.4)
+        body = response.json()
+        assert "continuously" in body["paused_reason"] and body["failing_since"] is not None
+        # Past delivery_max_attempts, yet not dead: the endpoint is down, the delivery waits for it.
         [held] = await _deliveries_of(client, admin, event_id=str(event.id))
-        assert held["status"] == "retrying" and held["total_attempts"] == 2  # held, not tried while paused
+        assert held["status"] == "retrying" and held["total_attempts"] > 3
+        await asyncio.sleep(0.4)
+        [still] = await _deliveries_of(client, admin, event_id=str(event.id))
+        assert still["total_attempts"] == held["total_attempts"]  # held, not tried while paused
+
+        # Its owner (who subscribed) heard before it paused and when it did.
+        notices = (await client.get("/api/v1/inbox", headers=admin, params={"locale": "en"})).json()["items"]
+        kinds = {item["event_type"] for item in notices if subscription["id"] in item["body"]}
+        assert kinds == {"tic.notification.subscription.pause-warning", "tic.notification.subscription.paused"}
 
         await receiver.start()
         try:
@@ -186,9 +197,51 @@ async def test_a_subscription_that_keeps_failing_is_paused_not_deleted_and_resum
             )
             assert resumed.status_code == 200, resumed.text
             assert resumed.json()["status"] == "active" and resumed.json()["consecutive_failures"] == 0
+            assert resumed.json()["failing_since"] is None
             await eventually(lambda: _count(receiver, event.id), timeout_s=RETRY_WAIT_S)
             await asyncio.sleep(0.3)
             assert receiver.count(event.id) == 1
+        finally:
+            await receiver.stop()
+
+
+async def test_a_failing_minute_pauses_nothing_and_the_backlog_follows_the_first_success(
+    notification: Any, nats_url: str, admin: dict[str, str], kit: Any
+) -> None:
+    """Issue 13: 22 failures inside a minute paused a subscription until a person acted. Now a burst of
+    failures pauses nothing, and the first success makes every waiting delivery of the subscription due."""
+    receiver = kit.Receiver()
+    async with (
+        # Long retry delays: only the wake-up on success can deliver the backlog within the test's bound.
+        notification(delivery_retry_base_s=30.0, delivery_retry_max_s=30.0) as (_, client),
+        kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
+    ):
+        backlog = [kit.center_approved() for _ in range(3)]
+        for event in backlog:
+            await kit.publish(nats_url, event)
+
+        async def failed_once() -> bool:
+            rows = await _deliveries_of(client, admin, subscription_id=subscription["id"])
+            return sum(1 for row in rows if row["status"] == "retrying") == len(backlog)
+
+        await eventually(failed_once, timeout_s=RETRY_WAIT_S)
+        shown = (await client.get(f"/api/v1/subscriptions/{subscription['id']}", headers=admin)).json()
+        assert shown["status"] == "active" and shown["failing_since"] is not None
+        await receiver.start()
+        try:
+            fresh = kit.center_approved()
+            back = asyncio.get_running_loop().time()
+            await kit.publish(nats_url, fresh)
+
+            async def all_there() -> bool:
+                return all(receiver.count(event.id) >= 1 for event in [*backlog, fresh])
+
+            await eventually(all_there, timeout_s=10)
+            assert asyncio.get_running_loop().time() - back < 10  # not the 15-30 s of their own backoff
+            await asyncio.sleep(0.3)
+            assert [receiver.count(event.id) for event in [*backlog, fresh]] == [1, 1, 1, 1]
+            shown = (await client.get(f"/api/v1/subscriptions/{subscription['id']}", headers=admin)).json()
+            assert shown["failing_since"] is None and shown["consecutive_failures"] == 0
         finally:
             await receiver.stop()
 
@@ -245,3 +298,50 @@ async def test_a_restart_in_the_middle_of_a_send_sends_it_once(
 
 async def _started(receiver: Any, event_id: uuid.UUID) -> bool:
     return str(event_id) in receiver.started
+
+
+async def test_an_event_that_comes_before_the_contacts_still_reaches_the_lead_unit_by_email(
+    notification: Any, smtp: Any, nats_url: str, kit: Any
+) -> None:
+    """Issue 13: after a database outage a center's review result was handled before its submission (which names
+    the contacts) and its e-mail was never made. It now waits for the contacts, then goes out once."""
+    from tic_shared.events.catalog import CenterReviewCompleted, CenterSubmitted, Contact, LeadUnit
+    from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Origin, Tier
+
+    center_id = uuid.uuid4()
+    address = f"late-{uuid.uuid4().hex[:8]}@example.com"
+    common = {"center_id": center_id, "tier": Tier.MUNICIPAL_TIC, "district": "yinzhou"}
+    reviewed = CloudEvent.of(
+        CenterReviewCompleted(**common, status=CenterStatus.REVIEWED, sequence=3, passed=True, score=88.0),
+        subject=str(center_id),
+    )
+    submitted = CloudEvent.of(
+        CenterSubmitted(
+            **common,
+            status=CenterStatus.SUBMITTED,
+            sequence=1,
+            name_zh="宁波市迟到技术创新中心",
+            field=Field.NEW_MATERIALS,
+            origin=Origin.MUNICIPAL_INITIATIVE,
+            lead_unit=LeadUnit(name="宁波迟到有限公司", credit_code="91330200MA2GQ3XK4C", type=LeadUnitType.ENTERPRISE),
+            contacts=[Contact(name="李雷", email=address, role="contact")],
+        ),
+        subject=str(center_id),
+    )
+    # The consumer retries the review until the contacts are in: enough attempts to outlast the wait below.
+    async with notification(smtp_host=smtp.host, smtp_port=smtp.port, consumer_max_attempts=10):
+        await kit.publish(nats_url, reviewed)
+        await asyncio.sleep(0.5)
+        await kit.publish(nats_url, submitted)
+
+        def mails() -> list[str]:
+            return [m.content.decode() for m in smtp.mailbox.messages if address in m.rcpt_tos]
+
+        async def both() -> bool:
+            return len(mails()) >= 2
+
+        await eventually(both, timeout_s=RETRY_WAIT_S)
+        await asyncio.sleep(0.5)
+        got = mails()
+        assert len(got) == 2
+        assert sum(str(reviewed.id) in m for m in got) == 1 and sum(str(submitted.id) in m for m in got) == 1

@@ -38,7 +38,9 @@ def test_backoff_doubles_is_capped_and_jittered() -> None:
 
 def test_exhaustion_and_pausing() -> None:
     assert not retry.is_exhausted(2, 3) and retry.is_exhausted(3, 3)
-    assert not retry.should_pause(4, 5) and retry.should_pause(5, 5)
+    assert not retry.should_pause(59.0, 60.0) and retry.should_pause(60.0, 60.0)
+    assert retry.should_warn(40.0, pause_after_s=60.0, warn_before_s=20.0)
+    assert not retry.should_warn(39.0, pause_after_s=60.0, warn_before_s=20.0)
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,7 @@ def _inbox_row(event: CloudEvent, target: rules_domain.Target, messages: dict[st
         "role": audience.role,
         "district": audience.district,
         "center_id": audience.center_id,
+        "department": audience.department,
         "content": messages,
     }
 

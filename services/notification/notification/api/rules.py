@@ -15,7 +15,8 @@ router = APIRouter(tags=["rules"])
 class NotifyOut(BaseModel):
     who: str = Field(
         examples=["lead_unit_contacts"],
-        description="lead_unit_contacts, center_users, district_officers, role:<role> or subscribers",
+        description="lead_unit_contacts, center_users, district_officers, lead_department, co_departments "
+        "(a plan's), role:<role> or subscribers",
     )
     channels: list[str] = Field(examples=[["email"]])
 

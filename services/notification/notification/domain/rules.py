@@ -13,7 +13,7 @@ from typing import Any
 from tic_shared.events.catalog import CATALOG
 
 CHANNELS = ("email", "webhook", "inbox")
-ROLES = ("bureau_admin", "bureau_reviewer", "district_officer", "center_user", "expert")
+ROLES = ("bureau_admin", "bureau_reviewer", "district_officer", "center_user", "expert", "department_officer")
 EVENT_NAMES = tuple(model.event_name for model in CATALOG)
 EVENT_TYPES = tuple(model.ce_type() for model in CATALOG)
 PRODUCERS = tuple(sorted({model.producer for model in CATALOG}))
@@ -23,6 +23,8 @@ _REACHABLE = {
     "lead_unit_contacts": {"email"},
     "center_users": {"inbox"},
     "district_officers": {"inbox"},
+    "lead_department": {"inbox"},
+    "co_departments": {"inbox"},
     "subscribers": {"webhook"},
 }
 
@@ -34,7 +36,8 @@ class RulesError(ValueError):
 @dataclass(frozen=True)
 class Notify:
     who: str
-    """`lead_unit_contacts`, `center_users`, `district_officers`, `role:<role>` or `subscribers`."""
+    """`lead_unit_contacts`, `center_users`, `district_officers`, `lead_department`, `co_departments` (a plan's),
+    `role:<role>` or `subscribers`."""
     channels: tuple[str, ...]
 
 
@@ -165,6 +168,7 @@ class Audience:
     district: str | None = None
     center_id: uuid.UUID | None = None
     user_subject: str | None = None
+    department: str | None = None
 
     @property
     def key(self) -> str:
@@ -175,6 +179,8 @@ class Audience:
             key += f"/district:{self.district}"
         if self.center_id is not None:
             key += f"/center:{self.center_id}"
+        if self.department is not None:
+            key += f"/department:{self.department}"
         return key
 
 
@@ -228,6 +234,13 @@ def targets(
             elif notify.who == "district_officers" and district:
                 audience = Audience(role="district_officer", district=district)
                 add(Target(channel, audience.key, audience=audience))
+            elif notify.who in ("lead_department", "co_departments") and data:
+                # A plan's departments, read by their department officers (the token's `department` claim).
+                named = [data.get("department")] if notify.who == "lead_department" else data.get("co_departments")
+                for department in named or []:
+                    if department:
+                        audience = Audience(role="department_officer", department=str(department))
+                        add(Target(channel, audience.key, audience=audience))
             elif notify.who.startswith("role:"):
                 audience = Audience(role=notify.who.removeprefix("role:"))
                 add(Target(channel, audience.key, audience=audience))

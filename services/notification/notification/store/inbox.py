@@ -16,7 +16,8 @@ from tic_shared.auth import Principal
 
 
 def visible_to(principal: Principal) -> ColumnElement[bool]:
-    """The items this caller may see: theirs by subject, or their role's within their district / center."""
+    """The items this caller may see: theirs by subject, or their role's within their district / center /
+    department."""
     i = inbox_items.c
     own = i.user_subject == principal.subject
     if not principal.roles:
@@ -27,7 +28,10 @@ def visible_to(principal: Principal) -> ColumnElement[bool]:
     in_center: ColumnElement[bool] = i.center_id.is_(None)
     if principal.center_id:
         in_center = or_(in_center, i.center_id == principal.center_id)
-    by_role = and_(i.user_subject.is_(None), i.role.in_(sorted(principal.roles)), in_district, in_center)
+    in_department: ColumnElement[bool] = i.department.is_(None)
+    if principal.department:
+        in_department = or_(in_department, i.department == principal.department)
+    by_role = and_(i.user_subject.is_(None), i.role.in_(sorted(principal.roles)), in_district, in_center, in_department)
     return or_(own, by_role)
 
 

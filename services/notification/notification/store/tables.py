@@ -156,6 +156,7 @@ inbox_items = Table(
     Column("role", String(50)),
     Column("district", String(100)),
     Column("center_id", Uuid),
+    Column("department", String(100), comment="a plan's department: only its department officers read it"),
     Column("content", JSONB, nullable=False, comment="{locale: {subject, body}}"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("event_id", "recipient", name="uq_inbox_items_event_recipient"),

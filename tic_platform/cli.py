@@ -100,7 +100,7 @@ async def audit_chains(services: list[str], database_url: str | None = None) -> 
         if not audited:
             continue
         url = database_url or ServiceSettings.for_service(service).database_url
-        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        engine = create_async_engine(async_url(url), poolclass=NullPool, hide_parameters=True)
         try:
             async with engine.connect() as conn:
                 session = AsyncSession(bind=conn)

@@ -44,6 +44,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
+            # A failed statement's error names its SQL, never its parameters: they hold secrets and personal data.
+            hide_parameters=True,
             connect_args={"server_settings": {"application_name": application_name}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

@@ -19,7 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tic_shared import ops_api
 from tic_shared.auth import Authenticated, TokenVerifier
+from tic_shared.contract_responses import install_problem_responses
 from tic_shared.db import Database
+from tic_shared.docs import install_docs
+from tic_shared.guard import RequestGuardMiddleware
 from tic_shared.inbox import EventHandlers, InboxConsumer
 from tic_shared.logs import configure_logging
 from tic_shared.messaging import MessagingTables
@@ -186,6 +189,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         version=spec.version,
         lifespan=lifespan,
         responses={**PROBLEM_RESPONSES},
+        # /docs is served below from the packaged Swagger UI: an intranet reaches no CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -193,6 +199,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     app.state.handlers = spec.handlers
     app.state.service = spec.name
     install_problem_handlers(app)
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Authenticated])
@@ -201,6 +208,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     api.include_router(ops_api.router)
     app.include_router(api)
     app.include_router(_health_router())
+    install_docs(app)
+    install_problem_responses(app)
     return app
 
 

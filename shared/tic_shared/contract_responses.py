@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from tic_shared.problems import PROBLEM_JSON, _TITLES
+from tic_shared.problems import _TITLES, PROBLEM_JSON
 
 _BODY_METHODS = {"post", "put", "patch", "delete"}
 _PROBLEM_REF = {"$ref": "#/components/schemas/ProblemDetails"}

@@ -103,7 +103,7 @@ async def create_subscription(
         url=str(subscription.url),
         event_types=subscription.event_types,
         description=subscription.description,
-        secret=secret,
+        sealed_secret=request.app.state.settings.secret_box.seal(secret),
         by=principal.subject,
     )
     request.app.state.fanout_cache.clear()

@@ -215,7 +215,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def _uvicorn(factory: str, host: str, port: int) -> list[str]:
     return [
         *(sys.executable, "-m", "uvicorn", "--factory", factory),
-        *("--host", host, "--port", str(port), "--log-level", "warning"),
+        *("--host", host, "--port", str(port), "--log-level", "warning", "--no-server-header"),
     ]
 
 

@@ -14,6 +14,9 @@ CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
 EVENTS_DIR = CONTRACT_DIR / "events"
 
 
+ENVELOPE_REQUIRED = ("specversion", "id", "source", "type", "time", "datacontenttype", "data")
+
+
 def event_schema(model: type[EventData]) -> dict[str, Any]:
     """The whole message of one event type: the envelope with `type` fixed and `data` typed."""
     envelope = CloudEvent.model_json_schema()
@@ -22,6 +25,10 @@ def event_schema(model: type[EventData]) -> dict[str, Any]:
     envelope["properties"]["type"] = {"const": model.ce_type(), "title": "Type"}
     envelope["properties"]["data"] = data
     envelope["properties"]["subject"]["description"] = "The aggregate the event is about (a center id)."
+    # The model defaults these when it builds an event, but every event on the wire carries them (CloudEvents
+    # requires id, source, specversion and type; we always send time and datacontenttype): a message
+    # without them is not one of ours.
+    envelope["required"] = sorted({*envelope.get("required", []), *ENVELOPE_REQUIRED})
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:tic:event:{model.ce_type()}",

@@ -185,9 +185,8 @@ async def list_budgets(
     jurisdiction: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ) -> list[Budget]:
-    return [
-        await _budget(session, row, principal) for row in await queries.list_budgets(session, jurisdiction=jurisdiction, year=year)
-    ]
+    rows = await queries.list_budgets(session, jurisdiction=jurisdiction, year=year)
+    return [await _budget(session, row, principal) for row in rows]
 
 
 @router.put("/budgets/{jurisdiction}/{year}", response_model=Budget, summary="Set a jurisdiction's yearly budget")

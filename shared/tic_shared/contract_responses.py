@@ -26,6 +26,8 @@ def _answers(method: str, operation: dict[str, Any]) -> dict[int, str]:
         answers[404] = "Not found, or not visible to you"
     if ("query", "cursor") in where:
         answers[400] = "The cursor is not one this API returned"
+    if "requestBody" in operation:
+        answers[400] = "The body cannot be parsed (not UTF-8, or not JSON)"
     if ("header", "if-match") in where:
         answers[412] = "`If-Match` names another version than the current one"
     if ("header", "idempotency-key") in where:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from tic_shared.auth import Principal, scoped
+from tic_shared.bounds import RowId
 from tic_shared.inbox import replay_dead_letter
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.problems import NotFound
@@ -80,7 +81,7 @@ async def list_dead_letters(
 async def get_dead_letter(
     request: Request,
     _: Annotated[Principal, scoped("ops:read")],
-    dead_letter_id: Annotated[int, Path(ge=1)],
+    dead_letter_id: RowId,
 ) -> DeadLetter:
     dl = request.app.state.messaging.dead_letters
     async with request.app.state.db.transaction() as session:
@@ -98,7 +99,7 @@ async def get_dead_letter(
 async def replay(
     request: Request,
     _: Annotated[Principal, scoped("ops:replay")],
-    dead_letter_id: Annotated[int, Path(ge=1)],
+    dead_letter_id: RowId,
 ) -> ReplayResult:
     state = request.app.state
     result = await replay_dead_letter(

@@ -21,7 +21,7 @@ from funding.store import queries
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
-from tic_shared.problems import NotFound
+from tic_shared.problems import NotFound, problem
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["grants"])
@@ -60,7 +60,13 @@ async def list_grants(
     return Page[Grant](items=items, next_cursor=next_cursor)
 
 
-@router.post("/grants", response_model=Grant, status_code=201, summary="Open a grant: a later year, or an award")
+@router.post(
+    "/grants",
+    response_model=Grant,
+    status_code=201,
+    summary="Open a grant: a later year, or an award",
+    responses={404: problem(404, "The center is not known to funding, or not visible to you")},
+)
 async def open_grant(
     body: OpenGrant,
     session: SessionDep,

@@ -92,7 +92,7 @@ def _placeholder(param: dict[str, Any]) -> str:
     schema = param.get("schema", {})
     schema = next((s for s in schema.get("anyOf", []) if s.get("type") != "null"), schema)
     if schema.get("format") == "uuid":
-        return str(uuid.uuid4())
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, param["name"]))  # the same on every call: snapshots compare
     if schema.get("type") == "integer":
         return str(max(1, int(schema.get("minimum", 1))))
     if schema.get("enum"):

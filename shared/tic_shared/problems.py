@@ -218,7 +218,7 @@ def database_outage(exc: BaseException) -> bool:
             return True
         if isinstance(current, sa_exc.OperationalError | sa_exc.TimeoutError):
             return True
-        if isinstance(current, asyncpg.PostgresConnectionError | _SERVER_UNAVAILABLE):
+        if isinstance(current, (asyncpg.PostgresConnectionError, *_SERVER_UNAVAILABLE)):
             return True
         # asyncpg's DataError is an InterfaceError too (a bad argument, not an outage): only a closed connection.
         if (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -12,7 +13,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +177,18 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route answers on this path (Starlette names only those of the first route it matched)."""
-    scope = {**request.scope, "method": "__none__"}
+    """Every method the API answers on this path: Starlette names only those of the first route it matched."""
+    patterns: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allowed_methods", None)
+    if patterns is None:
+        patterns = [
+            (re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"), {m.upper() for m in item})
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allowed_methods = patterns
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(scope)
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for pattern, allowed in patterns:
+        if pattern.match(request.url.path):
+            methods |= allowed
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

@@ -115,8 +115,8 @@ class RequestGuardMiddleware:
 
         fields = control_character_fields(scope, body)
         if fields:
-            message = "control characters (such as NUL) are not allowed"
-            errors = [{"field": field, "message": message, "type": "control_character"} for field in fields]
+            refusal = "control characters (such as NUL) are not allowed"
+            errors = [{"field": field, "message": refusal, "type": "control_character"} for field in fields]
             await _send_problem(
                 scope, send_with_headers, 422, "validation-error", f"invalid input: {', '.join(fields)}", errors=errors
             )

@@ -57,5 +57,6 @@ class RequestModel(BaseModel):
         if value is None or info.field_name is None:
             return value
         field = cls.model_fields.get(info.field_name)
-        kind = _temporal_kind(field.annotation) if field is not None else None
+        annotation: Any = field.annotation if field is not None else None
+        kind = _temporal_kind(annotation) if annotation is not None else None
         return value if kind is None else iso_only(value, kind=kind)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tic_shared.auth import Principal, scoped
 from tic_shared.bounds import RowId
+from tic_shared.http import IdempotencyDep
 from tic_shared.inbox import replay_dead_letter
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.problems import NotFound
@@ -100,7 +101,12 @@ async def replay(
     request: Request,
     _: Annotated[Principal, scoped("ops:replay")],
     dead_letter_id: RowId,
-) -> ReplayResult:
+    idem: IdempotencyDep,
+) -> Any:
+    # Replaying twice is harmless (the second finds the event applied), but a retry with the same key gets
+    # the first answer rather than a different one.
+    if (replayed := await idem.replay()) is not None:
+        return replayed
     state = request.app.state
     result = await replay_dead_letter(
         db=state.db,
@@ -109,7 +115,7 @@ async def replay(
         dead_letter_id=dead_letter_id,
         timeout_s=state.settings.consumer_ack_wait_s,
     )
-    return ReplayResult.model_validate(result)
+    return await idem.save(ReplayResult.model_validate(result))
 
 
 @router.get("/outbox", response_model=OutboxStatus, summary="How far the outbox relay is behind")

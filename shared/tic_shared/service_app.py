@@ -9,12 +9,11 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tic_shared import ops_api
@@ -30,6 +29,7 @@ from tic_shared.metrics import ServiceMetrics
 from tic_shared.nats_link import NatsLink
 from tic_shared.outbox import OutboxRelay
 from tic_shared.problems import PROBLEM_RESPONSES, install_problem_handlers
+from tic_shared.session import SessionDep as SessionDep
 from tic_shared.settings import ServiceSettings
 from tic_shared.streams import ensure_stream
 from tic_shared.tracing import child_traceparent, request_id_var, traceparent_var
@@ -98,15 +98,6 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(rid_token)
             traceparent_var.reset(tp_token)
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.db.transaction() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
-"""The request's unit of work: committed when the route returns, rolled back when it raises."""
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:

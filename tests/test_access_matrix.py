@@ -22,7 +22,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tests.world import DISTRICTS, EMPTY_DISTRICT, World, world_of_own
+from tests.world import DISTRICTS, EMPTY_DISTRICT, World
 from tic_platform.contract import SERVICES, openapi_path
 from tic_platform.testing import bearer
 from tic_shared.auth import SCOPES
@@ -145,35 +145,32 @@ def _sums(value: Any) -> list[tuple[str, Any]]:
 
 
 @pytest.mark.slow
-async def test_no_principal_sees_what_is_not_its_own_on_any_get_route(
-    own_database_url: str, own_nats: Any, make_settings: Callable[..., Any], token: Callable[..., str]
-) -> None:
+async def test_no_principal_sees_what_is_not_its_own_on_any_get_route(world: World, token: Callable[..., str]) -> None:
     routes = get_routes()
     assert len(routes) > 40
     problems: list[str] = []
     asked = 0
-    async with world_of_own(make_settings, own_database_url, own_nats.url, token) as world:
-        for who in principals(world):
-            headers = bearer(token(subject=f"matrix-{who.name}", **who.claims))
-            hidden = [marker for index in who.hidden for marker in world.centers[index].markers]
-            for route in routes:
-                client = world.clients[route.service]
-                for path, query, about in requests_for(route, world):
-                    response = await client.get(path, params=query, headers=headers)
-                    asked += 1
-                    where = f"{who.name}: GET {route.service}{path} {query or ''} -> {response.status_code}"
-                    if response.status_code >= 500:
-                        problems.append(f"{where}: a server error")
-                        continue
-                    # What the caller sent (an id in the path, echoed by a 404) is not a leak.
-                    asked_for = path + " " + " ".join(query.values())
-                    leaked = [m for m in hidden if m in response.text and m not in asked_for]
-                    if leaked:
-                        problems.append(f"{where}: leaks {leaked[:3]}")
-                    if about in who.hidden and not query and response.status_code not in (403, 404):
-                        problems.append(f"{where}: a center it may not see is answered, not 404")
-                    if who.sees_nothing and response.status_code == 200 and (sums := _sums(response.json())):
-                        problems.append(f"{where}: sums of grants it may not see {sums[:3]}")
+    for who in principals(world):
+        headers = bearer(token(subject=f"matrix-{who.name}", **who.claims))
+        hidden = [marker for index in who.hidden for marker in world.centers[index].markers]
+        for route in routes:
+            client = world.clients[route.service]
+            for path, query, about in requests_for(route, world):
+                response = await client.get(path, params=query, headers=headers)
+                asked += 1
+                where = f"{who.name}: GET {route.service}{path} {query or ''} -> {response.status_code}"
+                if response.status_code >= 500:
+                    problems.append(f"{where}: a server error")
+                    continue
+                # What the caller sent (an id in the path, echoed by a 404) is not a leak.
+                asked_for = path + " " + " ".join(query.values())
+                leaked = [m for m in hidden if m in response.text and m not in asked_for]
+                if leaked:
+                    problems.append(f"{where}: leaks {leaked[:3]}")
+                if about in who.hidden and not query and response.status_code not in (403, 404):
+                    problems.append(f"{where}: a center it may not see is answered, not 404")
+                if who.sees_nothing and response.status_code == 200 and (sums := _sums(response.json())):
+                    problems.append(f"{where}: sums of grants it may not see {sums[:3]}")
     assert asked > 500
     assert not problems, f"{len(problems)} of {asked} answers are wrong:\n" + "\n".join(problems[:60])
 

@@ -7,7 +7,7 @@ GET route reads back exactly what it read before: nothing was written, not even 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.test_access_matrix import Route, get_routes, requests_for
-from tests.world import World, world_of_own
+from tests.world import World
 from tic_platform.contract import SERVICES, openapi_path
 from tic_platform.testing import eventually
 
@@ -146,26 +146,23 @@ async def _try_everything(world: World, route: WriteRoute, verdicts: Verdicts) -
 
 
 @pytest.mark.slow
-async def test_bad_input_on_any_write_endpoint_is_a_4xx_naming_the_field_and_writes_nothing(
-    own_database_url: str, own_nats: Any, make_settings: Callable[..., Any], token: Callable[..., str]
-) -> None:
+async def test_bad_input_on_any_write_endpoint_is_a_4xx_naming_the_field_and_writes_nothing(world: World) -> None:
     routes = write_routes()
     assert len(routes) > 40
     verdicts = Verdicts(problems=[])
-    async with world_of_own(make_settings, own_database_url, own_nats.url, token) as world:
-        previous: dict[str, str] = {}
+    previous: dict[str, str] = {}
 
-        async def settled() -> dict[str, str]:
-            # The events of the world's making are still being applied for a moment: wait until nothing moves.
-            nonlocal previous
-            current = await _snapshot(world)
-            stable, previous = current == previous, current
-            return current if stable else {}
+    async def settled() -> dict[str, str]:
+        # The events of the world's making are still being applied for a moment: wait until nothing moves.
+        nonlocal previous
+        current = await _snapshot(world)
+        stable, previous = current == previous, current
+        return current if stable else {}
 
-        before = await eventually(settled, timeout_s=30, interval_s=0.3)
-        for route in routes:
-            await _try_everything(world, route, verdicts)
-        after = await _snapshot(world)
+    before = await eventually(settled, timeout_s=30, interval_s=0.3)
+    for route in routes:
+        await _try_everything(world, route, verdicts)
+    after = await _snapshot(world)
     changed = sorted(key for key in before if before[key] != after.get(key))
     assert verdicts.sent > 500
     assert not verdicts.problems, f"{len(verdicts.problems)} of {verdicts.sent}:\n" + "\n".join(verdicts.problems[:60])

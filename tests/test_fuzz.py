@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.live import serving
 from tic_platform.contract import SERVICES, openapi_path
 
-EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 8}
+EXAMPLES = {GenerationMode.POSITIVE: 6, GenerationMode.NEGATIVE: 6}
 """Per operation and mode. Deterministic (derandomized), so a failure found here is found again."""
 
 CHECKS = [

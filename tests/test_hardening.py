@@ -53,6 +53,10 @@ async def test_control_characters_are_refused_naming_the_input(run_service: Any,
         assert {e["field"] for e in body.json()["errors"]} == {"body.name_zh", "body.lead_unit.x\x01"}
         path = await client.get("/api/v1/reference/credit-codes/9133%00", headers=admin)
         assert path.status_code == 422 and path.json()["errors"][0]["field"] == "path"
+        backspace = await client.post(
+            "/api/v1/centers", content=b'{"name_zh": "a\\bb"}', headers={**admin, "Content-Type": "application/json"}
+        )
+        assert [e["field"] for e in backspace.json()["errors"]] == ["body.name_zh"]
         multiline = await client.get("/api/v1/centers", params={"q": "line\nbreak"}, headers=admin)
         assert multiline.status_code == 422  # a query holds no line breaks
     async with run_service("funding") as (_, client):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from tic_shared.auth import Principal, scoped
@@ -35,12 +35,30 @@ class DeadLetter(BaseModel):
 
 
 class ReplayResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": 7, "event_id": "0b7f6c1e-2d0c-4d8e-9a55-3f1c1f2a9e10", "applied": True}]}
+    )
+
     id: int
     event_id: str
     applied: bool = Field(description="False when the event had already been applied by then.")
 
 
 class OutboxStatus(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "pending": 0,
+                    "oldest_pending_at": None,
+                    "published": 1284,
+                    "relay_is_leader": True,
+                    "nats_connected": True,
+                }
+            ]
+        }
+    )
+
     pending: int
     oldest_pending_at: datetime | None
     published: int

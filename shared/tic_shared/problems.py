@@ -10,7 +10,7 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,6 +48,10 @@ _SLUGS = {
 
 
 class FieldError(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"field": "body.budget_fen", "message": "…", "type": "less_than_equal"}]}
+    )
+
     field: str = Field(description="Dotted path of the offending input, e.g. `body.lead_unit.credit_code`.")
     message: str
     type: str
@@ -55,6 +59,27 @@ class FieldError(BaseModel):
 
 class ProblemDetails(BaseModel):
     """The body of every error response (RFC 9457)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:tic:problem:validation-error",
+                    "title": "Validation error",
+                    "status": 422,
+                    "detail": "invalid input: body.budget_fen",
+                    "instance": "/api/v1/budgets/ningbo/2027",
+                    "errors": [
+                        {
+                            "field": "body.budget_fen",
+                            "message": "Input should be less than or equal to 1000000000000000",
+                            "type": "less_than_equal",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     type: str = Field(examples=["urn:tic:problem:validation-error"])
     title: str

@@ -101,7 +101,7 @@ async def audit_chains(services: list[str], database_url: str | None = None) -> 
         if not audited:
             continue
         url = database_url or ServiceSettings.for_service(service).database_url
-        engine = create_async_engine(async_url(url), poolclass=NullPool)
+        engine = create_async_engine(async_url(url), poolclass=NullPool, hide_parameters=True)
         try:
             async with engine.connect() as conn:
                 session = AsyncSession(bind=conn)
@@ -216,7 +216,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 def _uvicorn(factory: str, host: str, port: int) -> list[str]:
     return [
         *(sys.executable, "-m", "uvicorn", "--factory", factory),
-        *("--host", host, "--port", str(port), "--log-level", "warning"),
+        *("--host", host, "--port", str(port), "--log-level", "warning", "--no-server-header"),
     ]
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tic_shared.events.schemas import CONTRACT_DIR, render, write_event_schemas
+from tic_shared.events.schemas import CONTRACT_DIR, asyncapi_document, render, write_event_schemas
 
 SERVICES = ("registry", "evaluation", "funding", "notification")
 OPENAPI_DIR = CONTRACT_DIR / "openapi"
@@ -23,6 +23,19 @@ def openapi_path(service: str) -> Path:
     return OPENAPI_DIR / f"{service}.json"
 
 
+def receivers() -> dict[str, list[str]]:
+    """Service → the event types its consumers handle, as its app registers them."""
+    found = {}
+    for service in SERVICES:
+        module = __import__(f"{service}.main", fromlist=["create_app"])
+        found[service] = module.create_app().state.handlers.event_types()
+    return found
+
+
+def asyncapi() -> dict[str, Any]:
+    return asyncapi_document(receivers())
+
+
 def write_contract() -> list[Path]:
     OPENAPI_DIR.mkdir(parents=True, exist_ok=True)
     written = []
@@ -30,4 +43,4 @@ def write_contract() -> list[Path]:
         path = openapi_path(service)
         path.write_text(render(openapi_document(service)), encoding="utf-8")
         written.append(path)
-    return written + write_event_schemas()
+    return written + write_event_schemas(receivers=receivers())

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import OAuth2, SecurityScopes
@@ -45,6 +46,23 @@ SCOPES: dict[str, str] = {
 }
 
 _PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
+
+# Which `alg` header values a key of each kind can verify. A token is checked only with the keys whose kind fits
+# its `alg`: PyJWT handed an Ed25519 key for an RS256 token raises a TypeError, not an invalid-token error.
+_KEY_ALGORITHMS: tuple[tuple[type, frozenset[str]], ...] = (
+    (ed25519.Ed25519PublicKey, frozenset({"EdDSA"})),
+    (ed448.Ed448PublicKey, frozenset({"EdDSA"})),
+    (rsa.RSAPublicKey, frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"})),
+    (ec.EllipticCurvePublicKey, frozenset({"ES256", "ES384", "ES512"})),
+)
+
+
+def key_algorithms(key: Any) -> frozenset[str]:
+    """The signature algorithms `key` can verify; none for a key of another kind (or a shared secret)."""
+    for kind, algorithms in _KEY_ALGORITHMS:
+        if isinstance(key, kind):
+            return algorithms
+    return frozenset()
 
 
 @cache
@@ -112,33 +130,46 @@ class TokenVerifier:
         ]
 
     async def verify(self, token: str) -> Principal:
+        """The token's principal, or 401: whatever is wrong with a token is the caller's problem, never a 500."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from exc
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str) or algorithm not in self.algorithms:
+            raise Unauthorized(f"invalid token: the algorithm {algorithm!r} is not accepted")
         keys: list[Any]
         if self._jwks is not None:
             try:
                 signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-            except jwt.PyJWKClientError as exc:
+            except jwt.PyJWTError as exc:
                 raise Unauthorized(f"token key not found: {exc}") from exc
             keys = [signing_key.key]
         else:
             keys = self._keys
+        keys = [key for key in keys if algorithm in key_algorithms(key)]
         error: Exception | None = None
         for key in keys:
             try:
                 claims = jwt.decode(
                     token,
                     key,
-                    algorithms=self.algorithms,
+                    algorithms=[algorithm],
                     audience=self.audience,
                     issuer=self.issuer,
                     options={"require": ["exp", "sub", "iss", "aud"]},
                 )
+                principal = principal_from_claims(claims)
             except jwt.InvalidSignatureError as exc:
                 error = exc
                 continue
             except jwt.PyJWTError as exc:
                 raise Unauthorized(f"invalid token: {exc}") from exc
-            return principal_from_claims(claims)
-        raise Unauthorized(f"invalid token: {error or 'no verification key configured'}")
+            except (TypeError, ValueError, AttributeError) as exc:
+                # A signed token whose claims are of the wrong shape (a non-UUID center_id, a list for sub).
+                raise Unauthorized("invalid token: its claims are malformed") from exc
+            return principal
+        raise Unauthorized(f"invalid token: {error or 'no key for its algorithm'}")
 
 
 class VerifiedTokens:

@@ -46,6 +46,8 @@ class Database:
             # No ping before every checkout (three round trips per request): a connection that died is found out
             # by the statement that uses it, which invalidates the whole pool, so one request per outage fails.
             pool_pre_ping=False,
+            # A failed statement's error names its SQL, never its parameters: they hold secrets and personal data.
+            hide_parameters=True,
             connect_args={"server_settings": {"application_name": application_name}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

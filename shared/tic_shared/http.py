@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tic_shared.problems import Problem
-from tic_shared.service_app import SessionDep
+from tic_shared.session import SessionDep
 
 _KEY_MAX = 200
 

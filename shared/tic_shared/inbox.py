@@ -53,6 +53,9 @@ class EventHandlers:
     def handler_for(self, event_type: str) -> Handler | None:
         return self._by_type.get(event_type)
 
+    def event_types(self) -> list[str]:
+        return sorted(self._by_type)
+
     def producers(self) -> list[str]:
         return sorted(set(self._producers.values()))
 

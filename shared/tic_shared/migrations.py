@@ -62,7 +62,9 @@ def run_env(metadata: MetaData) -> None:
         return
 
     async def standalone() -> None:
-        engine = create_async_engine(async_url(config.get_main_option("sqlalchemy.url") or ""), poolclass=NullPool)
+        engine = create_async_engine(
+            async_url(config.get_main_option("sqlalchemy.url") or ""), poolclass=NullPool, hide_parameters=True
+        )
         async with engine.connect() as conn:
             await conn.run_sync(_locked_run, schema, metadata)
         await engine.dispose()
@@ -81,7 +83,7 @@ async def _run(service: str, url: str, action: str, revision: str) -> None:
 
 async def _run_alone(service: str, url: str, action: str, revision: str) -> None:
     config = alembic_config(service, url)
-    engine = create_async_engine(async_url(url), poolclass=NullPool)
+    engine = create_async_engine(async_url(url), poolclass=NullPool, hide_parameters=True)
     try:
         async with engine.connect() as conn:
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from tic_shared.auth import Principal, scoped
+from tic_shared.bounds import RowId
+from tic_shared.http import IdempotencyDep
 from tic_shared.inbox import replay_dead_letter
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.problems import NotFound
@@ -33,12 +35,30 @@ class DeadLetter(BaseModel):
 
 
 class ReplayResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": 7, "event_id": "0b7f6c1e-2d0c-4d8e-9a55-3f1c1f2a9e10", "applied": True}]}
+    )
+
     id: int
     event_id: str
     applied: bool = Field(description="False when the event had already been applied by then.")
 
 
 class OutboxStatus(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "pending": 0,
+                    "oldest_pending_at": None,
+                    "published": 1284,
+                    "relay_is_leader": True,
+                    "nats_connected": True,
+                }
+            ]
+        }
+    )
+
     pending: int
     oldest_pending_at: datetime | None
     published: int
@@ -80,7 +100,7 @@ async def list_dead_letters(
 async def get_dead_letter(
     request: Request,
     _: Annotated[Principal, scoped("ops:read")],
-    dead_letter_id: Annotated[int, Path(ge=1)],
+    dead_letter_id: RowId,
 ) -> DeadLetter:
     dl = request.app.state.messaging.dead_letters
     async with request.app.state.db.transaction() as session:
@@ -98,8 +118,13 @@ async def get_dead_letter(
 async def replay(
     request: Request,
     _: Annotated[Principal, scoped("ops:replay")],
-    dead_letter_id: Annotated[int, Path(ge=1)],
-) -> ReplayResult:
+    dead_letter_id: RowId,
+    idem: IdempotencyDep,
+) -> Any:
+    # Replaying twice is harmless (the second finds the event applied), but a retry with the same key gets
+    # the first answer rather than a different one.
+    if (replayed := await idem.replay()) is not None:
+        return replayed
     state = request.app.state
     result = await replay_dead_letter(
         db=state.db,
@@ -108,7 +133,7 @@ async def replay(
         dead_letter_id=dead_letter_id,
         timeout_s=state.settings.consumer_ack_wait_s,
     )
-    return ReplayResult.model_validate(result)
+    return await idem.save(ReplayResult.model_validate(result))
 
 
 @router.get("/outbox", response_model=OutboxStatus, summary="How far the outbox relay is behind")

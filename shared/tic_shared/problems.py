@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,10 @@ _SLUGS = {
 
 
 class FieldError(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"field": "body.budget_fen", "message": "…", "type": "less_than_equal"}]}
+    )
+
     field: str = Field(description="Dotted path of the offending input, e.g. `body.lead_unit.credit_code`.")
     message: str
     type: str
@@ -52,6 +59,27 @@ class FieldError(BaseModel):
 
 class ProblemDetails(BaseModel):
     """The body of every error response (RFC 9457)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "urn:tic:problem:validation-error",
+                    "title": "Validation error",
+                    "status": 422,
+                    "detail": "invalid input: body.budget_fen",
+                    "instance": "/api/v1/budgets/ningbo/2027",
+                    "errors": [
+                        {
+                            "field": "body.budget_fen",
+                            "message": "Input should be less than or equal to 1000000000000000",
+                            "type": "less_than_equal",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     type: str = Field(examples=["urn:tic:problem:validation-error"])
     title: str
@@ -110,6 +138,19 @@ class Unauthorized(Problem):
         super().__init__(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+def problem_body(
+    status: int, slug: str, detail: str | None, *, instance: str, title: str | None = None, **extensions: Any
+) -> dict[str, Any]:
+    return {
+        "type": TYPE_PREFIX + slug,
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **{key: value for key, value in extensions.items() if value is not None},
+    }
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -120,14 +161,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": TYPE_PREFIX + slug,
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **{key: value for key, value in extensions.items() if value is not None},
-    }
+    body = problem_body(status, slug, detail, instance=request.url.path, title=title, **extensions)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -167,26 +201,138 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, 422, "validation-error", f"invalid input: {fields}", errors=errors)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API answers on this path: Starlette names only those of the first route it matched."""
+    patterns: list[tuple[re.Pattern[str], set[str]]] | None = getattr(request.app.state, "allowed_methods", None)
+    if patterns is None:
+        patterns = [
+            (re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"), {m.upper() for m in item})
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allowed_methods = patterns
+    methods: set[str] = set()
+    for pattern, allowed in patterns:
+        if pattern.match(request.url.path):
+            methods |= allowed
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug = _SLUGS.get(exc.status_code, f"http-{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code)
-    return problem_response(request, exc.status_code, slug, detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request)) or headers.get("Allow", "")
+    return problem_response(request, exc.status_code, slug, detail, headers=headers)
+
+
+RETRY_AFTER_S = 5
+_SERVER_UNAVAILABLE = (
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+def database_outage(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached, rather than that a query is wrong."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.OperationalError | sa_exc.TimeoutError):
+            return True
+        if isinstance(current, (asyncpg.PostgresConnectionError, *_SERVER_UNAVAILABLE)):
+            return True
+        # asyncpg's DataError is an InterfaceError too (a bad argument, not an outage): only a closed connection.
+        if (
+            isinstance(current, asyncpg.InterfaceError)
+            and not isinstance(current, asyncpg.DataError)
+            and "connection" in str(current)
+        ):
+            return True
+        if isinstance(current, OSError) and _raised_by_the_driver(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _raised_by_the_driver(exc: BaseException) -> bool:
+    # A refused or reset socket is an outage when asyncpg or SQLAlchemy met it, not when any other code did.
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+async def _on_driver_error(request: Request, exc: Exception) -> JSONResponse:
+    if not database_outage(exc):
+        raise exc
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(
+        request,
+        503,
+        "database-unavailable",
+        "the database cannot be reached just now; retry later",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if database_outage(exc):
+        return await _on_driver_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(request, 500, "internal-error", "an unexpected error occurred; it has been logged")
+    # This answer is sent outside every middleware: it carries its own headers, and closes the connection,
+    # whose state after an unexpected error nobody can vouch for.
+    return problem_response(
+        request,
+        500,
+        "internal-error",
+        "an unexpected error occurred; it has been logged",
+        headers={"Connection": "close", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
+    )
+
+
+DRIVER_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    for driver_error in DRIVER_ERRORS:
+        app.add_exception_handler(driver_error, _on_driver_error)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
+def _problem(status: int, description: str | None = None) -> dict[str, Any]:
+    return {"model": ProblemDetails, "content": {PROBLEM_JSON: {}}, "description": description or _TITLES[status]}
+
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemDetails, "content": {PROBLEM_JSON: {}}, "description": _TITLES[status]}
-    for status in (401, 403, 422)
+    401: _problem(401),
+    403: _problem(403),
+    422: _problem(422, "Validation error: the `errors` name each field and rule"),
+    503: _problem(503, "The database cannot be reached; `Retry-After` says when to try again"),
 }
+"""What any route may answer."""
+
+
+def problem(status: int, description: str | None = None) -> dict[str, Any]:
+    """A `responses=` entry for a problem+json answer."""
+    return _problem(status, description)

@@ -9,17 +9,19 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tic_shared import ops_api
 from tic_shared.auth import Authenticated, TokenVerifier, VerifiedTokens
+from tic_shared.contract_responses import install_problem_responses
 from tic_shared.db import Database
+from tic_shared.docs import install_docs
+from tic_shared.guard import RequestGuardMiddleware
 from tic_shared.inbox import EventHandlers, InboxConsumer
 from tic_shared.logs import configure_logging
 from tic_shared.messaging import MessagingTables
@@ -27,6 +29,7 @@ from tic_shared.metrics import ServiceMetrics
 from tic_shared.nats_link import NatsLink
 from tic_shared.outbox import OutboxRelay
 from tic_shared.problems import PROBLEM_RESPONSES, install_problem_handlers
+from tic_shared.session import SessionDep as SessionDep
 from tic_shared.settings import ServiceSettings
 from tic_shared.streams import ensure_stream
 from tic_shared.tracing import child_traceparent, request_id_var, traceparent_var
@@ -95,18 +98,6 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(rid_token)
             traceparent_var.reset(tp_token)
-
-
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    db = request.app.state.db
-    # GET and HEAD change nothing (HTTP's safe methods): they read without a transaction around them.
-    unit = db.reading() if request.method in ("GET", "HEAD") else db.transaction()
-    async with unit as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
-"""The request's unit of work: committed when the route returns, rolled back when it raises."""
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
@@ -190,6 +181,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         version=spec.version,
         lifespan=lifespan,
         responses={**PROBLEM_RESPONSES},
+        # /docs is served below from the packaged Swagger UI: an intranet reaches no CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -197,6 +191,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     app.state.handlers = spec.handlers
     app.state.service = spec.name
     install_problem_handlers(app)
+    app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Authenticated])
@@ -205,6 +200,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     api.include_router(ops_api.router)
     app.include_router(api)
     app.include_router(_health_router())
+    install_docs(app)
+    install_problem_responses(app)
     return app
 
 

@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "tic-platform"
     jwt_algorithms: list[str] = ["EdDSA", "RS256", "ES256"]
 
+    max_request_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="A larger request body is refused with 413 before it is read"
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 

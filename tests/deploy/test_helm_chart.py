@@ -269,6 +269,7 @@ KNOWN_SETTINGS = {
     "TIC_SMTP_PASSWORD",
     "TIC_SMTP_STARTTLS",
     "TIC_SMTP_FROM",
+    "TIC_WEBHOOK_SECRET_KEY",
     *(f"TIC_{svc.upper()}_DATABASE_URL" for svc in SERVICES),
     "UVICORN_WORKERS",
     "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",
@@ -293,6 +294,15 @@ def test_secrets_are_referenced_never_rendered(manifests: list[Manifest]) -> Non
     env = {e["name"]: e for e in notification["containers"][0]["env"]}
     assert "secretKeyRef" in env["TIC_DATABASE_URL"]["valueFrom"]
     assert env["TIC_SMTP_HOST"]["value"]
+
+
+def test_the_webhook_secret_key_comes_from_a_secret(render: Callable[..., list[Manifest]]) -> None:
+    objects = render({"webhooks": {"secretKey": {"existingSecret": "tic-webhook-key", "key": "key"}}})
+    notification = by_component(objects, "Deployment")["notification"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in notification["env"]}
+    assert env["TIC_WEBHOOK_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "tic-webhook-key", "key": "key"}
+    registry = by_component(objects, "Deployment")["registry"]["spec"]["template"]["spec"]["containers"][0]
+    assert "TIC_WEBHOOK_SECRET_KEY" not in {e["name"] for e in registry.get("env", [])}
 
 
 def test_a_per_service_database_url_reaches_the_service_and_the_migrations(

@@ -42,6 +42,7 @@ def test_the_defaults_pass() -> None:
         pytest.param({"nats": {"url": "http://nats:4222"}}, id="nats-url-not-nats"),
         pytest.param({"smtp": {"port": 70000}}, id="smtp-port-out-of-range"),
         pytest.param({"auth": {"publicKey": {"existingSecret": ""}}}, id="production-without-a-jwt-key"),
+        pytest.param({"webhooks": {"secretKey": {"existingSecret": ""}}}, id="production-without-a-webhook-key"),
         pytest.param({"server": {"workers": 0}}, id="zero-workers"),
         pytest.param(
             {

@@ -39,6 +39,7 @@ from funding.store import queries
 from funding.store.queries import AnyRow
 from funding.store.tables import messaging
 from tic_shared.auth import Principal
+from tic_shared.bounds import MAX_FEN
 from tic_shared.dated_acts import DatedAct, DateRefused, check_act_date
 from tic_shared.dated_acts import today as local_today
 from tic_shared.db import Database
@@ -618,6 +619,15 @@ async def record_expenditure(
             clawback_id=str(clawback.clawback_id),
         )
     check_spent_on(center, spent_on)
+    # The ledger's sums are stored (a clawback keeps what was spent) as bigint: they too stay within MAX_FEN.
+    # The center's row is locked above, so no other expenditure slips in between the sum and the insert.
+    spent = await ledger_balance(session, center_id)
+    if spent.compliant_spent_fen + spent.non_compliant_spent_fen + amount_fen > MAX_FEN:
+        raise Problem(
+            422,
+            "ledger-bound",
+            f"body.amount_fen: the center's recorded spending would pass {MAX_FEN} fen, the bound of any sum",
+        )
     return await queries.add_entry(
         session,
         {

@@ -10,6 +10,7 @@ from notification.api import ROUTERS
 from notification.cache import FanOutCache
 from notification.consumers import build_handlers
 from notification.settings import NotificationSettings
+from notification.store import subscriptions as subscriptions_store
 from notification.store.tables import messaging
 from notification.worker import DeliveryWorker, seed_templates
 from tic_shared.service_app import ServiceSpec, create_service_app
@@ -24,6 +25,13 @@ async def _start_worker(app: FastAPI) -> None:
         await seed_templates(app.state.db)
     except Exception:
         log.exception("could not seed the templates; the shipped ones will be seeded on the next start")
+    try:
+        async with app.state.db.transaction() as session:
+            sealed = await subscriptions_store.seal_plain_secrets(session, settings.secret_box)
+        if sealed:
+            log.info("sealed %d webhook secrets stored before secrets were sealed at rest", sealed)
+    except Exception:
+        log.exception("could not seal the stored webhook secrets; they will be sealed on the next start")
     worker = DeliveryWorker(
         db=app.state.db, settings=settings, messaging=messaging, registry=app.state.metrics.registry
     )

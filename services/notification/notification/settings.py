@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Self
 
-from tic_shared.settings import ServiceSettings
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from notification.domain.sealing import DEV_KEY, SecretBox
+from tic_shared.settings import Environment, ServiceSettings
 
 
 class NotificationSettings(ServiceSettings):
@@ -51,6 +55,30 @@ class NotificationSettings(ServiceSettings):
     delivery_worker_enabled: bool = True
 
     default_locale: str = Field(default="zh", pattern="^(zh|en)$")
+
+    webhook_secret_key: SecretStr = Field(
+        default=SecretStr(DEV_KEY),
+        description="Fernet key (32 url-safe base64 bytes) sealing webhook secrets at rest; from a Secret.",
+    )
+
+    @field_validator("webhook_secret_key")
+    @classmethod
+    def _a_fernet_key(cls, value: SecretStr) -> SecretStr:
+        try:
+            Fernet(value.get_secret_value().encode())
+        except ValueError as exc:
+            raise ValueError("TIC_WEBHOOK_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded bytes)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _no_dev_key_in_production(self) -> Self:
+        if self.environment is Environment.PRODUCTION and self.webhook_secret_key.get_secret_value() == DEV_KEY:
+            raise ValueError("TIC_WEBHOOK_SECRET_KEY is the built-in development key; set a key of your own")
+        return self
+
+    @property
+    def secret_box(self) -> SecretBox:
+        return SecretBox(self.webhook_secret_key.get_secret_value())
 
     @property
     def email_enabled(self) -> bool:

@@ -211,7 +211,7 @@ class DeliveryWorker:
         try:
             async with self.db.transaction() as session:
                 subs = await subscriptions_store.secrets_of(
-                    session, {row.subscription_id for row in claimed if row.subscription_id}
+                    session, {row.subscription_id for row in claimed if row.subscription_id}, self.settings.secret_box
                 )
                 webhook_events = {row.event_id for row in claimed if row.channel == "webhook"}
                 events = await deliveries_store.payloads(session, webhook_events)

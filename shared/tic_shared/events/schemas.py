@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
 EVENTS_DIR = CONTRACT_DIR / "events"
 
 
+ENVELOPE_REQUIRED = ("specversion", "id", "source", "type", "time", "datacontenttype", "data")
+
+
 def event_schema(model: type[EventData]) -> dict[str, Any]:
     """The whole message of one event type: the envelope with `type` fixed and `data` typed."""
     envelope = CloudEvent.model_json_schema()
@@ -22,6 +26,10 @@ def event_schema(model: type[EventData]) -> dict[str, Any]:
     envelope["properties"]["type"] = {"const": model.ce_type(), "title": "Type"}
     envelope["properties"]["data"] = data
     envelope["properties"]["subject"]["description"] = "The aggregate the event is about (a center id)."
+    # The model defaults these when it builds an event, but every event on the wire carries them (CloudEvents
+    # requires id, source, specversion and type; we always send time and datacontenttype): a message
+    # without them is not one of ours.
+    envelope["required"] = sorted({*envelope.get("required", []), *ENVELOPE_REQUIRED})
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:tic:event:{model.ce_type()}",
@@ -44,8 +52,9 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def asyncapi_document() -> dict[str, Any]:
-    """AsyncAPI 3.0: one channel per NATS subject, its message the event's committed JSON Schema."""
+def asyncapi_document(receivers: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
+    """AsyncAPI 3.0: one channel per NATS subject, its message the event's committed JSON Schema; who sends it
+    and, from `receivers` (service → the event types its consumers handle), who receives it."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     for model in CATALOG:
@@ -67,6 +76,16 @@ def asyncapi_document() -> dict[str, Any]:
             "channel": {"$ref": f"#/channels/{name}"},
             "summary": f"The {model.producer} service publishes {model.event_name} through its outbox",
         }
+    by_type = {model.ce_type(): f"{model.producer}.{model.event_name}" for model in CATALOG}
+    for service, event_types in sorted((receivers or {}).items()):
+        for event_type in sorted(event_types):
+            name = by_type[event_type]
+            operations[f"receive.{service}.{name}"] = {
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{name}"},
+                "summary": f"The {service} service consumes {name.split('.')[1]} (durable consumer {service}, "
+                "inbox: applied once)",
+            }
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -80,7 +99,9 @@ def asyncapi_document() -> dict[str, Any]:
     }
 
 
-def write_event_schemas(directory: Path = EVENTS_DIR) -> list[Path]:
+def write_event_schemas(
+    directory: Path = EVENTS_DIR, receivers: Mapping[str, Iterable[str]] | None = None
+) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in all_event_schemas().items():
@@ -88,5 +109,5 @@ def write_event_schemas(directory: Path = EVENTS_DIR) -> list[Path]:
         path.write_text(render(schema), encoding="utf-8")
         written.append(path)
     asyncapi = CONTRACT_DIR / "asyncapi.json"
-    asyncapi.write_text(render(asyncapi_document()), encoding="utf-8")
+    asyncapi.write_text(render(asyncapi_document(receivers)), encoding="utf-8")
     return [*written, asyncapi]

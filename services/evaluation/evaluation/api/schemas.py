@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from evaluation.domain.indicators import ResponsibilityLetter
 from evaluation.domain.report import Ecosystem, Investment, Projects, Results, Team
+from tic_shared.bounds import MAX_FEN
+from tic_shared.request_model import RequestModel
 
 Code = Annotated[str, Field(min_length=1, max_length=20, examples=["1.1"])]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(RequestModel):
+    pass
 
 
 # ---- indicator systems ----
@@ -59,10 +61,12 @@ class LetterIn(_In):
     weights: dict[Code, Annotated[Decimal, Field(ge=0, le=1000, allow_inf_nan=False)]] = Field(
         default_factory=dict, examples=[{"5.2": "4", "5.5": "0"}]
     )
-    targets: dict[Code, Annotated[int, Field(ge=0, strict=True)]] = Field(default_factory=dict, examples=[{"6.4": 40}])
+    targets: dict[Code, Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]] = Field(
+        default_factory=dict, examples=[{"6.4": 40}]
+    )
     milestone_targets: dict[
         Annotated[str, Field(max_length=40)],
-        dict[Annotated[str, Field(max_length=60)], Annotated[int, Field(ge=0, strict=True)]],
+        dict[Annotated[str, Field(max_length=60)], Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]],
     ] = Field(default_factory=dict, examples=[{"two_years": {"team_total": 150}}])
 
 

@@ -11,9 +11,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tic_shared.bounds import MAX_COUNT, MAX_FEN
+
 # Strict: money and head counts are whole numbers; "12" or 1.5 is refused, not coerced.
-Fen = Annotated[int, Field(ge=0, strict=True)]
-Count = Annotated[int, Field(ge=0, strict=True)]
+# Bounded (tic_shared.bounds): a figure past int64 would reach the database and overflow the first sum.
+Fen = Annotated[int, Field(ge=0, le=MAX_FEN, strict=True)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT, strict=True)]
 
 
 def _sum_if_all_reported(parts: Iterable[int | None]) -> int | None:

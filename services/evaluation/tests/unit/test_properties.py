@@ -10,17 +10,20 @@ from evaluation.domain.indicators import IndicatorKind, load_indicator_system
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import load_rules
 from evaluation.domain.scoring import grade_for, score_annual_report
+from tic_shared.bounds import MAX_COUNT
 
 SYSTEM = load_indicator_system("ningbo-tic-2022")
 RULES = load_rules("ningbo-tic-2022")
 QUALITATIVE = [i.code for i in SYSTEM.indicators if i.kind is IndicatorKind.QUALITATIVE]
 
-figure = st.none() | st.integers(min_value=0, max_value=10**13)
+# Any figure a report may hold: money up to 10^13 fen, counts up to their bound (tic_shared.bounds).
+money = st.none() | st.integers(min_value=0, max_value=10**13)
+count = st.none() | st.integers(min_value=0, max_value=MAX_COUNT)
 expert_score = st.decimals(min_value=0, max_value=100, places=1, allow_nan=False, allow_infinity=False)
 
 
 def _section(*fields: str) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({field: figure for field in fields})
+    return st.fixed_dictionaries({field: money if field.endswith("_fen") else count for field in fields})
 
 
 reports = st.builds(

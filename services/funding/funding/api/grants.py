@@ -21,7 +21,7 @@ from funding.store import queries
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
-from tic_shared.problems import NotFound
+from tic_shared.problems import NotFound, problem
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["grants"])
@@ -60,7 +60,13 @@ async def list_grants(
     return Page[Grant](items=items, next_cursor=next_cursor)
 
 
-@router.post("/grants", response_model=Grant, status_code=201, summary="Open a grant: a later year, or an award")
+@router.post(
+    "/grants",
+    response_model=Grant,
+    status_code=201,
+    summary="Open a grant: a later year, or an award",
+    responses={404: problem(404, "The center is not known to funding, or not visible to you")},
+)
 async def open_grant(
     body: OpenGrant,
     session: SessionDep,
@@ -156,16 +162,22 @@ async def disburse_grant(
 # ---- budgets and totals ----
 
 
-async def _budget(session: Any, row: Any) -> Budget:
-    committed = await queries.committed_fen(session, row.jurisdiction, row.year, [s.value for s in COMMITTED_STATUSES])
-    disbursed = await queries.committed_fen(session, row.jurisdiction, row.year, [GrantStatus.DISBURSED.value])
+async def _budget(session: Any, row: Any, principal: Principal) -> Budget:
+    # A district officer or a center sees what its own grants draw on the budget, never the city's total
+    # (nor the remainder, which would give the total away).
+    committed = await queries.committed_fen(
+        session, row.jurisdiction, row.year, [s.value for s in COMMITTED_STATUSES], principal
+    )
+    disbursed = await queries.committed_fen(
+        session, row.jurisdiction, row.year, [GrantStatus.DISBURSED.value], principal
+    )
     return Budget(
         jurisdiction=row.jurisdiction,
         year=row.year,
         budget_fen=row.budget_fen,
         committed_fen=committed,
         disbursed_fen=disbursed,
-        remaining_fen=row.budget_fen - committed,
+        remaining_fen=row.budget_fen - committed if principal.sees_everything else None,
         version=row.version,
         updated_at=row.updated_at,
         updated_by=row.updated_by,
@@ -175,13 +187,12 @@ async def _budget(session: Any, row: Any) -> Budget:
 @router.get("/budgets", response_model=list[Budget], summary="Yearly budgets per jurisdiction, against commitments")
 async def list_budgets(
     session: SessionDep,
-    _: Annotated[Principal, scoped("funding:read")],
+    principal: Annotated[Principal, scoped("funding:read")],
     jurisdiction: Annotated[str | None, Query(max_length=40)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ) -> list[Budget]:
-    return [
-        await _budget(session, row) for row in await queries.list_budgets(session, jurisdiction=jurisdiction, year=year)
-    ]
+    rows = await queries.list_budgets(session, jurisdiction=jurisdiction, year=year)
+    return [await _budget(session, row, principal) for row in rows]
 
 
 @router.put("/budgets/{jurisdiction}/{year}", response_model=Budget, summary="Set a jurisdiction's yearly budget")
@@ -198,7 +209,7 @@ async def put_budget(
         session, principal, jurisdiction=jurisdiction, year=year, budget_fen=body.budget_fen, if_match=if_match
     )
     set_etag(response, service.budget_etag(row.jurisdiction, row.year, row.version))
-    return await _budget(session, row)
+    return await _budget(session, row, principal)
 
 
 @router.get("/totals", response_model=list[JurisdictionTotal], summary="Grant totals per jurisdiction and budget year")

@@ -12,14 +12,13 @@ from funding.domain.ledger import LedgerBalance
 from funding.domain.policy import Policy, load_policies
 from funding.domain.terms import Grade, LeadUnitType, Status, Tier, Trigger
 from funding.store.queries import AnyRow
+from tic_shared.bounds import Fen, PositiveFen
+from tic_shared.request_model import RequestModel
 
-Fen = Annotated[int, Field(strict=True, ge=0, examples=[150_000_000])]
-PositiveFen = Annotated[int, Field(strict=True, gt=0, examples=[12_000_000])]
 
-
-class _Request(BaseModel):
+class _Request(RequestModel):
     # Amounts are strict (Fen); dates and ids come as JSON strings, so the model as a whole cannot be.
-    model_config = ConfigDict(extra="forbid")
+    pass
 
 
 # ---- quotes ----
@@ -297,9 +296,14 @@ class Budget(BaseModel):
     jurisdiction: str
     year: int
     budget_fen: int
-    committed_fen: int = Field(description="Approved and disbursed grants drawing on this budget.")
-    disbursed_fen: int
-    remaining_fen: int
+    committed_fen: int = Field(
+        description="Approved and disbursed grants drawing on this budget; for a district officer or a center, "
+        "only the grants it may see."
+    )
+    disbursed_fen: int = Field(description="Disbursed grants; scoped as committed_fen.")
+    remaining_fen: int | None = Field(
+        description="budget − committed; null for a caller who does not see every grant of the jurisdiction."
+    )
     version: int
     updated_at: datetime
     updated_by: str

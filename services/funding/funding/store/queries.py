@@ -268,8 +268,14 @@ def committed_fen_query(jurisdiction: str, year: int, statuses: Sequence[str]) -
     )
 
 
-async def committed_fen(session: AsyncSession, jurisdiction: str, year: int, statuses: Sequence[str]) -> int:
-    return int((await session.execute(committed_fen_query(jurisdiction, year, statuses))).scalar_one())
+async def committed_fen(
+    session: AsyncSession, jurisdiction: str, year: int, statuses: Sequence[str], principal: Principal | None = None
+) -> int:
+    """The sum of the year's grants in `statuses`; with a row-limited `principal`, of the grants it may see."""
+    query = committed_fen_query(jurisdiction, year, statuses)
+    if principal is not None and not principal.sees_everything:
+        query = query.join(centers, centers.c.center_id == grants.c.center_id).where(visible(principal))
+    return int((await session.execute(query)).scalar_one())
 
 
 async def totals(session: AsyncSession, principal: Principal, year: int | None) -> Sequence[AnyRow]:

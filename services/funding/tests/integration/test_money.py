@@ -302,3 +302,22 @@ async def test_concurrent_approvals_never_commit_past_the_budget(
         budgets = (await client.get("/api/v1/budgets", params={"year": year}, headers=admin)).json()
         (budget,) = [b for b in budgets if b["year"] == year and b["jurisdiction"] == "ningbo"]
         assert budget["committed_fen"] == 2 * amount
+
+
+async def test_a_centers_spending_never_sums_past_the_bound_of_any_amount(
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+) -> None:
+    from tic_shared.bounds import MAX_FEN
+
+    center_id = uuid.uuid4()
+    async with run_service("funding") as (_, client):
+        await publish_event(ev.approved(center_id))
+        await _year_1(client, admin, center_id)
+        url = f"/api/v1/centers/{center_id}/expenditures"
+        first = await client.post(url, json={"category": "equipment", "amount_fen": MAX_FEN}, headers=admin)
+        assert first.status_code == 201, first.text
+        past = await client.post(url, json={"category": "equipment", "amount_fen": 1}, headers=admin)
+        assert past.status_code == 422
+        assert past.json()["type"] == "urn:tic:problem:ledger-bound"
+        ledger = (await client.get(f"/api/v1/centers/{center_id}/ledger", headers=admin)).json()
+        assert ledger["summary"]["compliant_spent_fen"] + ledger["summary"]["non_compliant_spent_fen"] == MAX_FEN

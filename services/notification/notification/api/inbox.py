@@ -14,6 +14,7 @@ from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.problems import NotFound
+from tic_shared.request_model import RequestModel
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["inbox"])
@@ -36,7 +37,7 @@ class UnreadCount(BaseModel):
     unread: int
 
 
-class MarkRead(BaseModel):
+class MarkRead(RequestModel):
     item_ids: list[uuid.UUID] | None = Field(
         default=None, max_length=500, description="These items; omit to mark everything read."
     )

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import BaseModel, Field, HttpUrl
 
 from notification import service
 from notification.domain import signing
@@ -16,6 +16,7 @@ from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, check_if_match, etag_for, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.problems import NotFound, Problem
+from tic_shared.request_model import RequestModel
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["subscriptions"])
@@ -33,14 +34,14 @@ EventTypes = Annotated[
 ]
 
 
-class SubscriptionIn(BaseModel):
-    url: AnyHttpUrl = Field(examples=["https://finance.example.gov.cn/tic/events"])
+class SubscriptionIn(RequestModel):
+    url: HttpUrl = Field(examples=["https://finance.example.gov.cn/tic/events"])
     event_types: EventTypes
     description: str | None = Field(default=None, max_length=500, examples=["Municipal finance bureau"])
 
 
-class SubscriptionPatch(BaseModel):
-    url: AnyHttpUrl | None = None
+class SubscriptionPatch(RequestModel):
+    url: HttpUrl | None = None
     event_types: EventTypes | None = None
     description: str | None = Field(default=None, max_length=500)
     status: Literal["active", "paused"] | None = Field(
@@ -105,7 +106,7 @@ async def create_subscription(
         url=str(subscription.url),
         event_types=subscription.event_types,
         description=subscription.description,
-        secret=secret,
+        sealed_secret=request.app.state.settings.secret_box.seal(secret),
         by=principal.subject,
     )
     request.app.state.fanout_cache.clear()

@@ -14,6 +14,7 @@ from tic_shared.events.catalog import BY_TYPE
 from tic_shared.http import IfMatch, check_if_match, etag_for, set_etag
 from tic_shared.pagination import Page, decode_cursor, encode_cursor
 from tic_shared.problems import NotFound, Problem
+from tic_shared.request_model import RequestModel
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["templates"])
@@ -33,12 +34,12 @@ class TemplateOut(BaseModel):
     updated_at: datetime
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(RequestModel):
     subject: str = Field(min_length=1, max_length=500, examples=["【创新中心】{{ center_name }} 启动建设"])
     body: str = Field(min_length=1, max_length=20000, examples=["<p>“{{ center_name }}”已获批。</p>"])
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(RequestModel):
     subject: str | None = Field(default=None, min_length=1, max_length=500, description="Unsaved; else the stored.")
     body: str | None = Field(default=None, min_length=1, max_length=20000, description="Unsaved; else the stored.")
     data: dict[str, Any] | None = Field(default=None, description="The event's data; else the packaged sample.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -11,6 +11,7 @@ from sqlalchemy import func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.domain.retry import should_pause, should_warn
+from notification.domain.sealing import PREFIX, SecretBox
 from notification.store.tables import deliveries, subscriptions
 
 # Everything but the secret: it leaves the database only to sign a request.
@@ -18,8 +19,9 @@ PUBLIC_COLUMNS = [column for column in subscriptions.c if column.name != "secret
 
 
 async def create(
-    session: AsyncSession, *, url: str, event_types: list[str], description: str | None, secret: str, by: str
+    session: AsyncSession, *, url: str, event_types: list[str], description: str | None, sealed_secret: str, by: str
 ) -> Any:
+    """A new subscription; its secret arrives sealed (`SecretBox.seal`), and is stored only so."""
     result = await session.execute(
         subscriptions.insert()
         .values(
@@ -27,7 +29,7 @@ async def create(
             url=url,
             event_types=event_types,
             description=description,
-            secret=secret,
+            secret=sealed_secret,
             status="active",
             created_by=by,
         )
@@ -84,13 +86,30 @@ async def cancel_open_deliveries(session: AsyncSession, subscription_id: uuid.UU
     return len(result.all())
 
 
-async def secrets_of(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """URL, secret and status of the subscriptions a batch of deliveries is for."""
+@dataclass(frozen=True)
+class WebhookTarget:
+    id: uuid.UUID
+    url: str
+    secret: str = field(repr=False)
+    status: str
+
+
+async def secrets_of(session: AsyncSession, ids: set[uuid.UUID], box: SecretBox) -> dict[uuid.UUID, WebhookTarget]:
+    """URL, opened secret and status of the subscriptions a batch of deliveries is for."""
     if not ids:
         return {}
     s = subscriptions.c
     rows = (await session.execute(select(s.id, s.url, s.secret, s.status).where(s.id.in_(ids)))).all()
-    return {row.id: row for row in rows}
+    return {row.id: WebhookTarget(row.id, row.url, box.open(row.secret), row.status) for row in rows}
+
+
+async def seal_plain_secrets(session: AsyncSession, box: SecretBox) -> int:
+    """Seal the secrets stored before they were sealed at rest; how many there were."""
+    s = subscriptions.c
+    rows = (await session.execute(select(s.id, s.secret).where(s.secret.not_like(f"{PREFIX}%")))).all()
+    for row in rows:
+        await session.execute(update(subscriptions).where(s.id == row.id).values(secret=box.seal(row.secret)))
+    return len(rows)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
@@ -20,6 +20,7 @@ from registry.store import centers as store
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
+from tic_shared.request_model import IsoDate
 from tic_shared.service_app import SessionDep
 from tic_shared.vocabulary import CenterStatus, Tier
 from tic_shared.vocabulary import Field as TicField
@@ -623,7 +624,7 @@ async def deadlines(
     session: SessionDep,
     principal: Reader,
     within_days: Annotated[int, Query(ge=0, le=3650)] = 180,
-    today: Annotated[date | None, Query(description="The day to count from; today by default")] = None,
+    today: Annotated[IsoDate | None, Query(description="The day to count from; today by default")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many centers, soonest first")] = 200,
 ) -> Any:
     day = today or service._today()

@@ -13,7 +13,7 @@ from registry.domain.credit_code import validate_credit_code
 from registry.domain.policy import plan_outline, program_targets, registry_policy, targets_for
 from registry.store import centers as store
 from tic_shared.auth import Principal, scoped
-from tic_shared.problems import NotFound
+from tic_shared.problems import NotFound, problem
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["reference"])
@@ -73,6 +73,7 @@ async def check_credit_code(
 @router.get(
     "/program-targets",
     response_model=schemas.ProgramTargets,
+    responses={404: problem(404, "No targets of that jurisdiction for that year")},
     summary="A jurisdiction's targets for a year against the registry's live counts",
 )
 async def targets(

@@ -7,10 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from registry.domain.credit_code import validate_credit_code
 from registry.domain.policy import plan_outline, registry_policy
+from tic_shared.bounds import MAX_COUNT, MAX_FEN
+from tic_shared.request_model import RequestModel
 from tic_shared.vocabulary import CenterStatus, LeadUnitType, Origin, Tier
 from tic_shared.vocabulary import Field as TicField
 
@@ -18,8 +20,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(RequestModel):
+    pass
 
 
 def _credit_code(value: str) -> str:
@@ -74,16 +76,16 @@ class PlanSection(_In):
 
 
 class Milestone(_In):
-    investment_fen: int = Field(ge=0)
-    team: int = Field(ge=0)
-    high_level_teams: int = Field(ge=0)
+    investment_fen: int = Field(ge=0, le=MAX_FEN)
+    team: int = Field(ge=0, le=MAX_COUNT)
+    high_level_teams: int = Field(ge=0, le=MAX_COUNT)
 
 
 class EndOfConstruction(_In):
-    transfer_bases: int = Field(ge=0)
-    partner_enterprises: int = Field(ge=0)
-    spinoffs: int = Field(ge=0)
-    enterprises_served: int = Field(ge=0)
+    transfer_bases: int = Field(ge=0, le=MAX_COUNT)
+    partner_enterprises: int = Field(ge=0, le=MAX_COUNT)
+    spinoffs: int = Field(ge=0, le=MAX_COUNT)
+    enterprises_served: int = Field(ge=0, le=MAX_COUNT)
 
 
 class IndicatorAdjustments(_In):
@@ -249,7 +251,9 @@ class ApproveIn(_In):
     domain_zh: Text | None = Field(default=None, description="The ××× of 宁波市×××技术创新中心; the field by default")
     domain_en: Text | None = None
     construction_start: date | None = Field(default=None, description="The approval date by default")
-    construction_years: int | None = Field(default=None, ge=1, description="The policy's normal period by default")
+    construction_years: int | None = Field(
+        default=None, ge=1, le=50, description="The policy's normal period by default"
+    )
 
     @model_validator(mode="after")
     def _domain(self) -> Self:

@@ -27,6 +27,7 @@ from tic_shared.auth import Principal
 from tic_shared.dated_acts import today
 from tic_shared.events.catalog import IndicatorAccepted, IndicatorReported, TargetAtRisk
 from tic_shared.http import check_if_match, etag_for
+from tic_shared.jurisdictions import jurisdictions
 from tic_shared.outbox import record_event
 from tic_shared.problems import Conflict, Forbidden, NotFound, Problem
 
@@ -90,6 +91,7 @@ async def actuals(session: AsyncSession, plan: Plan) -> dict[str, list[Actual]]:
         if row.status == "accepted":
             found.setdefault(row.indicator, []).append(Actual(row.year, exact(row.value)))
     last = min(plan.period_end, today().year)
+    districts = [district.code for district in jurisdictions()[plan.jurisdiction].districts]
     for item in plan.all_indicators():
         spec = item.indicator.derived
         if spec is None:
@@ -98,6 +100,7 @@ async def actuals(session: AsyncSession, plan: Plan) -> dict[str, list[Actual]]:
         years = list(range(max(first, plan.period_start), last + 1))
         counts = await store.centers_by_year(
             session,
+            districts=districts,  # a plan counts only its own jurisdiction's centers
             tiers=[spec.tier.value],
             statuses=[status.value for status in spec.statuses],
             since=spec.counted_from,

@@ -98,12 +98,19 @@ async def remember_status(session: AsyncSession, plan: str, indicator: str, stat
 
 
 async def centers_by_year(
-    session: AsyncSession, *, tiers: Sequence[str], statuses: Sequence[str], since: date | None, years: Sequence[int]
+    session: AsyncSession,
+    *,
+    districts: Sequence[str],
+    tiers: Sequence[str],
+    statuses: Sequence[str],
+    since: date | None,
+    years: Sequence[int],
 ) -> dict[int, int]:
-    """How many tracked centers of the tiers, now in one of the statuses, had been approved by the end of each
-    year (and on or after `since`, when counting new ones)."""
+    """How many tracked centers of the jurisdiction's districts and the tiers, now in one of the statuses, had been
+    approved by the end of each year (and on or after `since`, when counting new ones)."""
     c = centers.c
     conditions: list[ColumnElement[bool]] = [
+        c.district.in_(list(districts)),
         c.tier.in_(list(tiers)),
         c.status.in_(list(statuses)),
         c.approved_on.is_not(None),

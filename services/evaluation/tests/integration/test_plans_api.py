@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tic_platform.testing import bearer, eventually
 from tic_shared.dated_acts import today
+from tic_shared.vocabulary import Tier
 
 from .test_evaluation_service import approved, publish
 
@@ -188,3 +189,25 @@ async def test_a_derived_indicator_moves_when_the_registry_approves_a_center(
 async def _moved(latest: Callable[[], Any], before: Any) -> bool:
     now = await latest()
     return now is not None and float(now) == float(before or 0) + 1
+
+
+async def test_a_plan_counts_only_the_centers_of_its_own_jurisdiction(
+    service: tuple[FastAPI, httpx.AsyncClient], token: Callable[..., str], nats_url: str
+) -> None:
+    """A provincial TIC approved in a Ningbo district counts for Ningbo's plan, never for Linhai's."""
+    _, client = service
+    bureau = bearer(token(subject="bureau", roles=["bureau_admin"]))
+    linhai = "/api/v1/plans/linhai-315-2023/indicators/new_provincial_tics"
+    ningbo = "/api/v1/plans/ningbo-tic-system-2022/indicators/new_provincial_tics"
+    linhai_before = await _latest(client, linhai, bureau)
+    ningbo_before = await _latest(client, ningbo, bureau)
+    provincial = approved(district="yinzhou", approved_on=dt.date(2024, 6, 1)).model_copy(
+        update={"tier": Tier.PROVINCIAL_TIC}
+    )
+    await publish(nats_url, provincial)
+    await eventually(lambda: _moved(lambda: _latest(client, ningbo, bureau), ningbo_before), timeout_s=15)
+    assert await _latest(client, linhai, bureau) == linhai_before
+
+
+async def _latest(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Any:
+    return (await client.get(url, headers=headers)).json()["progress"]["latest_value"]

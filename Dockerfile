@@ -10,7 +10,7 @@
 
 # The console's browser assets (htmx, ECharts, axe-core), from the npm packages pinned in its
 # package-lock.json; only the dashboard image gets them, the others get an empty folder.
-FROM node:24.11.1-bookworm-slim AS assets
+FROM node:24.19.0-bookworm-slim AS assets
 ARG SERVICE
 WORKDIR /src
 COPY services/dashboard/package.json services/dashboard/package-lock.json ./

@@ -273,6 +273,7 @@ KNOWN_SETTINGS = {
     *(f"TIC_{svc.upper()}_DATABASE_URL" for svc in SERVICES),
     "UVICORN_WORKERS",
     "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",
+    "FORWARDED_ALLOW_IPS",  # uvicorn's: the console believes the ingress's X-Forwarded-Proto
     *(f"TIC_DASHBOARD_{name.upper()}" for name in DashboardSettings.model_fields),
 }
 
@@ -347,6 +348,7 @@ def test_the_console_holds_no_database_or_broker_and_reads_its_secrets_from_secr
     pod = by_component(manifests, "Deployment")["dashboard"]["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     env = {e["name"]: e for e in container["env"]}
+    assert env["FORWARDED_ALLOW_IPS"]["value"] == "*"  # an https redirect URI behind a TLS-ending ingress
     assert not {name for name in env if "DATABASE" in name}
     assert env["TIC_DASHBOARD_SESSION_SECRET"]["valueFrom"]["secretKeyRef"]["name"]
     for svc in SERVICES:

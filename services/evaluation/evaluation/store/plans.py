@@ -34,15 +34,27 @@ async def report(session: AsyncSession, report_id: uuid.UUID, *, for_update: boo
 
 
 async def latest_of_year(session: AsyncSession, plan: str, indicator: str, year: int) -> Any | None:
-    """The newest revision of an indicator's year, locked: two reports of one year are numbered one at a time."""
+    """The newest revision of an indicator's year. Reports of one year are numbered one at a time: a transaction-
+    scoped advisory lock on the year serializes them, even when there is no row yet to lock."""
+    key = f"plan_reports:{plan}/{indicator}/{year}"
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
     query = (
         select(plan_reports)
         .where(r.plan == plan, r.indicator == indicator, r.year == year)
         .order_by(r.revision.desc())
         .limit(1)
-        .with_for_update()
     )
     return (await session.execute(query)).first()
+
+
+async def has_accepted(session: AsyncSession, plan: str, indicator: str, year: int) -> bool:
+    """Whether a figure of the year was ever accepted (a later figure is then a correction, with its reason)."""
+    found = await session.execute(
+        select(func.count()).where(
+            r.plan == plan, r.indicator == indicator, r.year == year, r.status.in_(["accepted", "superseded"])
+        )
+    )
+    return int(found.scalar_one()) > 0
 
 
 async def insert_report(session: AsyncSession, values: dict[str, Any]) -> Any:

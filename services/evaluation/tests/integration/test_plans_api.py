@@ -110,6 +110,16 @@ async def test_a_correction_after_acceptance_needs_a_reason_and_keeps_the_histor
     assert corrected["revision"] == 2 and corrected["correction_reason"] == "统计公报修订"
     reports = (await client.get(URL, headers=bureau)).json()["reports"]
     assert [(r["revision"], r["status"]) for r in reports] == [(1, "superseded"), (2, "accepted")]
+    # A correction given back does not open a way round the reason: the next figure still needs one.
+    third = await client.post(
+        f"{URL}/reports", json=figure(2023, "75.5", correction_reason="口径调整"), headers=economy
+    )
+    back = await client.post(
+        f"/api/v1/plans/reports/{third.json()['id']}/return", json={"reason": "不同意"}, headers=bureau
+    )
+    assert back.status_code == 200
+    again = await client.post(f"{URL}/reports", json=figure(2023, "76.0"), headers=economy)
+    assert again.status_code == 422 and again.json()["type"].endswith("correction-needs-reason")
 
 
 async def test_a_returned_figure_goes_back_with_its_reason_and_counts_for_nothing(

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import nats.errors
 import nats.js.errors
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tic_shared import telemetry
 from tic_shared.db import Database
 from tic_shared.events.envelope import CloudEvent, EventData
 from tic_shared.messaging import MessagingTables
@@ -74,6 +77,26 @@ async def _mark_handled(session: AsyncSession, inbox: Table, consumer: str, even
     return result.first() is not None
 
 
+@contextmanager
+def handling(event: CloudEvent, consumer: str) -> Iterator[None]:
+    """A consumer span in the event's trace, and that trace in the logs (and any event the handler records)."""
+    with telemetry.span(
+        f"handle {event.type}",
+        parent=event.traceparent,
+        kind=SpanKind.CONSUMER,
+        attributes={
+            "messaging.system": "nats",
+            "messaging.consumer.group.name": consumer,
+            "cloudevents.event_id": str(event.id),
+        },
+    ):
+        token = traceparent_var.set(telemetry.current_traceparent() or child_traceparent(event.traceparent))
+        try:
+            yield
+        finally:
+            traceparent_var.reset(token)
+
+
 async def handle_once(
     db: Database,
     tables: MessagingTables,
@@ -83,15 +106,12 @@ async def handle_once(
     timeout_s: float,
 ) -> bool:
     """Apply the handler and the inbox mark in one transaction. False when the event was handled before."""
-    token = traceparent_var.set(child_traceparent(event.traceparent))
-    try:
+    with handling(event, consumer):
         async with db.transaction() as session:
             if not await _mark_handled(session, tables.inbox, consumer, event):
                 return False
             await asyncio.wait_for(handler(session, event), timeout=timeout_s)
             return True
-    finally:
-        traceparent_var.reset(token)
 
 
 async def handle_batch(
@@ -105,14 +125,11 @@ async def handle_batch(
     applied: list[bool] = []
     async with db.transaction() as session:
         for handler, event in work:
-            token = traceparent_var.set(child_traceparent(event.traceparent))
-            try:
+            with handling(event, consumer):
                 fresh = await _mark_handled(session, tables.inbox, consumer, event)
                 if fresh:
                     await asyncio.wait_for(handler(session, event), timeout=timeout_s)
                 applied.append(fresh)
-            finally:
-                traceparent_var.reset(token)
     return applied
 
 

@@ -11,9 +11,11 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Row, Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tic_shared import telemetry
 from tic_shared.db import Database, asyncpg_dsn
 from tic_shared.events.envelope import CloudEvent, EventData
 from tic_shared.messaging import outbox_channel
@@ -196,18 +198,23 @@ class OutboxRelay:
         js = self.link.js
         # All in flight at once on one connection keeps their order on the wire; the duplicate window
         # (Nats-Msg-Id = event id) makes a retry of an already stored event a no-op.
-        results = await asyncio.gather(
-            *(
-                js.publish(
+
+        async def publish(row: Row[Any, Any, Any, Any]) -> Any:
+            # A producer span in the trace of the request (or handler) that recorded the event.
+            with telemetry.span(
+                f"publish {row.payload['type']}",
+                parent=row.payload.get("traceparent"),
+                kind=SpanKind.PRODUCER,
+                attributes={"messaging.system": "nats", "messaging.destination.name": row.subject},
+            ):
+                return await js.publish(
                     row.subject,
                     CloudEvent.model_validate(row.payload).to_json(),
                     timeout=_PUBLISH_TIMEOUT_S,
                     headers={"Nats-Msg-Id": str(row.event_id), "Ce-Type": row.payload["type"]},
                 )
-                for row in rows
-            ),
-            return_exceptions=True,
-        )
+
+        results = await asyncio.gather(*(publish(row) for row in rows), return_exceptions=True)
         sent = [row.id for row, result in zip(rows, results, strict=True) if not isinstance(result, BaseException)]
         failed = {
             row.id: result for row, result in zip(rows, results, strict=True) if isinstance(result, BaseException)

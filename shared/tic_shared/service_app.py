@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tic_shared import ops_api
+from tic_shared import ops_api, telemetry
 from tic_shared.auth import Authenticated, TokenVerifier, VerifiedTokens
 from tic_shared.contract_responses import install_problem_responses
 from tic_shared.db import Database
@@ -113,6 +113,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             pool_size=settings.database_pool_size,
             application_name=f"tic-{spec.name}",
         )
+        telemetry.instrument_engine(db.engine)
         link = NatsLink(settings.nats_url, name=f"tic-{spec.name}", connect_timeout_s=settings.nats_connect_timeout_s)
         relay = OutboxRelay(db=db, outbox=spec.messaging.outbox, link=link, settings=settings, metrics=metrics)
         consumers = [
@@ -193,6 +194,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     install_problem_handlers(app)
     app.add_middleware(RequestGuardMiddleware, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    telemetry.configure(spec.name)
+    telemetry.instrument_app(app)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Authenticated])
     for router in spec.routers:

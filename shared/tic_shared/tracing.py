@@ -29,7 +29,12 @@ def trace_id_of(traceparent: str | None) -> str | None:
 
 
 def current_traceparent() -> str:
-    """The span we are in, or a new trace when there is none (a timer, a start-up task)."""
+    """The span we are in (OpenTelemetry's, when there is a valid one), or a new trace when there is none (a timer,
+    a start-up task)."""
+    from tic_shared.telemetry import current_traceparent as otel_traceparent
+
+    if (span := otel_traceparent()) is not None:
+        return span
     value = traceparent_var.get()
     if value is None:
         value = new_traceparent()

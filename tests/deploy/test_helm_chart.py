@@ -379,3 +379,74 @@ def test_the_console_signs_people_in_with_the_identity_provider_in_production(
     ingress = next(iter(of_kind(rendered["production"], "Ingress").values()))
     backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
     assert "tic-platform-dashboard" in backends
+
+
+# --- monitoring -----------------------------------------------------------------------------------------
+
+
+def _metric_names() -> set[str]:
+    """Every metric the code defines, with the suffixes Prometheus exposes for counters and histograms."""
+    import re
+
+    sources = [REPO / "shared" / "tic_shared" / "metrics.py", REPO / "services/notification/notification/worker.py"]
+    kinds = re.findall(r'(Counter|Gauge|Histogram)\(\s*"(tic_\w+)"', "".join(p.read_text() for p in sources))
+    names: set[str] = set()
+    for kind, name in kinds:
+        names |= {
+            "Counter": {f"{name}_total"},
+            "Gauge": {name},
+            "Histogram": {f"{name}_count", f"{name}_sum", f"{name}_bucket"},
+        }[kind]
+    return names
+
+
+def test_the_alerts_watch_metrics_the_services_really_export(render: Callable[..., list[Manifest]]) -> None:
+    import re
+
+    objects = render(
+        {
+            "monitoring": {
+                "serviceMonitor": {"enabled": True, "interval": "30s"},
+                "rules": {"enabled": True, "outboxAgeSeconds": 300, "consumerPending": 1000, "serverErrorRatio": 0.02},
+            }
+        }
+    )
+    (monitor,) = of_kind(objects, "ServiceMonitor").values()
+    services = of_kind(objects, "Service").values()
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert all(selector.items() <= s["metadata"]["labels"].items() for s in services)
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s"}]
+    (rule,) = of_kind(objects, "PrometheusRule").values()
+    alerts = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
+    assert set(alerts) == {
+        "TicOutboxStuck",
+        "TicConsumerLag",
+        "TicDeadLetters",
+        "TicDeliveriesFailing",
+        "TicServerErrors",
+        "TicNatsDegraded",
+    }
+    known = _metric_names()
+    for name, alert in alerts.items():
+        used = set(re.findall(r"\b(tic_\w+)\{", alert["expr"]))
+        assert used and used <= known, f"{name} watches {used - known}, which nothing exports"
+        assert alert["annotations"]["runbook"].startswith("docs/OPERATIONS.md#")
+        anchor = alert["annotations"]["runbook"].split("#")[1]
+        assert f"## {name}" in (REPO / "docs" / "OPERATIONS.md").read_text() and anchor == name.lower()
+
+
+def test_monitoring_objects_are_off_unless_asked_for(manifests: list[Manifest]) -> None:
+    assert not of_kind(manifests, "ServiceMonitor") and not of_kind(manifests, "PrometheusRule")
+
+
+def test_the_production_ingress_exposes_the_apis_and_the_console_never_metrics(
+    rendered: dict[str, list[Manifest]],
+) -> None:
+    ingress = next(iter(of_kind(rendered["production"], "Ingress").values()))
+    for rule in ingress["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            service = path["backend"]["service"]["name"].removeprefix("tic-platform-")
+            if service == "dashboard":
+                assert path["path"] == "/"  # the console's own pages; it has no API to hide
+            else:
+                assert path["path"] == "/api/v1", (service, path["path"])  # /metrics, /docs stay inside

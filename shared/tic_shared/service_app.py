@@ -31,7 +31,7 @@ from tic_shared.outbox import OutboxRelay
 from tic_shared.problems import PROBLEM_RESPONSES, install_problem_handlers
 from tic_shared.session import SessionDep as SessionDep
 from tic_shared.settings import ServiceSettings
-from tic_shared.streams import ensure_stream
+from tic_shared.streams import StreamReplicasRefused, ensure_stream
 from tic_shared.tracing import child_traceparent, request_id_var, traceparent_var
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,11 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
                     try:
                         await ensure_stream(link.js, spec.name, settings)
                         break
+                    except StreamReplicasRefused as exc:
+                        # A configuration error, not an outage: say it loudly (events wait in the outbox).
+                        log.error("%s", exc)
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 30.0)
                     except Exception as exc:
                         log.warning("cannot declare the stream of %s yet: %s", spec.name, exc)
                         await asyncio.sleep(delay)

@@ -67,6 +67,13 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_timeout_s: float = Field(default=1.0, gt=0, description="How long one pull request waits")
     consumer_max_ack_pending: int = Field(default=2000, ge=1)
     stream_duplicate_window_s: float = Field(default=600.0, gt=0)
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Copies of each JetStream stream (and its consumers) in a NATS cluster: 1 on one node, 3 in "
+        "production so losing a node loses no events; more than the cluster's nodes is refused at start",
+    )
     stream_max_age_days: int = Field(default=3650, ge=1)
 
     @model_validator(mode="after")

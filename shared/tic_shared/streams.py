@@ -12,7 +12,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BadRequestError
+from nats.js.errors import APIError, BadRequestError
 
 from tic_shared.settings import ServiceSettings
 
@@ -35,16 +35,36 @@ def stream_config(producer: str, settings: ServiceSettings) -> StreamConfig:
         discard=DiscardPolicy.OLD,
         max_age=settings.stream_max_age_days * _SECONDS_PER_DAY,
         duplicate_window=settings.stream_duplicate_window_s,
+        num_replicas=settings.stream_replicas,
     )
+
+
+class StreamReplicasRefused(RuntimeError):
+    """The NATS deployment cannot hold the configured number of stream copies (fewer nodes than replicas)."""
 
 
 async def ensure_stream(js: JetStreamContext, producer: str, settings: ServiceSettings) -> None:
     config = stream_config(producer, settings)
     try:
-        await js.add_stream(config)
-    except BadRequestError:
-        # Exists with another configuration (an older release): bring it to ours.
-        await js.update_stream(config)
+        try:
+            await js.add_stream(config)
+        except BadRequestError as error:
+            if _about_replicas(error):
+                raise
+            # Exists with another configuration (an older release): bring it to ours.
+            await js.update_stream(config)
+    except APIError as error:  # a single node answers 500 "replicas > 1 not supported in non-clustered mode"
+        if _about_replicas(error):
+            raise StreamReplicasRefused(
+                f"NATS refused {settings.stream_replicas} replicas of {config.name}: {error.description}; set "
+                "TIC_STREAM_REPLICAS to at most the number of JetStream nodes"
+            ) from error
+        raise
+
+
+def _about_replicas(error: APIError) -> bool:
+    text = (error.description or "").lower()
+    return "replica" in text or "insufficient resources" in text
 
 
 def consumer_config(service: str, subjects: list[str], settings: ServiceSettings) -> ConsumerConfig:
@@ -63,6 +83,7 @@ def consumer_config(service: str, subjects: list[str], settings: ServiceSettings
         max_deliver=-1,
         max_ack_pending=settings.consumer_max_ack_pending,
         filter_subjects=sorted(subjects),
+        num_replicas=settings.stream_replicas,
     )
 
 

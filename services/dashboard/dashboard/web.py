@@ -134,6 +134,21 @@ def section_allowed(request: Request) -> None:
         raise SectionRefused
 
 
+def refusal(
+    request: Request, user: User | None, title: str, answer: Answer, status_code: int | None = None
+) -> HTMLResponse:
+    """A page saying, in words, why an API refused or could not answer (its status, unless told otherwise)."""
+    gettext = i18n.translations(locale_of(request)).gettext
+    return render(
+        request,
+        "pages/message.html",
+        user=user,
+        title=title,
+        message=problem_text(answer, gettext),
+        status_code=status_code or answer.status,
+    )
+
+
 def problem_text(answer: Answer, gettext: Callable[[str], str]) -> str:
     """An API's refusal in words: its detail, prefixed by what kind of refusal it was."""
     kinds = {

@@ -18,7 +18,7 @@ from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser, User
 from dashboard.clients import Answer, Api, gather
 from dashboard.forms import ACTS, Act, body_of
-from dashboard.web import LABELS, Formats, api_for, district_names, label, locale_of, problem_text, render
+from dashboard.web import LABELS, Formats, api_for, district_names, label, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
 FILTERS = ("status", "tier", "field", "district", "q")
@@ -123,14 +123,7 @@ async def export_centers(request: Request, user: CurrentUser, kind: str) -> Resp
     rows, failed = await _all_centers(api_for(request, user), _filters(request))
     gettext = i18n.translations(locale_of(request)).gettext
     if failed is not None:
-        return render(
-            request,
-            "pages/message.html",
-            user=user,
-            title=gettext("Export"),
-            message=problem_text(failed, gettext),
-            status_code=failed.status if failed.status >= 400 else 502,
-        )
+        return refusal(request, user, gettext("Export"), failed, failed.status if failed.status >= 400 else 502)
     table = _export_rows(rows, gettext)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     if kind == "csv":
@@ -293,14 +286,7 @@ async def center_page(request: Request, user: CurrentUser, center_id: uuid.UUID)
     found = await gather(**calls)
     gettext = i18n.translations(locale_of(request)).gettext
     if not found["center"].ok:
-        return render(
-            request,
-            "pages/message.html",
-            user=user,
-            title=gettext("Center"),
-            message=problem_text(found["center"], gettext),
-            status_code=found["center"].status,
-        )
+        return refusal(request, user, gettext("Center"), found["center"])
     center = found["center"].data
     fmt = Formats(locale_of(request))
     milestones = []

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser, User
 from dashboard.clients import Answer, gather
-from dashboard.web import LABELS, N_, api_for, label, locale_of, problem_text, render
+from dashboard.web import LABELS, N_, api_for, label, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -172,23 +172,18 @@ def _first_levels(evaluation: dict[str, Any], gettext: Any, locale: str) -> list
     return [groups[code] for code in sorted(groups, key=int)]
 
 
-@router.get("/evaluation/{evaluation_id}", response_class=HTMLResponse)
-async def evaluation_page(request: Request, user: CurrentUser, evaluation_id: uuid.UUID) -> HTMLResponse:
+async def _detail(
+    request: Request, user: User, evaluation_id: uuid.UUID, *, refused: Answer | None = None
+) -> HTMLResponse:
+    """The evaluation's page; with `refused`, the same page again saying in words why the API refused."""
     gettext = i18n.translations(locale_of(request)).gettext
     found = await _evaluation(request, user, evaluation_id)
     if not found["evaluation"].ok:
-        return render(
-            request,
-            "pages/message.html",
-            user=user,
-            title=gettext("Evaluation"),
-            message=problem_text(found["evaluation"], gettext),
-            status_code=found["evaluation"].status,
-        )
+        return refusal(request, user, gettext("Evaluation"), refused or found["evaluation"], _status(refused))
     evaluation = found["evaluation"].data
     groups = _first_levels(evaluation, gettext, locale_of(request))
     radar = None
-    if groups:
+    if groups and refused is None:
         radar = {
             "tooltip": {},
             "radar": {"indicator": [{"name": g["code"], "max": round(g["weight"], 2)} for g in groups]},
@@ -213,46 +208,30 @@ async def evaluation_page(request: Request, user: CurrentUser, evaluation_id: uu
         report_sections=REPORT,
         first_levels=_names(found["system"], locale_of(request)),
         assigned_to_me=mine[0]["indicators"] if mine else [],
-        message=request.query_params.get("done"),
-        error=None,
+        message=None if refused else request.query_params.get("done"),
+        error=problem_text(refused, gettext) if refused else None,
+        problem=refused.problem if refused else None,
+        status_code=_status(refused) or 200,
     )
+
+
+def _status(refused: Answer | None) -> int | None:
+    """A refusal's status for the page: the API's 4xx as it is, anything else a bad gateway."""
+    if refused is None:
+        return None
+    return refused.status if 400 <= refused.status < 500 else 502
+
+
+@router.get("/evaluation/{evaluation_id}", response_class=HTMLResponse)
+async def evaluation_page(request: Request, user: CurrentUser, evaluation_id: uuid.UUID) -> HTMLResponse:
+    return await _detail(request, user, evaluation_id)
 
 
 async def _after(request: Request, user: User, evaluation_id: uuid.UUID, answer: Answer, done: str) -> Response:
     """Back to the evaluation when the API took it; the page again with the refusal in words when not."""
     if answer.ok:
         return RedirectResponse(f"/evaluation/{evaluation_id}?done={done}", status_code=303)
-    gettext = i18n.translations(locale_of(request)).gettext
-    found = await _evaluation(request, user, evaluation_id)
-    if found["evaluation"].ok:
-        evaluation = found["evaluation"].data
-        mine = [a for a in evaluation["assignments"] if a["expert"] == user.subject]
-        return render(
-            request,
-            "pages/evaluation_detail.html",
-            user=user,
-            title=gettext("Evaluation %(year)s") % {"year": evaluation["year"]},
-            evaluation=evaluation,
-            etag=found["evaluation"].headers.get("etag", ""),
-            preview=found.get("preview"),
-            groups=_first_levels(evaluation, gettext, locale_of(request)),
-            radar=None,
-            report_sections=REPORT,
-            first_levels=_names(found["system"], locale_of(request)),
-            assigned_to_me=mine[0]["indicators"] if mine else [],
-            message=None,
-            error=problem_text(answer, gettext),
-            problem=answer.problem,
-            status_code=answer.status if 400 <= answer.status < 500 else 502,
-        )
-    return render(
-        request,
-        "pages/message.html",
-        user=user,
-        title=gettext("Evaluation"),
-        message=problem_text(answer, gettext),
-        status_code=answer.status if 400 <= answer.status < 500 else 502,
-    )
+    return await _detail(request, user, evaluation_id, refused=answer)
 
 
 @router.post("/evaluation/{evaluation_id}/report", response_class=HTMLResponse)
@@ -384,11 +363,4 @@ async def open_round(request: Request, user: CurrentUser, form: CheckedForm) -> 
     )
     if answer.ok:
         return RedirectResponse(f"/evaluation?round={answer.data['id']}", status_code=303)
-    return render(
-        request,
-        "pages/message.html",
-        user=user,
-        title=gettext("Open a round"),
-        message=problem_text(answer, gettext),
-        status_code=answer.status if 400 <= answer.status < 500 else 502,
-    )
+    return refusal(request, user, gettext("Open a round"), answer, answer.status if 400 <= answer.status < 500 else 502)

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser
 from dashboard.clients import gather
-from dashboard.web import Names, api_for, locale_of, problem_text, render
+from dashboard.web import Names, api_for, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
 FEN_PER_WAN = 1_000_000
@@ -119,14 +119,7 @@ async def grant_page(
     )
     answer = found["grant"]
     if not answer.ok:
-        return render(
-            request,
-            "pages/message.html",
-            user=user,
-            title=gettext("Grant"),
-            message=problem_text(answer, gettext),
-            status_code=answer.status,
-        )
+        return refusal(request, user, gettext("Grant"), answer)
     return render(
         request,
         "pages/grant.html",

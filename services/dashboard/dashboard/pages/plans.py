@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser, User
 from dashboard.clients import Answer, gather
-from dashboard.web import api_for, locale_of, problem_text, render
+from dashboard.web import api_for, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
 STATUS_ORDER = ("behind", "on_track", "met", "no_data")
@@ -59,14 +59,7 @@ async def department_page(request: Request, user: CurrentUser, department: str) 
         departments=api.get("evaluation", "/api/v1/plans/departments"),
     )
     if not found["department"].ok:
-        return render(
-            request,
-            "pages/message.html",
-            user=user,
-            title=gettext("Department"),
-            message=problem_text(found["department"], gettext),
-            status_code=found["department"].status,
-        )
+        return refusal(request, user, gettext("Department"), found["department"])
     return render(
         request,
         "pages/plan_department.html",
@@ -87,14 +80,7 @@ async def plan_page(request: Request, user: CurrentUser, code: str, status: str 
         departments=api.get("evaluation", "/api/v1/plans/departments"),
     )
     if not found["plan"].ok:
-        return render(
-            request,
-            "pages/message.html",
-            user=user,
-            title=gettext("Plan"),
-            message=problem_text(found["plan"], gettext),
-            status_code=found["plan"].status,
-        )
+        return refusal(request, user, gettext("Plan"), found["plan"])
     plan = found["plan"].data
     rows = [row for row in plan["indicator_rows"] if status is None or row["progress"]["status"] == status]
     rows.sort(key=lambda row: (STATUS_ORDER.index(row["progress"]["status"]), row["number"] or ""))
@@ -165,14 +151,7 @@ async def _indicator_page(
         departments=api.get("evaluation", "/api/v1/plans/departments"),
     )
     if not found["indicator"].ok:
-        return render(
-            request,
-            "pages/message.html",
-            user=user,
-            title=gettext("Indicator"),
-            message=problem_text(found["indicator"], gettext),
-            status_code=found["indicator"].status,
-        )
+        return refusal(request, user, gettext("Indicator"), found["indicator"])
     data = found["indicator"].data
     english = locale_of(request) == "en"
     return render(

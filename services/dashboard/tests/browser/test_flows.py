@@ -15,6 +15,7 @@ import pytest
 from dashboard.pages.imports import COLUMNS
 from evaluation import consumers as evaluation_consumers
 from registry.domain.credit_code import check_character
+from tests.e2e.test_flows import _approved_center
 from tic_platform.testing import eventually
 from tic_shared.dated_acts import today
 from tic_shared.events.catalog import CenterApproved
@@ -224,50 +225,9 @@ async def test_a_dead_letter_is_replayed_from_the_operations_page(
 
 
 async def _approved_by_api(console: Console, approved_on: date | None = None) -> str:
-    """A municipal TIC taken through the registry's API to approval, each act dated after the one before."""
-    approval = approved_on or today()
-
-    def before(days: int) -> str:
-        return str(approval - timedelta(days=days))
-
-    registry = console.services["registry"]
-    admin = console.bearer()
-    created = await registry.post(
-        "/api/v1/centers",
-        json={
-            "name_zh": "宁波市接口测试技术创新中心",
-            "tier": "municipal_tic",
-            "origin": "municipal_initiative",
-            "field": "new_materials",
-            "industrial_chain": "新材料",
-            "district": "beilun",
-            "lead_unit": {"name": "宁波接口测试材料有限公司", "credit_code": credit_code(), "type": "enterprise"},
-            "contacts": [{"name": "王强", "email": "wangqiang@example.cn", "role": "联系人"}],
-        },
-        headers=admin,
-    )
-    assert created.status_code == 201, created.text
-    center_id = str(created.json()["id"])
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("submit", {"on": before(40)}),
-        ("start-review", {"on": before(39)}),
-        ("review", {"passed": True, "score": 90, "opinion": "同意", "experts": ["专家丙"], "reviewed_on": before(35)}),
-        ("decision", {"approved": True, "meeting_ref": "局长办公会", "decided_on": before(30)}),
-        ("public-notice", {"starts_on": before(20)}),
-        (
-            "approve",
-            {
-                "document_no": f"甬科〔{approval.year}〕11号",
-                "approved_on": str(approval),
-                "domain_zh": f"接口{uuid.uuid4().hex[:4]}",
-                "domain_en": f"Interface {uuid.uuid4().hex[:4]}",
-            },
-        ),
-    ]
-    for action, body in steps:
-        answer = await registry.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=admin)
-        assert answer.status_code == 200, answer.text
-    return center_id
+    """A municipal TIC taken through the registry's API to approval (the e2e tests' own path)."""
+    approved = await _approved_center(console.services["registry"], console.bearer(), approved_on=approved_on)
+    return str(approved["id"])
 
 
 async def test_the_language_switch_turns_the_console_into_english_and_back(console: Console, sign_in: SignIn) -> None:

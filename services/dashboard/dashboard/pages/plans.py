@@ -194,19 +194,7 @@ async def report(request: Request, user: CurrentUser, code: str, indicator: str,
         body,
         **{"Idempotency-Key": str(form.get("key") or uuid.uuid4())},
     )
-    if answer.ok:
-        return RedirectResponse(f"/plans/{code}/indicators/{indicator}?done=reported", status_code=303)
-    gettext = i18n.translations(locale_of(request)).gettext
-    return await _indicator_page(
-        request,
-        user,
-        code,
-        indicator,
-        error=problem_text(answer, gettext),
-        problem=answer.problem,
-        status_code=answer.status if 400 <= answer.status < 500 else 502,
-        values={k: str(v) for k, v in form.items()},
-    )
+    return await _after(request, user, code, indicator, answer, "reported", values={k: str(v) for k, v in form.items()})
 
 
 @router.post("/plans/{code}/indicators/{indicator}/reports/{report_id}/{decision}", response_class=HTMLResponse)
@@ -223,8 +211,21 @@ async def decide(
         return Response(status_code=404)
     body = {"reason": str(form.get("reason") or "").strip()} if decision == "return" else None
     answer = await api_for(request, user).post("evaluation", f"/api/v1/plans/reports/{report_id}/{decision}", body)
+    return await _after(request, user, code, indicator, answer, decision)
+
+
+async def _after(
+    request: Request,
+    user: User,
+    code: str,
+    indicator: str,
+    answer: Answer,
+    done: str,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    """Back to the indicator when the API took it; its page again, with the refusal in words, when not."""
     if answer.ok:
-        return RedirectResponse(f"/plans/{code}/indicators/{indicator}?done={decision}", status_code=303)
+        return RedirectResponse(f"/plans/{code}/indicators/{indicator}?done={done}", status_code=303)
     gettext = i18n.translations(locale_of(request)).gettext
     return await _indicator_page(
         request,
@@ -234,4 +235,5 @@ async def decide(
         error=problem_text(answer, gettext),
         problem=answer.problem,
         status_code=answer.status if 400 <= answer.status < 500 else 502,
+        values=values,
     )

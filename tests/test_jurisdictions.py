@@ -15,6 +15,8 @@ import pytest
 
 from evaluation.plans.catalog import list_plans, load_plan
 from evaluation.plans.model import DerivedMeasure
+from funding.domain.jurisdictions import packaged_jurisdictions
+from registry.domain.policy import registry_policy
 from tic_shared.jurisdictions import JurisdictionDataError, jurisdiction_of, jurisdictions, load_jurisdictions
 from tic_shared.vocabulary import Tier
 
@@ -58,15 +60,18 @@ def test_a_district_claimed_by_two_jurisdictions_is_refused(tmp_path: Path) -> N
 
 
 def test_the_registry_and_funding_districts_belong_to_the_same_jurisdictions() -> None:
-    registry = _package_toml("registry", "data", "registry-policy.toml")
-    for district in registry["districts"]:
-        ningbo = jurisdictions()["ningbo"].district(district["code"])
-        assert (ningbo.zh, ningbo.division_code) == (district["zh"], district.get("division_code"))
-    funding = _package_toml("funding", "data", "jurisdictions.toml")
-    for jurisdiction in funding["jurisdiction"]:
-        for district in jurisdiction["districts"]:
-            found = jurisdiction_of(district)
-            assert found is not None and found.code == jurisdiction["code"], district
+    # The registry keeps no district list of its own: it accepts exactly the jurisdictions' districts.
+    assert "districts" not in _package_toml("registry", "data", "registry-policy.toml")
+    registry = registry_policy().districts
+    assert {code: d.jurisdiction for code, d in registry.items()} == {
+        d.code: j.code for j in jurisdictions() for d in j.districts
+    }
+    # Funding reads the same map (no file of its own), so a district names one jurisdiction in both services.
+    assert not resources.files("funding").joinpath("data", "jurisdictions.toml").is_file()
+    funding = packaged_jurisdictions()
+    for jurisdiction in jurisdictions():
+        for district in jurisdiction.districts:
+            assert funding.of_district(district.code) == jurisdiction.code
 
 
 def test_every_jurisdiction_names_its_policies_and_plans() -> None:

@@ -75,9 +75,16 @@ def rules() -> Rules:
         categories=load_expenditure_categories(),
         jurisdictions=packaged_jurisdictions(),
     )
-    for jurisdiction in loaded.jurisdictions.by_code:
-        if not any(p.jurisdiction == jurisdiction for p in loaded.policies.values()):
-            raise ValueError(f"jurisdiction {jurisdiction!r} has no policy file")
+    # The jurisdiction files name their subsidy policies; each must be a loaded policy of that jurisdiction, and
+    # each policy must belong to a known jurisdiction (a jurisdiction may have none, e.g. Linhai's text pays none).
+    for code, jurisdiction in loaded.jurisdictions.by_code.items():
+        for policy_code in jurisdiction.subsidy.policies:
+            policy = loaded.policies.get(policy_code)
+            if policy is None or policy.jurisdiction != code:
+                raise ValueError(f"jurisdiction {code!r} names the policy {policy_code!r}, which is not its own file")
+    for policy in loaded.policies.values():
+        if policy.jurisdiction not in loaded.jurisdictions.by_code:
+            raise ValueError(f"policy {policy.code!r} belongs to the unknown jurisdiction {policy.jurisdiction!r}")
     return loaded
 
 

@@ -15,7 +15,7 @@ from registry.api import schemas
 from registry.domain import lifecycle
 from registry.domain.lifecycle import Action, ApprovalCheck, ApprovalRefused, IllegalTransition, InvalidOutcome
 from registry.domain.naming import Domain, NamingError, construction_end, official_names, registry_code
-from registry.domain.policy import registry_policy
+from registry.domain.policy import jurisdiction_of_district, registry_policy
 from registry.store import centers as store
 from registry.store.tables import messaging
 from tic_shared.auth import Principal
@@ -344,6 +344,7 @@ def _event_data(
         "tier": row.tier,
         "status": row.status,
         "district": row.district,
+        "jurisdiction": jurisdiction_of_district(row.district).code,
         "sequence": sequence,
         "name_zh": row.official_name_zh or row.name_zh,
         "name_en": row.official_name_en or row.name_en,
@@ -494,7 +495,9 @@ async def start_public_notice(
     body: schemas.PublicNoticeIn,
     if_match: str | None,
 ) -> Row[Any]:
-    ends_on = lifecycle.public_notice_end(body.starts_on)
+    # The notice's length is the jurisdiction's: its district is fixed before a notice can start.
+    current = await _load(session, principal, center_id)
+    ends_on = lifecycle.public_notice_end(jurisdiction_of_district(current.district), body.starts_on)
     return await _transition(
         session,
         center_id=center_id,
@@ -575,7 +578,10 @@ async def resolve_objection(
     def reopen_notice(row: Row[Any]) -> Details:
         if body.upheld or row.notice_starts_on is None:
             return {}
-        return {"notice_ends_on": lifecycle.public_notice_end(row.notice_starts_on, last_dismissal=body.resolved_on)}
+        ends_on = lifecycle.public_notice_end(
+            jurisdiction_of_district(row.district), row.notice_starts_on, last_dismissal=body.resolved_on
+        )
+        return {"notice_ends_on": ends_on}
 
     updated = await _transition(
         session,
@@ -605,16 +611,18 @@ async def resolve_objection(
 
 
 async def _official_names(session: AsyncSession, row: Row[Any], body: schemas.ApproveIn) -> tuple[str, str]:
-    """The names the approval gives (001 §3(3)); each is unique among the centers that are live."""
+    """The names the approval gives (its jurisdiction's pattern); each is unique among the live centers."""
+    jurisdiction = jurisdiction_of_district(row.district)
     try:
         if row.tier == "municipal_tic":
             if body.domain_zh is None or body.domain_en is None:
                 raise _invalid(
                     "body.domain_zh",
-                    "a municipal TIC is named after its own technology domain (the ××× of 宁波市×××技术创新中心, "
-                    "001 §3(3)): give domain_zh and domain_en",
+                    "a municipal TIC is named after its own technology domain (the ××× of "
+                    f"{jurisdiction.official_names.zh.format(domain_zh='×××')}, "
+                    f"{jurisdiction.official_names.clause}): give domain_zh and domain_en",
                 )
-            names = official_names(row.field, Domain(body.domain_zh, body.domain_en))
+            names = official_names(jurisdiction, row.field, Domain(body.domain_zh, body.domain_en))
             name_zh, name_en = names.zh, names.en
         else:
             name_zh, name_en = row.name_zh, row.name_en
@@ -650,11 +658,15 @@ async def approve(
         dismissed = await store.last_dismissal(session, center_id)
         return ApprovalCheck(
             today=body.approved_on,
-            notice_end=lifecycle.public_notice_end(row.notice_starts_on, last_dismissal=dismissed),
+            notice_end=lifecycle.public_notice_end(
+                jurisdiction_of_district(row.district), row.notice_starts_on, last_dismissal=dismissed
+            ),
             open_objections=await store.open_objection_count(session, center_id),
         )
 
     async def changes_for(row: Row[Any]) -> Details:
+        # Names, code and construction period follow the jurisdiction of the center's district.
+        jurisdiction = jurisdiction_of_district(row.district)
         start = body.construction_start or body.approved_on
         if start < body.approved_on:
             raise _invalid(
@@ -664,15 +676,15 @@ async def approve(
         if start > _today():
             raise _invalid("body.construction_start", f"{start.isoformat()} is in the future")
         try:
-            end = construction_end(start, body.construction_years)
+            end = construction_end(jurisdiction, start, body.construction_years)
         except NamingError as bad:
             raise _invalid("body.construction_years", str(bad)) from bad
         name_zh, name_en = await _official_names(session, row, body)
-        seq = await store.next_code_seq(session, body.approved_on.year)
+        seq = await store.next_code_seq(session, jurisdiction.code, body.approved_on.year)
         return {
             "official_name_zh": name_zh,
             "official_name_en": name_en,
-            "code": registry_code(year=body.approved_on.year, seq=seq),
+            "code": registry_code(jurisdiction, year=body.approved_on.year, seq=seq),
             "document_no": body.document_no,
             "approved_on": body.approved_on,
             "tier_since": body.approved_on,

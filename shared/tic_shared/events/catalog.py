@@ -43,6 +43,12 @@ class RegistryEvent(EventData):
     tier: Tier
     status: CenterStatus
     district: str = Field(examples=["yinzhou"])
+    jurisdiction: str | None = Field(
+        default=None,
+        examples=["ningbo"],
+        description="The jurisdiction of the district (tic_shared jurisdictions): whose names, code, notice, "
+        "construction period, evaluation, subsidies and plans apply. Absent from events before it was added.",
+    )
     sequence: int = Field(ge=1, description="Per center, +1 per event: projections ignore stale ones.")
     name_zh: str | None = Field(
         default=None, examples=["宁波市先进高分子材料技术创新中心"], description="The official name once approved."

@@ -13,6 +13,7 @@ from registry.domain.credit_code import validate_credit_code
 from registry.domain.policy import plan_outline, program_targets, registry_policy, targets_for
 from registry.store import centers as store
 from tic_shared.auth import Principal, scoped
+from tic_shared.jurisdictions import Jurisdiction, Point, jurisdictions
 from tic_shared.problems import NotFound, problem
 from tic_shared.service_app import SessionDep
 
@@ -20,18 +21,45 @@ router = APIRouter(tags=["reference"])
 Reader = Annotated[Principal, scoped("registry:read")]
 
 
-@router.get("/reference", summary="Tiers, fields, origins, lead-unit types, districts and the plan outline")
+def _source(point: Point) -> dict[str, Any]:
+    return {"clause": point.clause, "default": point.default, "note": point.note}
+
+
+def _jurisdiction(j: Jurisdiction) -> dict[str, Any]:
+    """What the registry applies by jurisdiction: names, code format, notice and construction period, cited."""
+    return {
+        "code": j.code,
+        "zh": j.name_zh,
+        "en": j.name_en,
+        "official_names": {"zh": j.official_names.zh, "en": j.official_names.en, **_source(j.official_names)},
+        "registry_code": {"format": j.registry_code.format, **_source(j.registry_code)},
+        "public_notice_days": j.public_notice.days,
+        "public_notice": _source(j.public_notice),
+        "construction_years": {
+            "normal": j.construction_period.normal_years,
+            "max": j.construction_period.max_years,
+            **_source(j.construction_period),
+        },
+    }
+
+
+@router.get(
+    "/reference",
+    summary="Tiers, fields, origins, lead-unit types, jurisdictions, districts and the plan outline",
+)
 async def reference(_: Reader) -> dict[str, Any]:
     policy = registry_policy()
     return {
         "policy_version": policy.version,
-        "public_notice_days": policy.public_notice_days,
-        "construction_years": {"normal": policy.construction_normal_years, "max": policy.construction_max_years},
+        "jurisdictions": [_jurisdiction(j) for j in jurisdictions()],
         "tiers": [{"code": t.code, "zh": t.zh, "clause": t.clause} for t in policy.tiers.values()],
         "fields": [{"code": f.code.value, "zh": f.zh, "en": f.en, "clause": f.clause} for f in policy.fields.values()],
         "origins": [{"code": o.code, "zh": o.zh, "clause": o.clause} for o in policy.origins.values()],
         "lead_unit_types": [{"code": u.code, "zh": u.zh} for u in policy.lead_unit_types.values()],
-        "districts": [{"code": d.code, "zh": d.zh, "kind": d.kind} for d in policy.districts.values()],
+        "districts": [
+            {"code": d.code, "zh": d.zh, "en": d.en, "kind": d.kind, "jurisdiction": d.jurisdiction}
+            for d in policy.districts.values()
+        ],
         "plan_outline": [
             {
                 "code": s.code,

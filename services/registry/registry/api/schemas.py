@@ -248,11 +248,15 @@ class ResolutionIn(_In):
 class ApproveIn(_In):
     document_no: Text = Field(examples=["甬政发〔2026〕12号"])
     approved_on: date
-    domain_zh: Text | None = Field(default=None, description="The ××× of 宁波市×××技术创新中心; the field by default")
+    domain_zh: Text | None = Field(
+        default=None,
+        description="The ××× of the official name (宁波市/威海市/临海市×××技术创新中心, as the district's "
+        "jurisdiction names it); the field by default",
+    )
     domain_en: Text | None = None
     construction_start: date | None = Field(default=None, description="The approval date by default")
     construction_years: int | None = Field(
-        default=None, ge=1, le=50, description="The policy's normal period by default"
+        default=None, ge=1, le=50, description="The normal period of the jurisdiction of the district by default"
     )
 
     @model_validator(mode="after")

@@ -19,9 +19,11 @@ from registry.domain.policy import (
     Milestone,
     Origin,
     Tier,
+    jurisdiction_of_district,
     plan_outline,
     registry_policy,
 )
+from tic_shared.jurisdictions import jurisdictions
 
 DEFAULT_SEED = 20240612
 # The day the demo world stands at: every action is dated on or before it.
@@ -204,13 +206,20 @@ def lifecycle_steps(center: DemoCenter) -> list[Step]:
             dismissed = s.on
         if s.action == Action.APPROVE:
             assert notice_start is not None, "approval without a public notice"
-            end = public_notice_end(notice_start, last_dismissal=dismissed)
+            end = public_notice_end(jurisdiction_of_district(center.district), notice_start, last_dismissal=dismissed)
             approval = ApprovalCheck(today=s.on, notice_end=end, open_objections=0)
         steps.append(Step(s.action, s.outcome, approval))
     return steps
 
 
 # --- the centers: domain, field, chain, district, tier, lead unit type, scenario, origin -------------------
+
+# The Ningbo districts of 002 attachment 4 the demo spreads its centers and co-builders over, in a fixed order so
+# that the same seed gives the same centers whatever else the jurisdiction files list.
+DEMO_DISTRICTS = (
+    "haishu", "jiangbei", "zhenhai", "yinzhou", "beilun", "fenghua", "yuyao", "cixi", "ninghai", "xiangshan",
+    "high_tech_zone", "hangzhou_bay", "meishan", "daxie",
+)  # fmt: skip
 
 _NM, _II, _KC = Field.NEW_MATERIALS, Field.INDUSTRIAL_INTERNET, Field.KEY_CORE_COMPONENTS
 _MT, _KEI, _RD = Tier.MUNICIPAL_TIC, Tier.KEY_ENTERPRISE_INSTITUTE, Tier.ENTERPRISE_RD_CENTER
@@ -570,6 +579,8 @@ class _Generator:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.policy = registry_policy()
+        # The demo registry is Ningbo's: its centers are all in Ningbo's districts (see DEMO_DISTRICTS).
+        self.ningbo = jurisdictions()["ningbo"]
         self.used_emails: set[str] = set()
         self.used_brands: list[tuple[str, str]] = list(_BRANDS)
         self.rng.shuffle(self.used_brands)
@@ -622,7 +633,7 @@ class _Generator:
 
     def _names(self, tier: Tier, field: Field, domain: Domain, brand: tuple[str, str]) -> tuple[str, str]:
         if tier in (Tier.MUNICIPAL_TIC, Tier.PROVINCIAL_TIC, Tier.NATIONAL_TIC):
-            names = official_names(field, domain)
+            names = official_names(self.ningbo, field, domain)
             return names.zh, names.en
         brand_en = brand[1].capitalize()
         if tier == Tier.KEY_ENTERPRISE_INSTITUTE:
@@ -653,7 +664,7 @@ class _Generator:
         units: list[Unit] = []
         for _ in range(self.rng.randint(1, 4)):
             kind = self.rng.choice((LeadUnitType.ENTERPRISE, LeadUnitType.UNIVERSITY, LeadUnitType.RESEARCH_INSTITUTE))
-            where = self.rng.choice(list(self.policy.districts.values()))
+            where = self.policy.districts[self.rng.choice(DEMO_DISTRICTS)]
             brand = self.rng.choice(_BRANDS)
             if kind == LeadUnitType.UNIVERSITY:
                 name = self.rng.choice(_UNIVERSITIES)[0]
@@ -921,14 +932,14 @@ class _Generator:
         if scenario == "objection_upheld":
             return created_on, steps
         dismissed = steps[-1].on if steps[-1].action == Action.RESOLVE_OBJECTION else None
-        t.at_least(public_notice_end(notice.on, last_dismissal=dismissed))
+        t.at_least(public_notice_end(self.ningbo, notice.on, last_dismissal=dismissed))
         if scenario == "launch_declined":
             add(Action.REJECT, (0, 6), actor=admin, reason="市政府研究决定暂缓启动建设，不予批复")
             return created_on, steps
-        years = _SHORT_PERIOD_YEARS if scenario in _SHORT_PERIOD else self.policy.construction_normal_years
+        years = _SHORT_PERIOD_YEARS if scenario in _SHORT_PERIOD else self.ningbo.construction_period.normal_years
         approval = add(Action.APPROVE, (0, 6), actor=admin, construction_years=years)
         approved_on = approval.on
-        end = construction_end(approved_on, years)
+        end = construction_end(self.ningbo, approved_on, years)
         if scenario in ("to_provincial", "to_national"):
             add(
                 Action.CHANGE_TIER,

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from registry.domain.policy import registry_policy
+from tic_shared.jurisdictions import Jurisdiction
 from tic_shared.vocabulary import CenterStatus
 
 # The lifecycle's states are the contract's center statuses, the words every event carries.
@@ -216,16 +217,15 @@ def allowed_actions(state: State | str) -> list[str]:
     return [action.value for action in Action if action in present]
 
 
-def public_notice_end(started_on: date, *, last_dismissal: date | None = None) -> date:
-    """The first day approval is possible: the notice (公示期) runs `days` calendar days from its start.
+def public_notice_end(jurisdiction: Jurisdiction, started_on: date, *, last_dismissal: date | None = None) -> date:
+    """The first day approval is possible: the notice (公示期) runs the jurisdiction's days from its start.
 
     Where the data file says a dismissed objection restarts the notice, it runs again from the dismissal.
     """
-    policy = registry_policy()
     start = started_on
-    if last_dismissal is not None and policy.public_notice_restarts_after_dismissal:
+    if last_dismissal is not None and registry_policy().public_notice_restarts_after_dismissal:
         start = max(started_on, last_dismissal)
-    return start + timedelta(days=policy.public_notice_days)
+    return start + timedelta(days=jurisdiction.public_notice.days)
 
 
 def transition(

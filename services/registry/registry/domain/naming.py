@@ -1,4 +1,9 @@
-"""A center's official names, registry code, construction period and legal-entity deadline."""
+"""A center's official names, registry code, construction period and legal-entity deadline.
+
+The names, the code format and the construction period are the jurisdiction's (its data file says them, each
+with its clause or a marked default): a center in Weihai is 威海市…技术创新中心 and WH-TIC-…, one in Ningbo
+宁波市…技术创新中心 and NB-TIC-…. The caller passes the jurisdiction of the center's district.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from registry.domain.policy import Field, registry_policy
+from tic_shared.jurisdictions import Jurisdiction
 
 
 class NamingError(ValueError):
@@ -27,8 +33,8 @@ class OfficialNames:
     en: str
 
 
-def official_names(field: Field | str, domain: Domain | None = None) -> OfficialNames:
-    """宁波市{领域}技术创新中心 / Ningbo Municipal Innovation Center of {Domain} Technology (001 §3(3)).
+def official_names(jurisdiction: Jurisdiction, field: Field | str, domain: Domain | None = None) -> OfficialNames:
+    """The jurisdiction's pattern with the domain, e.g. 宁波市{领域}技术创新中心 (Ningbo, 001 §3(3)).
 
     The domain defaults to the field's own name when the center names no narrower one.
     """
@@ -38,21 +44,20 @@ def official_names(field: Field | str, domain: Domain | None = None) -> Official
     if not zh or not en:
         raise NamingError("the domain needs both a Chinese and an English name")
     # The patterns already carry these words; a domain repeating them would double them.
-    if zh.startswith("宁波") or zh.endswith(("技术创新中心", "技术")):
-        raise NamingError(f"give the domain alone, without 宁波市/技术/技术创新中心: {zh!r}")
-    if en.lower().endswith("technology") or en.lower().startswith("ningbo"):
-        raise NamingError(f"give the domain alone, without Ningbo/Technology: {en!r}")
-    return OfficialNames(
-        zh=policy.name_zh_pattern.format(domain_zh=zh),
-        en=policy.name_en_pattern.format(domain_en=en),
-    )
+    city_zh, city_en = jurisdiction.name_zh.removesuffix("市"), jurisdiction.name_en
+    if zh.startswith(city_zh) or zh.endswith(("技术创新中心", "技术")):
+        raise NamingError(f"give the domain alone, without {jurisdiction.name_zh}/技术/技术创新中心: {zh!r}")
+    if en.lower().endswith("technology") or en.lower().startswith(city_en.lower()):
+        raise NamingError(f"give the domain alone, without {city_en}/Technology: {en!r}")
+    name_zh, name_en = jurisdiction.official_names.of(domain_zh=zh, domain_en=en)
+    return OfficialNames(zh=name_zh, en=name_en)
 
 
-def registry_code(*, year: int, seq: int) -> str:
-    """The registry code of the `seq`-th center approved in `year`, e.g. NB-TIC-2026-007."""
+def registry_code(jurisdiction: Jurisdiction, *, year: int, seq: int) -> str:
+    """The code of the `seq`-th center the jurisdiction approved in `year`, e.g. NB-TIC-2026-007."""
     if seq < 1:
         raise NamingError(f"sequence numbers start at 1, got {seq}")
-    return registry_policy().registry_code_format.format(year=year, seq=seq)
+    return jurisdiction.registry_code.of(year=year, seq=seq)
 
 
 def add_years(start: date, years: int) -> date:
@@ -63,16 +68,16 @@ def add_years(start: date, years: int) -> date:
         return start.replace(year=start.year + years, day=28)
 
 
-def construction_end(start: date, years: int | None = None) -> date:
+def construction_end(jurisdiction: Jurisdiction, start: date, years: int | None = None) -> date:
     """The day the construction period (建设期) ends: `years` after `start`, never more than the maximum."""
-    policy = registry_policy()
-    length = policy.construction_normal_years if years is None else years
+    period = jurisdiction.construction_period
+    length = period.normal_years if years is None else years
     if length < 1:
         raise NamingError(f"a construction period lasts at least a year, got {length}")
-    if length > policy.construction_max_years:
+    if length > period.max_years:
         raise NamingError(
-            f"a construction period lasts at most {policy.construction_max_years} years "
-            f"({policy.construction_clause}); got {length}"
+            f"a construction period in {jurisdiction.name_en} lasts at most {period.max_years} years "
+            f"({period.clause}); got {length}"
         )
     return add_years(start, length)
 

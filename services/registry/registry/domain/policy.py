@@ -9,7 +9,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-# The contract's vocabulary: the same words the events carry to the other services.
+# The contract's vocabulary and jurisdictions: the same words and districts the other services read.
+from tic_shared.jurisdictions import Jurisdiction, jurisdiction_of, jurisdictions
 from tic_shared.vocabulary import Field, LeadUnitType, Origin, Tier
 
 
@@ -32,13 +33,19 @@ class FieldName:
 
 @dataclass(frozen=True)
 class District:
-    """A district, county-level city, county or functional zone of 002 attachment 4."""
+    """A district, county-level city, county or functional zone of one of the jurisdictions the platform serves.
+
+    Read from the shared jurisdiction files (`tic_shared/data/jurisdictions/`), never from the registry's own data:
+    funding and evaluation decide a center's policies from the same district, so the list is kept once.
+    """
 
     code: str
     zh: str
+    en: str
     kind: str
     division_code: str | None
     clause: str
+    jurisdiction: str
 
 
 @dataclass(frozen=True)
@@ -67,19 +74,9 @@ class RegistryPolicy:
     version: str
     in_force_from: date
     in_force_name: str
-    public_notice_days: int
     public_notice_restarts_after_dismissal: bool
-    public_notice_clause: str
-    construction_normal_years: int
-    construction_max_years: int
-    construction_clause: str
     legal_entity_clause: str
     legal_entity_warning_days: int
-    registry_code_format: str
-    registry_code_clause: str
-    name_zh_pattern: str
-    name_en_pattern: str
-    names_clause: str
     tier_change_states: tuple[str, ...]
     year_2: Milestone
     year_5: Milestone
@@ -139,19 +136,9 @@ def registry_policy() -> RegistryPolicy:
         version=raw["version"],
         in_force_from=raw["in_force"]["from"],
         in_force_name=raw["in_force"]["name"],
-        public_notice_days=raw["public_notice"]["days"],
         public_notice_restarts_after_dismissal=raw["public_notice"]["restart_after_dismissed_objection"],
-        public_notice_clause=raw["public_notice"]["clause"],
-        construction_normal_years=raw["construction_period"]["normal_years"],
-        construction_max_years=raw["construction_period"]["max_years"],
-        construction_clause=raw["construction_period"]["clause"],
         legal_entity_clause=raw["legal_entity"]["clause"],
         legal_entity_warning_days=raw["legal_entity"]["warning"]["within_days"],
-        registry_code_format=raw["registry_code"]["format"],
-        registry_code_clause=raw["registry_code"]["clause"],
-        name_zh_pattern=raw["official_names"]["zh"],
-        name_en_pattern=raw["official_names"]["en"],
-        names_clause=raw["official_names"]["clause"],
         tier_change_states=tuple(raw["tier_change"]["allowed_in_states"]),
         year_2=_milestone(letter["year_2"]),
         year_5=_milestone(letter["year_5"]),
@@ -170,10 +157,23 @@ def registry_policy() -> RegistryPolicy:
             LeadUnitType(u["code"]): Named(u["code"], u["zh"], u["clause"]) for u in raw["lead_unit_types"]
         },
         districts={
-            d["code"]: District(d["code"], d["zh"], d["kind"], d.get("division_code"), d["clause"])
-            for d in raw["districts"]
+            d.code: District(d.code, d.zh, d.en, d.kind.value, d.division_code, d.clause, j.code)
+            for j in jurisdictions()
+            for d in j.districts
         },
     )
+
+
+def jurisdiction_of_district(district: str) -> Jurisdiction:
+    """The jurisdiction whose names, code and lifecycle rules a center of `district` follows.
+
+    The API refuses a district no jurisdiction lists, so a stored center always has one; a KeyError here means
+    the data lost a district that centers still carry, which must not pass silently.
+    """
+    jurisdiction = jurisdiction_of(district)
+    if jurisdiction is None:
+        raise KeyError(f"district {district!r} belongs to no jurisdiction")
+    return jurisdiction
 
 
 def _milestone(raw: dict[str, Any]) -> Milestone:

@@ -127,12 +127,18 @@ async def count_active_of_tier(session: AsyncSession, reach: Reach, tier: str, s
     return int((await session.execute(query)).scalar_one())
 
 
-async def next_code_seq(session: AsyncSession, year: int) -> int:
-    """The next registry sequence number of `year`; the row lock serializes concurrent approvals."""
+async def next_code_seq(session: AsyncSession, jurisdiction: str, year: int) -> int:
+    """The jurisdiction's next registry sequence number of `year`; the row lock serializes concurrent approvals.
+
+    Each jurisdiction numbers its own centers (NB-TIC-2026-001 and WH-TIC-2026-001 can both exist).
+    """
     result = await session.execute(
         insert(code_counters)
-        .values(year=year, last_seq=1)
-        .on_conflict_do_update(index_elements=[code_counters.c.year], set_={"last_seq": code_counters.c.last_seq + 1})
+        .values(jurisdiction=jurisdiction, year=year, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[code_counters.c.jurisdiction, code_counters.c.year],
+            set_={"last_seq": code_counters.c.last_seq + 1},
+        )
         .returning(code_counters.c.last_seq)
     )
     return int(result.scalar_one())

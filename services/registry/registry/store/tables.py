@@ -151,6 +151,7 @@ evaluation_failures = Table(
 code_counters = Table(
     "code_counters",
     metadata,
+    Column("jurisdiction", String(40), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last_seq", Integer, nullable=False),
 )

@@ -94,5 +94,11 @@ async def test_program_targets_against_live_counts(registry: Any) -> None:
 async def test_reference_data_lists_districts_and_outline(registry: Any) -> None:
     ref = (await registry.client.get("/api/v1/reference", headers=registry.admin)).json()
     assert len(ref["plan_outline"]) == 7
-    assert "zhenhai" in {d["code"] for d in ref["districts"]}
-    assert ref["public_notice_days"] == 7
+    districts = {d["code"]: d["jurisdiction"] for d in ref["districts"]}
+    assert (districts["zhenhai"], districts["huancui"], districts["linhai_edz"]) == ("ningbo", "weihai", "linhai")
+    by_code = {j["code"]: j for j in ref["jurisdictions"]}
+    assert by_code["ningbo"]["public_notice_days"] == 7
+    assert by_code["weihai"]["registry_code"]["format"] == "WH-TIC-{year}-{seq:03d}"
+    assert by_code["weihai"]["registry_code"]["default"] is True
+    assert by_code["ningbo"]["official_names"]["clause"] == "001 §3(3)"
+    assert by_code["linhai"]["construction_years"]["max"] == 5

@@ -8,10 +8,11 @@ from datetime import date
 import pytest
 
 from registry.domain.credit_code import is_valid_credit_code
-from registry.domain.demo import AS_OF, DemoCenter, generate_demo_centers, lifecycle_steps
+from registry.domain.demo import AS_OF, DEMO_DISTRICTS, DemoCenter, generate_demo_centers, lifecycle_steps
 from registry.domain.lifecycle import Action, State, replay
 from registry.domain.naming import construction_end
 from registry.domain.policy import Field, Origin, Tier, plan_outline, registry_policy
+from tic_shared.jurisdictions import jurisdictions
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,8 @@ def test_all_stages_tiers_fields_districts_present(centers: list[DemoCenter]) ->
     assert {c.final_state for c in centers} == set(State)
     assert {c.final_tier for c in centers} == set(Tier)
     assert {c.field for c in centers} == set(Field)
-    assert {c.district for c in centers} == set(registry_policy().districts)
+    assert {c.district for c in centers} == set(DEMO_DISTRICTS)
+    assert {registry_policy().districts[c.district].jurisdiction for c in centers} == {"ningbo"}
     stages = Counter(c.final_state for c in centers)
     assert stages[State.CANCELLED] >= 1 and stages[State.DELISTED] >= 1
 
@@ -74,7 +76,7 @@ def test_an_objection_is_open_and_one_was_dismissed(centers: list[DemoCenter]) -
 
 
 def test_steps_carry_their_records(centers: list[DemoCenter]) -> None:
-    max_years = registry_policy().construction_max_years
+    max_years = jurisdictions()["ningbo"].construction_period.max_years
     for center in centers:
         for step in center.steps:
             assert step.actor.role and step.actor.name
@@ -100,7 +102,7 @@ def test_acceptance_only_after_construction_end(centers: list[DemoCenter]) -> No
             if step.action == Action.COMPLETE_ACCEPTANCE:
                 approval = approvals[0]
                 assert approval.construction_years is not None
-                assert step.on >= construction_end(approval.on, approval.construction_years)
+                assert step.on >= construction_end(jurisdictions()["ningbo"], approval.on, approval.construction_years)
 
 
 def test_center_content_is_complete(centers: list[DemoCenter]) -> None:

@@ -27,6 +27,9 @@ from registry.domain.lifecycle import (
     transition,
 )
 from registry.domain.policy import registry_policy
+from tic_shared.jurisdictions import jurisdictions
+
+NINGBO = jurisdictions()["ningbo"]
 
 S, A, Out, E = State, Action, Outcome, RegistryEvent
 
@@ -76,7 +79,9 @@ DIAGRAM: dict[tuple[State, Action, Outcome | None], State] = {
 }
 LEGAL_PAIRS = {(state, action) for state, action, _ in DIAGRAM}
 NOTICE_START = date(2026, 3, 2)
-AFTER_NOTICE = ApprovalCheck(today=public_notice_end(NOTICE_START), notice_end=public_notice_end(NOTICE_START))
+AFTER_NOTICE = ApprovalCheck(
+    today=public_notice_end(NINGBO, NOTICE_START), notice_end=public_notice_end(NINGBO, NOTICE_START)
+)
 
 
 def _an_outcome(action: Action) -> Outcome | None:
@@ -149,7 +154,7 @@ def test_outcome_must_fit_the_action(state: State, action: Action, outcome: str 
 
 
 def test_approval_refused_while_public_notice_runs() -> None:
-    end = public_notice_end(NOTICE_START)
+    end = public_notice_end(NINGBO, NOTICE_START)
     for today in (NOTICE_START, end - timedelta(days=1)):
         with pytest.raises(ApprovalRefused) as refused:
             transition(S.PUBLIC_NOTICE, A.APPROVE, approval=ApprovalCheck(today=today, notice_end=end))
@@ -160,9 +165,11 @@ def test_approval_refused_while_public_notice_runs() -> None:
 
 
 def test_public_notice_lasts_the_configured_calendar_days() -> None:
-    days = registry_policy().public_notice_days
+    days = NINGBO.public_notice.days
     assert days == 7
-    assert public_notice_end(date(2026, 12, 28)) == date(2026, 12, 28) + timedelta(days=days)
+    assert public_notice_end(NINGBO, date(2026, 12, 28)) == date(2026, 12, 28) + timedelta(days=days)
+    for other in jurisdictions():
+        assert public_notice_end(other, date(2026, 3, 2)) == date(2026, 3, 2) + timedelta(days=other.public_notice.days)
 
 
 def test_approval_refused_with_open_objection() -> None:
@@ -196,7 +203,7 @@ def test_dismissed_objection_returns_to_notice() -> None:
 def test_dismissed_objection_keeps_the_notice_end() -> None:
     assert registry_policy().public_notice_restarts_after_dismissal is False
     dismissed = NOTICE_START + timedelta(days=3)
-    assert public_notice_end(NOTICE_START, last_dismissal=dismissed) == public_notice_end(NOTICE_START)
+    assert public_notice_end(NINGBO, NOTICE_START, last_dismissal=dismissed) == public_notice_end(NINGBO, NOTICE_START)
 
 
 def test_withdraw_allowed_only_before_decision() -> None:

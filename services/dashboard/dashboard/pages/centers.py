@@ -66,7 +66,7 @@ async def list_centers(request: Request, user: CurrentUser, cursor: str | None =
         statuses=list(LABELS["status"]),
         tiers=list(LABELS["tier"]),
         fields=list(LABELS["field"]),
-        districts=(found["reference"].data or {}).get("districts", []) if found["reference"].ok else [],
+        reference=(found["reference"].data or {}) if found["reference"].ok else {},
         district_name=district_names(found["reference"]),
     )
 

@@ -113,7 +113,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             pool_size=settings.database_pool_size,
             application_name=f"tic-{spec.name}",
         )
-        link = NatsLink(settings.nats_url, name=f"tic-{spec.name}", connect_timeout_s=settings.nats_connect_timeout_s)
+        link = NatsLink.for_service(settings)
         relay = OutboxRelay(db=db, outbox=spec.messaging.outbox, link=link, settings=settings, metrics=metrics)
         consumers = [
             InboxConsumer(

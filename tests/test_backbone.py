@@ -458,3 +458,30 @@ async def test_a_server_that_lost_its_store_gets_the_stream_back_and_events_flow
 
 async def _connected(app: FastAPI) -> bool:
     return bool(app.state.link.connected)
+
+
+async def test_an_event_whose_source_is_not_its_producer_is_refused_not_applied(
+    make_settings: Callable[..., Any], nats_url: str, token: Callable[..., str]
+) -> None:
+    """Issue 12 (10), the second line behind NATS permissions: an EvaluationFailed on the evaluation stream that
+    says it comes from funding is forged (or misrouted); it is kept as a dead letter, never applied, and a
+    replay refuses it too. A genuine event published after it is applied, so the consumer did look at it."""
+    probe = Probe()
+    async with probe_app(make_settings, probe) as (app, client):
+        forged = evaluation_failed().model_copy(update={"source": "/services/funding"})
+        genuine = evaluation_failed()
+        await publish_raw(nats_url, forged)
+        await publish_raw(nats_url, genuine)
+        await eventually(lambda: _count(probe, genuine.id))
+        dead = await eventually(lambda: _dead_letter_of(app, forged.id))
+        assert dead.error.startswith("refused:")
+        assert "/services/funding" in dead.error
+        assert forged.id not in probe.applied
+        metrics = (await client.get("/metrics")).text
+        assert 'tic_inbox_events_total{outcome="refused",stream="TIC_EVALUATION"} 1.0' in metrics
+
+        ops = bearer(token(roles=["bureau_admin"]))
+        replay = await client.post(f"/api/v1/dead-letters/{dead.id}/replay", headers=ops)
+        assert replay.status_code == 409
+        assert replay.json()["type"] == "urn:tic:problem:unreplayable"
+        assert forged.id not in probe.applied

@@ -38,9 +38,7 @@ def stream_config(producer: str, settings: ServiceSettings) -> StreamConfig:
     )
 
 
-async def ensure_stream(
-    js: JetStreamContext, producer: str, settings: ServiceSettings, *, owner: bool = True
-) -> None:
+async def ensure_stream(js: JetStreamContext, producer: str, settings: ServiceSettings, *, owner: bool = True) -> None:
     """Create the stream; its owner (the producer) also brings an existing one to the current configuration.
     A consumer only creates it when it starts first: its NATS user may not change another service's stream."""
     config = stream_config(producer, settings)

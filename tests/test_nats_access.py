@@ -37,13 +37,13 @@ def center_delisted() -> CloudEvent:
 
 
 async def test_a_connection_without_credentials_is_refused(own_nats: NatsServer) -> None:
-    with pytest.raises(nats.errors.Error, match="(?i)authorization violation"):
+    with pytest.raises(nats.errors.Error, match=r"(?i)authorization violation"):
         await nats.connect(own_nats.url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
 
 
 async def test_a_wrong_password_is_refused(own_nats: NatsServer) -> None:
     url = own_nats.url.replace("nats://", "nats://registry:not-the-password@")
-    with pytest.raises(nats.errors.Error, match="(?i)authorization violation"):
+    with pytest.raises(nats.errors.Error, match=r"(?i)authorization violation"):
         await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2)
 
 

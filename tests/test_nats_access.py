@@ -5,15 +5,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
+import shutil
+import ssl
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Any
 
 import nats
 import nats.errors
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from nats.js.api import StreamConfig
 
-from tic_platform.embedded import NatsServer
+from tic_platform.embedded import NatsServer, NatsUsers
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import CenterDelisted
 from tic_shared.nats_access import CONSUMES, inbox_prefix, permissions
@@ -145,3 +154,62 @@ async def test_services_run_and_talk_under_their_own_users(run_service: Any) -> 
 
 async def _all_bound(app: Any) -> bool:
     return all(consumer.bound.is_set() for consumer in app.state.consumers)
+
+
+def _issue_tls(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it: (ca, cert, key) files."""
+    now = dt.datetime.now(dt.UTC)
+
+    def certificate(subject: str, key: Any, issuer: str, signer: Any, *, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+            builder = builder.add_extension(san, critical=False)
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = certificate("tic test CA", ca_key, "tic test CA", ca_key, ca=True)
+    server_cert = certificate("127.0.0.1", server_key, "tic test CA", ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    paths = (folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
+    paths[0].write_bytes(ca_cert.public_bytes(pem))
+    paths[1].write_bytes(server_cert.public_bytes(pem))
+    paths[2].write_bytes(server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return paths
+
+
+async def test_a_service_connects_over_tls_when_told_the_ca(nats_users: NatsUsers) -> None:
+    from tic_shared.nats_link import NatsLink
+
+    folder = Path(tempfile.mkdtemp(prefix="tic-nats-tls-", dir="/tmp"))
+    ca, cert, key = _issue_tls(folder)
+    server = NatsServer(folder / "nats", users=nats_users, tls=(cert, key)).start()
+    link: NatsLink | None = None
+    try:
+        assert server.url.startswith("tls://")
+        settings = ServiceSettings(service="funding", nats_tls_ca_file=str(ca), **server.settings_for("funding"))
+        link = NatsLink.for_service(settings)
+        link.start()
+        await asyncio.wait_for(link.ready.wait(), timeout=10)
+        assert link.nc is not None and link.nc.connected_url is not None
+        assert link.nc.connected_url.scheme == "tls"
+        # Without the CA the server's certificate is not trusted: no connection.
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await nats.connect(
+                server.url_as("funding"), allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=2
+            )
+    finally:
+        if link is not None:
+            await link.close()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

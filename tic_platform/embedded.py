@@ -88,21 +88,30 @@ class NatsServer:
     Never open (issue 12): it starts from a config file whose `authorization` block has one user per service,
     each allowed to publish only its own subjects, plus an admin user for operators' tools and tests."""
 
-    def __init__(self, store_dir: Path, port: int | None = None, users: NatsUsers | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        users: NatsUsers | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        """`tls`: the server's certificate and key files (PEM); clients must then speak TLS."""
         self.store_dir = store_dir
         self.port = port or free_port()
         self.users = users or NatsUsers.generate()
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         """Where the server listens, without credentials: connecting with this alone is refused."""
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
 
     def url_as(self, user: str) -> str:
         """The URL with `user`'s credentials in it, for tools and tests (services get them as settings)."""
         password = quote(self.users.passwords[user], safe="")
-        return f"nats://{quote(user, safe='')}:{password}@127.0.0.1:{self.port}"
+        scheme = "tls" if self.tls else "nats"
+        return f"{scheme}://{quote(user, safe='')}:{password}@127.0.0.1:{self.port}"
 
     @property
     def admin_url(self) -> str:
@@ -124,12 +133,14 @@ class NatsServer:
 
     def write_config(self) -> Path:
         """The config file (0600: it holds the passwords); rewritten on every start."""
-        config = {
+        config: dict[str, Any] = {
             "host": "127.0.0.1",
             "port": self.port,
             "jetstream": {"store_dir": str(self.store_dir)},
             "authorization": self.users.authorization(),
         }
+        if self.tls is not None:
+            config["tls"] = {"cert_file": str(self.tls[0]), "key_file": str(self.tls[1])}
         path = self.store_dir / "nats-server.conf"
         path.touch(mode=0o600, exist_ok=True)
         path.chmod(0o600)

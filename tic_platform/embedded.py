@@ -60,6 +60,15 @@ class NatsUsers:
     passwords: dict[str, str] = field(default_factory=dict)
 
     @classmethod
+    def of_this_process(cls) -> NatsUsers:
+        """One random set per process, the default of every `NatsServer`: settings made from it (the test
+        harness's `make_settings`) fit any server the process starts, whoever started it."""
+        global _PROCESS_USERS
+        if _PROCESS_USERS is None:
+            _PROCESS_USERS = cls.generate()
+        return _PROCESS_USERS
+
+    @classmethod
     def generate(cls) -> NatsUsers:
         from tic_shared.nats_access import ADMIN_USER
 
@@ -82,6 +91,9 @@ class NatsUsers:
         return {"users": users}
 
 
+_PROCESS_USERS: NatsUsers | None = None
+
+
 class NatsServer:
     """A nats-server with JetStream on a loopback port, its store in a folder; stoppable and restartable.
 
@@ -98,7 +110,7 @@ class NatsServer:
         """`tls`: the server's certificate and key files (PEM); clients must then speak TLS."""
         self.store_dir = store_dir
         self.port = port or free_port()
-        self.users = users or NatsUsers.generate()
+        self.users = users or NatsUsers.of_this_process()
         self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
 

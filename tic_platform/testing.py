@@ -127,8 +127,8 @@ async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def nats_users() -> NatsUsers:
-    """The users (and random passwords) of every embedded NATS of this run."""
-    return NatsUsers.generate()
+    """The users (and random passwords) of every embedded NATS of this run (any `NatsServer` it starts)."""
+    return NatsUsers.of_this_process()
 
 
 def without_credentials(url: str) -> str:

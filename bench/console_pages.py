@@ -90,7 +90,7 @@ async def main(rounds: int) -> None:
             service: create_app(
                 service,
                 ServiceSettings(
-                    service=service, database_url=url, nats_url=nats.url, log_json=False, log_level="WARNING"
+                    service=service, database_url=url, log_json=False, log_level="WARNING", **nats.settings_for(service)
                 ),
             )
             for service in SERVICES

@@ -208,7 +208,7 @@ def main() -> int:
     pg = EmbeddedPostgres(root / "pg", keep=False).start()
     nats_server = NatsServer(root / "nats").start()
     try:
-        asyncio.run(asyncio.wait_for(run(args.centers, pg.url, nats_server.url), args.timeout))
+        asyncio.run(asyncio.wait_for(run(args.centers, pg.url, nats_server.admin_url), args.timeout))
     finally:
         nats_server.stop()
         pg.stop()

@@ -129,7 +129,9 @@ async def run(args: argparse.Namespace) -> None:
     try:
         url = await create_database(pg.url, "tic_bench")
         await upgrade("funding", url)
-        settings = ServiceSettings(service="funding", database_url=url, nats_url=nats_server.url, log_level="WARNING")
+        settings = ServiceSettings(
+            service="funding", database_url=url, nats_url=nats_server.admin_url, log_level="WARNING"
+        )
         headers = {"Authorization": f"Bearer {mint_token(dev_signing_key(), subject='bench', roles=['bureau_admin'])}"}
         share = args.budget_s / 4
 

@@ -292,11 +292,11 @@ async def main(args: argparse.Namespace) -> None:
             flush=True,
         )
         result = await asyncio.wait_for(
-            fanout(db_url, nats_server.url, args.events, args.subscriptions, args.timeout, args.rate),
+            fanout(db_url, nats_server.admin_url, args.events, args.subscriptions, args.timeout, args.rate),
             args.timeout + 60,
         )
         print(f"  raw JetStream baseline: {args.events} messages of {result['event_size']} bytes", flush=True)
-        raw = await asyncio.wait_for(baseline(nats_server.url, args.events, result["event_size"]), args.timeout)
+        raw = await asyncio.wait_for(baseline(nats_server.admin_url, args.events, result["event_size"]), args.timeout)
         print(f"  delivered {result['delivered']}/{result['expected']} (duplicates: {result['duplicates']})")
         print(f"  published in {result['publish_s']:.2f}s; all delivered after {result['elapsed_s']:.2f}s")
         print(f"  service process CPU: {result['cpu_s']:.1f}s over {result['elapsed_s']:.1f}s (one event loop)")

@@ -159,7 +159,9 @@ async def main(count: int, rounds: int) -> None:
 
         from registry.main import create_app
 
-        settings = ServiceSettings(service="registry", database_url=url, nats_url=nats_server.url, log_level="WARNING")
+        settings = ServiceSettings(
+            service="registry", database_url=url, nats_url=nats_server.admin_url, log_level="WARNING"
+        )
         key = dev_signing_key()
         admin = {"Authorization": "Bearer " + mint_token(key, subject="bench", roles=["bureau_admin"])}
         officer = {

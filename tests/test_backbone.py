@@ -23,6 +23,7 @@ from tic_platform.testing import bearer, eventually, running
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import CenterApproved, EvaluationFailed, LeadUnit
 from tic_shared.inbox import EventHandlers
+from tic_shared.nats_access import ADMIN_USER
 from tic_shared.outbox import OutboxRelay, record_event
 from tic_shared.service_app import ServiceSpec, create_service_app
 from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier
@@ -115,8 +116,8 @@ async def test_events_wait_in_the_outbox_while_nats_is_down_and_arrive_once_afte
     run_service: Any, own_nats: NatsServer
 ) -> None:
     async with (
-        run_service("registry", nats_url=own_nats.url) as (registry, _),
-        run_service("notification", nats_url=own_nats.url) as (notification, _),
+        run_service("registry", nats_url=own_nats.admin_url) as (registry, _),
+        run_service("notification", nats_url=own_nats.admin_url) as (notification, _),
     ):
         await eventually(lambda: _bound(notification))
         own_nats.stop()
@@ -145,7 +146,7 @@ async def test_events_wait_in_the_outbox_while_nats_is_down_and_arrive_once_afte
         own_nats.start()
         for event in events:
             await eventually(lambda event=event: _received(notification, event.id), timeout_s=20)
-        ids = await published_ids(own_nats.url, "tic.registry.CenterApproved")
+        ids = await published_ids(own_nats.admin_url, "tic.registry.CenterApproved")
         assert [ids.count(e.id.hex) for e in events] == [1, 1, 1]
         # …and in the order they were committed.
         assert [i for i in ids if i in {e.id.hex for e in events}] == [e.id.hex for e in events]
@@ -232,6 +233,9 @@ async def probe_app(
         handlers=probe.handlers,
         consumer_name=consumer or f"probe-{uuid.uuid4().hex[:8]}",
     )
+    # The probe is no real service: its consumers have names of their own, which the notification user's
+    # permissions (its own durable only) rightly refuse. It connects as the admin.
+    overrides.setdefault("nats_as", ADMIN_USER)
     app = create_service_app(spec, make_settings("notification", **overrides))
     async with running(app) as client:
         await eventually(lambda: _bound(app))
@@ -363,9 +367,9 @@ async def test_events_published_while_nats_was_away_arrive_within_seconds_of_its
     subscription (and sends no pull request while away), so they arrive as soon as they are published."""
     probe = Probe()
     # A long ack wait: a message held until it runs out (the old behaviour) could not pass for a quick one.
-    async with probe_app(make_settings, probe, nats_url=own_nats.url, consumer_ack_wait_s=20.0) as (app, _):
+    async with probe_app(make_settings, probe, nats_url=own_nats.admin_url, consumer_ack_wait_s=20.0) as (app, _):
         before = evaluation_failed()
-        await publish_raw(own_nats.url, before)
+        await publish_raw(own_nats.admin_url, before)
         await eventually(lambda: _count(probe, before.id))
         for _ in range(3):
             assert own_nats.process is not None
@@ -378,7 +382,7 @@ async def test_events_published_while_nats_was_away_arrive_within_seconds_of_its
             events = [evaluation_failed() for _ in range(5)]
             back = time.monotonic()
             for event in events:
-                await publish_raw(own_nats.url, event)
+                await publish_raw(own_nats.admin_url, event)
             await eventually(lambda events=events: _all_applied(probe, [e.id for e in events]), timeout_s=20)
             assert time.monotonic() - back < 5.0
 
@@ -440,7 +444,7 @@ async def test_a_server_that_lost_its_store_gets_the_stream_back_and_events_flow
 ) -> None:
     import shutil
 
-    async with run_service("registry", nats_url=own_nats.url) as (app, _):
+    async with run_service("registry", nats_url=own_nats.admin_url) as (app, _):
         await eventually(lambda: _connected(app))
         own_nats.stop()
         await eventually(lambda: _disconnected(app))
@@ -449,8 +453,35 @@ async def test_a_server_that_lost_its_store_gets_the_stream_back_and_events_flow
         await eventually(lambda: _connected(app), timeout_s=20)
         async with app.state.db.transaction() as session:
             event = await record_event(session, app.state.messaging.outbox, center_approved())
-        await eventually(lambda: _contains(own_nats.url, event.id.hex), timeout_s=20)
+        await eventually(lambda: _contains(own_nats.admin_url, event.id.hex), timeout_s=20)
 
 
 async def _connected(app: FastAPI) -> bool:
     return bool(app.state.link.connected)
+
+
+async def test_an_event_whose_source_is_not_its_producer_is_refused_not_applied(
+    make_settings: Callable[..., Any], nats_url: str, token: Callable[..., str]
+) -> None:
+    """Issue 12 (10), the second line behind NATS permissions: an EvaluationFailed on the evaluation stream that
+    says it comes from funding is forged (or misrouted); it is kept as a dead letter, never applied, and a
+    replay refuses it too. A genuine event published after it is applied, so the consumer did look at it."""
+    probe = Probe()
+    async with probe_app(make_settings, probe) as (app, client):
+        forged = evaluation_failed().model_copy(update={"source": "/services/funding"})
+        genuine = evaluation_failed()
+        await publish_raw(nats_url, forged)
+        await publish_raw(nats_url, genuine)
+        await eventually(lambda: _count(probe, genuine.id))
+        dead = await eventually(lambda: _dead_letter_of(app, forged.id))
+        assert dead.error.startswith("refused:")
+        assert "/services/funding" in dead.error
+        assert forged.id not in probe.applied
+        metrics = (await client.get("/metrics")).text
+        assert 'tic_inbox_events_total{outcome="refused",stream="TIC_EVALUATION"} 1.0' in metrics
+
+        ops = bearer(token(roles=["bureau_admin"]))
+        replay = await client.post(f"/api/v1/dead-letters/{dead.id}/replay", headers=ops)
+        assert replay.status_code == 409
+        assert replay.json()["type"] == "urn:tic:problem:unreplayable"
+        assert forged.id not in probe.applied

@@ -88,7 +88,7 @@ def test_the_fuzzer_finds_no_server_error_and_no_answer_outside_the_contract(
 ) -> None:
     document = json.loads(openapi_path(service).read_text(encoding="utf-8"))
     schema = schemathesis.openapi.from_dict(document)
-    overrides: dict[str, Any] = {"database_url": own_database_url, "nats_url": own_nats.url}
+    overrides: dict[str, Any] = {"database_url": own_database_url, "nats_url": own_nats.admin_url}
     if service == "notification":
         overrides["delivery_worker_enabled"] = False  # the fuzzer's webhook URLs are never called
     headers = {"Authorization": f"Bearer {token(subject='fuzzer', roles=['bureau_admin'])}"}

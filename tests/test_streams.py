@@ -20,7 +20,7 @@ def test_streams_and_consumers_take_their_replicas_from_the_settings(make_settin
 async def test_more_replicas_than_nodes_is_refused_with_what_to_change(
     make_settings: Callable[..., Any], own_nats: NatsServer
 ) -> None:
-    nc = await nats.connect(own_nats.url)
+    nc = await nats.connect(own_nats.admin_url, max_reconnect_attempts=0)
     try:
         js = nc.jetstream()
         with pytest.raises(StreamReplicasRefused, match="TIC_STREAM_REPLICAS"):

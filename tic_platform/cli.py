@@ -153,20 +153,24 @@ def cmd_dev(args: argparse.Namespace) -> int:
             stoppers.append(pg.stop)
             env["TIC_DATABASE_URL"] = pg.url
             _say(f"PostgreSQL (embedded) in {data / 'pg'}")
+        # Each service connects to the embedded NATS as itself, with a password made for this run (issue 12).
+        nats_env: dict[str, dict[str, str]] = {service: {} for service in SERVICES}
         if "TIC_NATS_URL" in os.environ:
-            _say("using NATS at TIC_NATS_URL")
+            _say("using NATS at TIC_NATS_URL (credentials from TIC_NATS_USER / TIC_NATS_PASSWORD)")
         else:
             nats_server = NatsServer(data / "nats", port=args.nats_port).start()
             stoppers.append(nats_server.stop)
             env["TIC_NATS_URL"] = nats_server.url
-            _say(f"NATS JetStream (embedded) on {nats_server.url}")
+            nats_env = {service: nats_server.env_for(service) for service in SERVICES}
+            _say(f"NATS JetStream (embedded) on {nats_server.url}, one user per service")
+            _say(f"  its users and passwords (the admin too): {nats_server.store_dir / 'nats-server.conf'}")
         os.environ.update(env)
         asyncio.run(_migrate(env["TIC_DATABASE_URL"], list(SERVICES), "head", down=False))
         for service in SERVICES:
             children.append(
                 subprocess.Popen(
                     _uvicorn(f"{service}.main:create_app", args.host, PORTS[service]),
-                    env={**env, "TIC_LOG_JSON": env.get("TIC_LOG_JSON", "false")},
+                    env={**env, **nats_env[service], "TIC_LOG_JSON": env.get("TIC_LOG_JSON", "false")},
                 )
             )
         children.append(

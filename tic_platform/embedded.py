@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 
@@ -42,32 +46,125 @@ def nats_server_binary() -> str:
     return found
 
 
-class NatsServer:
-    """A nats-server with JetStream on a loopback port, its store in a folder; stoppable and restartable."""
+def _service_names() -> tuple[str, ...]:
+    from tic_shared.streams import PRODUCERS
 
-    def __init__(self, store_dir: Path, port: int | None = None) -> None:
+    return PRODUCERS
+
+
+@dataclass(frozen=True)
+class NatsUsers:
+    """Who may connect to an embedded NATS: one user per service (named after it) and the admin user, each with
+    a random password. One set can serve several servers (a test run's), so settings built once fit them all."""
+
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_this_process(cls) -> NatsUsers:
+        """One random set per process, the default of every `NatsServer`: settings made from it (the test
+        harness's `make_settings`) fit any server the process starts, whoever started it."""
+        global _PROCESS_USERS
+        if _PROCESS_USERS is None:
+            _PROCESS_USERS = cls.generate()
+        return _PROCESS_USERS
+
+    @classmethod
+    def generate(cls) -> NatsUsers:
+        from tic_shared.nats_access import ADMIN_USER
+
+        return cls({name: secrets.token_urlsafe(24) for name in (*_service_names(), ADMIN_USER)})
+
+    def authorization(self) -> dict[str, Any]:
+        """The server's `authorization` block: services get their allow-lists, the admin everything."""
+        from tic_shared.nats_access import permissions
+
+        users: list[dict[str, Any]] = []
+        for name, password in sorted(self.passwords.items()):
+            user: dict[str, Any] = {"user": name, "password": password}
+            if name in _service_names():
+                allowed = permissions(name)
+                user["permissions"] = {
+                    "publish": {"allow": allowed["publish"]},
+                    "subscribe": {"allow": allowed["subscribe"]},
+                }
+            users.append(user)
+        return {"users": users}
+
+
+_PROCESS_USERS: NatsUsers | None = None
+
+
+class NatsServer:
+    """A nats-server with JetStream on a loopback port, its store in a folder; stoppable and restartable.
+
+    Never open (issue 12): it starts from a config file whose `authorization` block has one user per service,
+    each allowed to publish only its own subjects, plus an admin user for operators' tools and tests."""
+
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        users: NatsUsers | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        """`tls`: the server's certificate and key files (PEM); clients must then speak TLS."""
         self.store_dir = store_dir
         self.port = port or free_port()
+        self.users = users or NatsUsers.of_this_process()
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        """Where the server listens, without credentials: connecting with this alone is refused."""
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
+
+    def url_as(self, user: str) -> str:
+        """The URL with `user`'s credentials in it, for tools and tests (services get them as settings)."""
+        password = quote(self.users.passwords[user], safe="")
+        scheme = "tls" if self.tls else "nats"
+        return f"{scheme}://{quote(user, safe='')}:{password}@127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        from tic_shared.nats_access import ADMIN_USER
+
+        return self.url_as(ADMIN_USER)
+
+    def settings_for(self, service: str) -> dict[str, Any]:
+        """`ServiceSettings` keyword arguments that connect `service` as itself."""
+        return {"nats_url": self.url, **service_credentials(self.users, service)}
+
+    def env_for(self, service: str) -> dict[str, str]:
+        """The same as `TIC_*` environment variables, for a service started as a process."""
+        return {
+            "TIC_NATS_URL": self.url,
+            "TIC_NATS_USER": service,
+            "TIC_NATS_PASSWORD": self.users.passwords[service],
+        }
+
+    def write_config(self) -> Path:
+        """The config file (0600: it holds the passwords); rewritten on every start."""
+        config: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port": self.port,
+            "jetstream": {"store_dir": str(self.store_dir)},
+            "authorization": self.users.authorization(),
+        }
+        if self.tls is not None:
+            config["tls"] = {"cert_file": str(self.tls[0]), "key_file": str(self.tls[1])}
+        path = self.store_dir / "nats-server.conf"
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
+        path.write_text(json.dumps(config, indent=2))
+        return path
 
     def start(self) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        config = self.write_config()
         log_file = open(self.store_dir / "nats-server.log", "ab")  # noqa: SIM115 - kept open for the child
         self.process = subprocess.Popen(
-            [
-                nats_server_binary(),
-                "-js",
-                "-sd",
-                str(self.store_dir),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-            ],
+            [nats_server_binary(), "-c", str(config)],
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
@@ -83,6 +180,13 @@ class NatsServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
+
+
+def service_credentials(users: NatsUsers, user: str) -> dict[str, Any]:
+    """`nats_user` / `nats_password` settings that connect as `user` (a service connects as itself)."""
+    from pydantic import SecretStr
+
+    return {"nats_user": user, "nats_password": SecretStr(users.passwords[user])}
 
 
 class EmbeddedPostgres:

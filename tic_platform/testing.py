@@ -3,6 +3,11 @@
 PostgreSQL and NATS are started for the run (embedded, in a temporary folder) unless `TIC_DATABASE_URL` /
 `TIC_NATS_URL` name servers to use instead. Either way the tests get a database of their own, built by the
 services' real Alembic migrations.
+
+The embedded NATS servers of a run share one set of users (`nats_users`): each service connects as itself and
+may publish only its own subjects, as in production. The `nats_url` a test gets carries the admin user's
+credentials (a test plays producers and inspects streams); `make_settings` takes them out again and gives the
+service its own.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -24,7 +30,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import FastAPI
 
-from tic_platform.embedded import EmbeddedPostgres, NatsServer, create_database, drop_database
+from tic_platform.embedded import (
+    EmbeddedPostgres,
+    NatsServer,
+    NatsUsers,
+    create_database,
+    drop_database,
+    service_credentials,
+)
 
 SERVICES = ("registry", "evaluation", "funding", "notification")
 
@@ -113,26 +126,37 @@ async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def nats_url() -> Iterator[str]:
-    """A NATS JetStream server: `TIC_NATS_URL` when set, else one started for this run."""
+def nats_users() -> NatsUsers:
+    """The users (and random passwords) of every embedded NATS of this run (any `NatsServer` it starts)."""
+    return NatsUsers.of_this_process()
+
+
+def without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_users: NatsUsers) -> Iterator[str]:
+    """A NATS JetStream server: `TIC_NATS_URL` when set, else one started for this run (as its admin user)."""
     external = os.environ.get("TIC_NATS_URL")
     if external:
         yield external
         return
     root = _short_tmp("tic-nats-")
-    server = NatsServer(root).start()
+    server = NatsServer(root, users=nats_users).start()
     try:
-        yield server.url
+        yield server.admin_url
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
-def own_nats() -> Iterator[NatsServer]:
-    """A NATS server this test alone controls: it may stop and restart it."""
+def own_nats(nats_users: NatsUsers) -> Iterator[NatsServer]:
+    """A NATS server this test alone controls: it may stop and restart it. Its `admin_url` is for the test."""
     root = _short_tmp("tic-nats-own-")
-    server = NatsServer(root).start()
+    server = NatsServer(root, users=nats_users).start()
     try:
         yield server
     finally:
@@ -155,11 +179,13 @@ def keys() -> KeyPair:
 
 
 @pytest.fixture(scope="session")
-def make_settings(database_url: str, nats_url: str, keys: KeyPair) -> Callable[..., Any]:
-    """Settings for a service in the test environment; keyword arguments override."""
+def make_settings(database_url: str, nats_url: str, keys: KeyPair, nats_users: NatsUsers) -> Callable[..., Any]:
+    """Settings for a service in the test environment; keyword arguments override. The service connects to
+    NATS as itself (the credentials of a `nats_url` override are replaced by the service's own)."""
     from tic_shared.settings import Environment, ServiceSettings
 
-    def build(service: str, **overrides: Any) -> ServiceSettings:
+    def build(service: str, nats_as: str | None = None, **overrides: Any) -> ServiceSettings:
+        """`nats_as` connects as another NATS user: a test's own consumer (not a real service) as the admin."""
         values: dict[str, Any] = {
             "service": service,
             "environment": Environment.TEST,
@@ -173,6 +199,13 @@ def make_settings(database_url: str, nats_url: str, keys: KeyPair) -> Callable[.
             "consumer_ack_wait_s": 5.0,
         }
         values.update(overrides)
+        user = nats_as or service
+        if not os.environ.get("TIC_NATS_URL") and user in nats_users.passwords:
+            values["nats_url"] = without_credentials(values["nats_url"])
+            # A test may override them (to connect as no one, or with a wrong password).
+            for key, value in service_credentials(nats_users, user).items():
+                if key not in overrides:
+                    values[key] = value
         return settings_class(service)(**values)
 
     return build

@@ -59,11 +59,28 @@ class EventHandlers:
     def event_types(self) -> list[str]:
         return sorted(self._by_type)
 
+    def producer_of(self, event_type: str) -> str | None:
+        return self._producers.get(event_type)
+
     def producers(self) -> list[str]:
         return sorted(set(self._producers.values()))
 
     def subjects_of(self, producer: str) -> list[str]:
         return sorted(subject for t, subject in self._subjects.items() if self._producers[t] == producer)
+
+
+def forgery(handlers: EventHandlers, event: CloudEvent, stream_producer: str | None = None) -> str | None:
+    """Why an event is not to be believed, or None. NATS permissions already keep one service off another's
+    subjects; this is the second line (a stolen credential, a misconfigured server): an event counts only when
+    its `source` is the producer of its type and, as delivered, of the stream it came on."""
+    expected = handlers.producer_of(event.type)
+    if expected is None:
+        return None
+    if stream_producer is not None and expected != stream_producer:
+        return f"refused: {event.type} is not produced by {stream_producer}, whose stream carried it"
+    if event.source != f"/services/{expected}":
+        return f"refused: {event.type} comes from /services/{expected}, not from {event.source!r}"
+    return None
 
 
 async def _mark_handled(session: AsyncSession, inbox: Table, consumer: str, event: CloudEvent) -> bool:
@@ -267,6 +284,10 @@ class InboxConsumer:
                 self.metrics.events_consumed.labels(stream=self.stream, outcome="ignored").inc()
                 await msg.ack()
                 continue
+            reason = forgery(self.handlers, event, self.producer)
+            if reason is not None:
+                await self._refuse(msg, event, reason)
+                continue
             batch.append((msg, event, handler))
         if len(batch) <= 1:
             for msg, _, _ in batch:
@@ -321,6 +342,10 @@ class InboxConsumer:
             self.metrics.events_consumed.labels(stream=self.stream, outcome="ignored").inc()
             await msg.ack()
             return
+        reason = forgery(self.handlers, event, self.producer)
+        if reason is not None:
+            await self._refuse(msg, event, reason)
+            return
         try:
             applied = await handle_once(self.db, self.tables, self.service, handler, event, self.handler_timeout_s)
         except Exception as exc:
@@ -342,7 +367,14 @@ class InboxConsumer:
         self.metrics.events_consumed.labels(stream=self.stream, outcome="handled" if applied else "duplicate").inc()
         await msg.ack()
 
-    async def _dead_letter(self, msg: Any, event: CloudEvent | None, error: str, attempt: int) -> None:
+    async def _refuse(self, msg: Any, event: CloudEvent, reason: str) -> None:
+        """Never applied: kept as a dead letter for the operators to see (a replay refuses it too)."""
+        log.warning("%s refused event %s on %s: %s", self.service, event.id, msg.subject, reason)
+        await self._dead_letter(msg, event, reason, msg.metadata.num_delivered, outcome="refused")
+
+    async def _dead_letter(
+        self, msg: Any, event: CloudEvent | None, error: str, attempt: int, *, outcome: str = "dead_lettered"
+    ) -> None:
         try:
             async with self.db.transaction() as session:
                 await session.execute(
@@ -363,7 +395,7 @@ class InboxConsumer:
             await msg.nak(delay=self.settings.consumer_retry_delays_s[-1])
             return
         log.error("%s dead-lettered %s after %d attempts: %s", self.service, msg.subject, attempt, error)
-        self.metrics.events_consumed.labels(stream=self.stream, outcome="dead_lettered").inc()
+        self.metrics.events_consumed.labels(stream=self.stream, outcome=outcome).inc()
         await msg.ack()
 
 
@@ -385,6 +417,9 @@ async def replay_dead_letter(
     handler = handlers.handler_for(event.type)
     if handler is None:
         raise Conflict("unreplayable", f"no handler for {event.type} in this service")
+    reason = forgery(handlers, event, row.stream.removeprefix("TIC_").lower())
+    if reason is not None:
+        raise Conflict("unreplayable", f"dead letter {dead_letter_id}: {reason}")
     try:
         applied = await handle_once(db, tables, row.consumer, handler, event, timeout_s)
     except Exception as exc:

@@ -31,7 +31,7 @@ class ServiceMetrics:
         )
         self.events_consumed = Counter(
             "tic_inbox_events",
-            "Events the consumers saw, by outcome",
+            "Events the consumers saw, by outcome (refused: a source not the stream's producer)",
             ["stream", "outcome"],
             registry=self.registry,
         )

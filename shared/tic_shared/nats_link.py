@@ -6,10 +6,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
+
+from tic_shared.nats_access import connect_options
+from tic_shared.settings import Environment, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +21,13 @@ log = logging.getLogger(__name__)
 class NatsLink:
     """A broker outage must not stop the service: the API keeps answering and the outbox keeps filling."""
 
-    def __init__(self, url: str, *, name: str, connect_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self, url: str, *, name: str, connect_timeout_s: float = 2.0, options: dict[str, Any] | None = None
+    ) -> None:
         self.url = url
         self.name = name
         self.connect_timeout_s = connect_timeout_s
+        self.options = options or {}
         self.nc: NATS | None = None
         self._js: JetStreamContext | None = None
         self.ready = asyncio.Event()
@@ -29,6 +36,18 @@ class NatsLink:
         self.generation = 0
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
+
+    @classmethod
+    def for_service(cls, settings: ServiceSettings) -> NatsLink:
+        """The service's link, authenticated as the service (its NATS user may publish only its subjects)."""
+        if settings.environment is Environment.PRODUCTION and not settings.nats_user:
+            raise ValueError("TIC_NATS_USER and TIC_NATS_PASSWORD are required in production: NATS is not open")
+        return cls(
+            settings.nats_url,
+            name=f"tic-{settings.service}",
+            connect_timeout_s=settings.nats_connect_timeout_s,
+            options=connect_options(settings),
+        )
 
     def on_connected(self, listener: Callable[[], None]) -> None:
         """Call `listener` after the first connect and after every reconnect."""
@@ -65,6 +84,7 @@ class NatsLink:
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
                     error_cb=self._on_error,
+                    **self.options,
                 )
             except Exception as exc:
                 log.warning("NATS at %s not reachable yet (%s); retrying in %.1fs", self.url, exc, delay)
@@ -87,7 +107,11 @@ class NatsLink:
         self._notify()
 
     async def _on_error(self, exc: Exception) -> None:
-        log.debug("NATS error: %s", exc)
+        # A permissions violation means the deployment gave this service the wrong rights: say so loudly.
+        if "permissions violation" in str(exc).lower() or "authorization" in str(exc).lower():
+            log.error("NATS refused %s: %s", self.name, exc)
+        else:
+            log.debug("NATS error: %s", exc)
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():

@@ -114,7 +114,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             application_name=f"tic-{spec.name}",
         )
         telemetry.instrument_engine(db.engine)
-        link = NatsLink(settings.nats_url, name=f"tic-{spec.name}", connect_timeout_s=settings.nats_connect_timeout_s)
+        link = NatsLink.for_service(settings)
         relay = OutboxRelay(db=db, outbox=spec.messaging.outbox, link=link, settings=settings, metrics=metrics)
         consumers = [
             InboxConsumer(

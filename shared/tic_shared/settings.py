@@ -7,7 +7,7 @@ from enum import StrEnum
 from importlib import resources
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,12 @@ class ServiceSettings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     nats_url: str = "nats://127.0.0.1:4222"
     nats_connect_timeout_s: float = Field(default=2.0, gt=0)
+    # NATS lets a service publish only its own subjects, so it must know who is connecting (issue 12).
+    nats_user: str | None = Field(default=None, description="The service's NATS user; from a Secret")
+    nats_password: SecretStr | None = Field(default=None, description="Its password; from a Secret")
+    nats_tls_ca_file: str | None = Field(default=None, description="PEM CA bundle that signed the NATS server")
+    nats_tls_cert_file: str | None = Field(default=None, description="Client certificate (PEM), for mutual TLS")
+    nats_tls_key_file: str | None = Field(default=None, description="The client certificate's key (PEM)")
 
     jwt_public_key: str = Field(default_factory=dev_public_key, description="PEM; or use jwks_url.")
     jwks_url: str | None = None
@@ -84,6 +90,8 @@ class ServiceSettings(BaseSettings):
                 "TIC_JWT_PUBLIC_KEY is the built-in development key; "
                 "set a real public key or TIC_JWKS_URL outside development"
             )
+        if bool(self.nats_tls_cert_file) != bool(self.nats_tls_key_file):
+            raise ValueError("TIC_NATS_TLS_CERT_FILE and TIC_NATS_TLS_KEY_FILE go together")
         return self
 
     @property

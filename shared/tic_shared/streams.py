@@ -43,7 +43,9 @@ class StreamReplicasRefused(RuntimeError):
     """The NATS deployment cannot hold the configured number of stream copies (fewer nodes than replicas)."""
 
 
-async def ensure_stream(js: JetStreamContext, producer: str, settings: ServiceSettings) -> None:
+async def ensure_stream(js: JetStreamContext, producer: str, settings: ServiceSettings, *, owner: bool = True) -> None:
+    """Create the stream; its owner (the producer) also brings an existing one to the current configuration.
+    A consumer only creates it when it starts first: its NATS user may not change another service's stream."""
     config = stream_config(producer, settings)
     try:
         try:
@@ -51,6 +53,8 @@ async def ensure_stream(js: JetStreamContext, producer: str, settings: ServiceSe
         except BadRequestError as error:
             if _about_replicas(error):
                 raise
+            if not owner:
+                return
             # Exists with another configuration (an older release): bring it to ours.
             await js.update_stream(config)
     except APIError as error:  # a single node answers 500 "replicas > 1 not supported in non-clustered mode"
@@ -91,5 +95,5 @@ async def ensure_consumer(
     js: JetStreamContext, producer: str, service: str, subjects: list[str], settings: ServiceSettings
 ) -> None:
     """`add_consumer` creates or updates the durable; `pull_subscribe` would silently keep an old config."""
-    await ensure_stream(js, producer, settings)
+    await ensure_stream(js, producer, settings, owner=producer == service)
     await js.add_consumer(stream_name(producer), consumer_config(service, subjects, settings))

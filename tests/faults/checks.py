@@ -72,7 +72,7 @@ async def caught_up(platform: Platform, headers: dict[str, str]) -> bool:
         for service in SERVICES:
             if (await client.get(f"{platform.url(service)}/api/v1/outbox")).json()["pending"]:
                 return False
-    nc = await nats.connect(platform.nats.url, allow_reconnect=False, connect_timeout=1)
+    nc = await nats.connect(platform.nats.admin_url, allow_reconnect=False, connect_timeout=1)
     try:
         js = nc.jetstream()
         for producer in _PRODUCERS:
@@ -154,7 +154,7 @@ async def check(
             problems.append(f"notification: {len(dead_deliveries['items'])} dead deliveries")
 
     # Notifications: what the published events owe, against what arrived.
-    events, stored_twice = await published_events(platform.nats.url, set(contacts))
+    events, stored_twice = await published_events(platform.nats.admin_url, set(contacts))
     verdict.numbers["events"] = len(events)
     if stored_twice:
         problems.append(f"{stored_twice} events stored twice in a stream")

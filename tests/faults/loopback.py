@@ -160,7 +160,7 @@ class Platform:
             **os.environ,
             "TIC_ENVIRONMENT": "development",
             "TIC_DATABASE_URL": self.pg.url,
-            "TIC_NATS_URL": self.nats.url,
+            **self.nats.env_for(service),  # each service connects to NATS as itself
             "TIC_LOG_JSON": "false",
             "TIC_LOG_LEVEL": "WARNING",
             **self.service_env,

@@ -155,3 +155,28 @@ provider. Secrets come from the Secrets named in values, never from values thems
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* A service's NATS credentials, from the Secret (never the ConfigMap), and its TLS files when TLS is on. */}}
+{{- define "tic.natsEnv" -}}
+{{- $nats := .root.Values.nats -}}
+- name: TIC_NATS_USER
+  valueFrom:
+    secretKeyRef:
+      name: {{ $nats.auth.existingSecret }}
+      key: {{ .service }}-user
+- name: TIC_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $nats.auth.existingSecret }}
+      key: {{ .service }}-password
+{{- if $nats.tls.existingSecret }}
+- name: TIC_NATS_TLS_CA_FILE
+  value: /etc/tic/nats-tls/ca.crt
+{{- if $nats.tls.clientCertificate }}
+- name: TIC_NATS_TLS_CERT_FILE
+  value: /etc/tic/nats-tls/tls.crt
+- name: TIC_NATS_TLS_KEY_FILE
+  value: /etc/tic/nats-tls/tls.key
+{{- end }}
+{{- end }}
+{{- end }}

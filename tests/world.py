@@ -8,13 +8,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from tic_platform.contract import SERVICES
-from tic_platform.testing import bearer, create_app, eventually, running
+from tic_platform.testing import bearer, create_app, eventually, running, take_to_approval
 from tic_shared.dated_acts import today
 
 DISTRICTS = ("yinzhou", "zhenhai")
@@ -77,29 +76,15 @@ async def _approved_center(client: httpx.AsyncClient, admin: dict[str, str], dis
     )
     assert created.status_code == 201, created.text
     center_id = created.json()["id"]
-
-    def before(days: int) -> str:
-        return str(approval - timedelta(days=days))
-
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("submit", {"on": before(40)}),
-        ("start-review", {"on": before(39)}),
-        ("review", {"passed": True, "score": 88, "opinion": "同意", "experts": ["专家甲"], "reviewed_on": before(35)}),
-        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": before(30)}),
-        ("public-notice", {"starts_on": before(20)}),
-        (
-            "approve",
-            {
-                "document_no": f"甬政发〔{approval.year}〕{tag}号",
-                "approved_on": str(approval),
-                "domain_zh": f"测试{tag}",
-                "domain_en": f"Test {tag}",
-            },
-        ),
-    ]
-    for action, body in steps:
-        response = await client.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=admin)
-        assert response.status_code == 200, f"{action}: {response.text}"
+    await take_to_approval(
+        client,
+        admin,
+        center_id,
+        approved_on=approval,
+        document_no=f"甬政发〔{approval.year}〕{tag}号",
+        domain_zh=f"测试{tag}",
+        domain_en=f"Test {tag}",
+    )
     return OwnedCenter(center_id=center_id, district=district, name_zh=name, credit_code=code)
 
 

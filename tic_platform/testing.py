@@ -20,6 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -280,3 +281,47 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def take_to_approval(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    center_id: str,
+    *,
+    approved_on: date,
+    document_no: str,
+    domain_zh: str,
+    domain_en: str,
+    score: int = 88,
+) -> dict[str, Any]:
+    """Take a draft through the registry's lifecycle to approval on `approved_on`, each act dated after the one
+    before it (submitted 40 days before, notice started 20 days before), and return the approved center."""
+
+    def before(days: int) -> str:
+        return str(approved_on - timedelta(days=days))
+
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("submit", {"on": before(40)}),
+        ("start-review", {"on": before(39)}),
+        (
+            "review",
+            {"passed": True, "score": score, "opinion": "同意", "experts": ["专家甲"], "reviewed_on": before(35)},
+        ),
+        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": before(30)}),
+        ("public-notice", {"starts_on": before(20)}),
+        (
+            "approve",
+            {
+                "document_no": document_no,
+                "approved_on": str(approved_on),
+                "domain_zh": domain_zh,
+                "domain_en": domain_en,
+            },
+        ),
+    ]
+    response: httpx.Response | None = None
+    for action, body in steps:
+        response = await client.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=headers)
+        assert response.status_code == 200, f"{action}: {response.text}"
+    assert response is not None
+    return dict(response.json())

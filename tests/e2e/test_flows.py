@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from tic_platform.testing import bearer, eventually
+from tic_platform.testing import bearer, eventually, take_to_approval
 from tic_shared.dated_acts import today
 
 # The two last calendar years: rounds are only for years that have begun, one per year per database, so the
@@ -56,27 +56,15 @@ async def _approved_center(
         headers=admin,
     )
     assert created.status_code == 201, created.text
-    center_id = created.json()["id"]
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("submit", {"on": before(40)}),
-        ("start-review", {"on": before(39)}),
-        ("review", {"passed": True, "score": 88, "opinion": "同意", "experts": ["专家甲"], "reviewed_on": before(35)}),
-        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": before(30)}),
-        ("public-notice", {"starts_on": before(20)}),
-        (
-            "approve",
-            {
-                "document_no": f"甬政发〔{approval.year}〕30号",
-                "approved_on": str(approval),
-                "domain_zh": f"智能网联{uuid.uuid4().hex[:4].upper()}",
-                "domain_en": f"Intelligent Connectivity {uuid.uuid4().hex[:4].upper()}",
-            },
-        ),
-    ]
-    for action, body in steps:
-        response = await client.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=admin)
-        assert response.status_code == 200, response.text
-    return dict(response.json())
+    return await take_to_approval(
+        client,
+        admin,
+        created.json()["id"],
+        approved_on=approval,
+        document_no=f"甬政发〔{approval.year}〕30号",
+        domain_zh=f"智能网联{uuid.uuid4().hex[:4].upper()}",
+        domain_en=f"Intelligent Connectivity {uuid.uuid4().hex[:4].upper()}",
+    )
 
 
 async def test_delisting_after_two_unqualified_evaluations_claws_back_the_unspent_subsidy(

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tic_platform.testing import bearer, eventually
+from tic_platform.testing import bearer, eventually, take_to_approval
 from tic_shared.dated_acts import today
 from tic_shared.jurisdictions import jurisdictions
 
@@ -53,28 +53,17 @@ async def _approved(
         headers=admin,
     )
     assert created.status_code == 201, created.text
-    center_id = created.json()["id"]
     tag = uuid.uuid4().hex[:4].upper()
-    steps: list[tuple[str, dict[str, Any]]] = [
-        ("submit", {"on": before(40)}),
-        ("start-review", {"on": before(39)}),
-        ("review", {"passed": True, "score": 90, "opinion": "同意", "experts": ["专家甲"], "reviewed_on": before(35)}),
-        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": before(30)}),
-        ("public-notice", {"starts_on": before(20)}),
-        (
-            "approve",
-            {
-                "document_no": f"政发〔{approval.year}〕8号",
-                "approved_on": str(approval),
-                "domain_zh": f"海洋装备{tag}",
-                "domain_en": f"Marine Equipment {tag}",
-            },
-        ),
-    ]
-    for action, body in steps:
-        response = await client.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=admin)
-        assert response.status_code == 200, response.text
-    return dict(response.json())
+    return await take_to_approval(
+        client,
+        admin,
+        created.json()["id"],
+        approved_on=approval,
+        document_no=f"政发〔{approval.year}〕8号",
+        domain_zh=f"海洋装备{tag}",
+        domain_en=f"Marine Equipment {tag}",
+        score=90,
+    )
 
 
 def _coded(center: dict[str, Any], jurisdiction: str) -> bool:

@@ -332,7 +332,7 @@ async def get_indicator(
     item = service.indicator_or_404(principal, plan, indicator)
     actuals = await service.actuals(session, plan)
     rule = load_progress_rule(plan.progress_rule)
-    judged = next(p for p in (await service.progress(session, plan)).items if p.indicator == indicator)
+    judged = service.judge_one(plan, item, actuals)
     reports = await service.store.reports_of(session, plan.code, [indicator])
     return IndicatorOut(
         **_row(principal, item, judged),

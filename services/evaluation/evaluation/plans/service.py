@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.plans.catalog import list_plans, load_departments, load_plan, load_progress_rule
 from evaluation.plans.model import UNIT_LABELS, IndicatorKind, Plan, PlanIndicator
-from evaluation.plans.progress import Actual, IndicatorProgress, PlanProgress, Status, judge_plan
+from evaluation.plans.progress import Actual, IndicatorProgress, PlanProgress, Status, judge, judge_plan
 from evaluation.store import plans as store
 from evaluation.store.tables import messaging
 from tic_shared.auth import Principal
@@ -114,6 +114,17 @@ async def actuals(session: AsyncSession, plan: Plan) -> dict[str, list[Actual]]:
 
 async def progress(session: AsyncSession, plan: Plan) -> PlanProgress:
     return judge_plan(plan, await actuals(session, plan), rule=load_progress_rule(plan.progress_rule))
+
+
+def judge_one(plan: Plan, item: PlanIndicator, figures: dict[str, list[Actual]]) -> IndicatorProgress:
+    """One indicator of the plan judged as `judge_plan` judges it, without judging the rest."""
+    judged = judge(
+        item.indicator,
+        figures.get(item.indicator.code, ()),
+        rule=load_progress_rule(plan.progress_rule),
+        first_year=plan.period_start,
+    )
+    return judged.model_copy(update={"task": item.task.code if item.task else None})
 
 
 # ---- reporting ----
@@ -250,8 +261,7 @@ async def accept(session: AsyncSession, principal: Principal, report_id: uuid.UU
         IndicatorAccepted(**_figure_fields(plan, item, row), accepted_by=principal.subject),
         subject=f"{plan.code}.{row.indicator}",
     )
-    judged = next(p for p in (await progress(session, plan)).items if p.indicator == row.indicator)
-    await announce_turn(session, plan, item, judged)
+    await announce_turn(session, plan, item, judge_one(plan, item, await actuals(session, plan)))
     return row
 
 

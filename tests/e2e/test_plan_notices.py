@@ -15,9 +15,10 @@ def officer(token: Callable[..., str], department: str) -> dict[str, str]:
 
 
 async def test_target_at_risk_reaches_the_lead_department_once(
-    run_service: Any, token: Callable[..., str], own_database_url: str
+    run_service: Any, token: Callable[..., str], own_database_url: str, own_nats: Any
 ) -> None:
-    db = {"database_url": own_database_url}
+    # A NATS of its own: TargetAtRisk events other tests left on the shared server must not reach this inbox.
+    db = {"database_url": own_database_url, "nats_url": own_nats.url}
     economy = officer(token, "linhai.economy_information")
     market = officer(token, "linhai.market_supervision")
     bureau = bearer(token(subject="bureau", roles=["bureau_admin"]))

@@ -38,7 +38,9 @@ async def plans_home(request: Request, user: CurrentUser) -> HTMLResponse:
     api = api_for(request, user)
     gettext = i18n.translations(locale_of(request)).gettext
     found = await gather(
-        plans=api.get("evaluation", "/api/v1/plans"), overdue=api.get("evaluation", "/api/v1/plans/overdue")
+        plans=api.get("evaluation", "/api/v1/plans"),
+        overdue=api.get("evaluation", "/api/v1/plans/overdue"),
+        departments=api.get("evaluation", "/api/v1/plans/departments"),
     )
     return render(
         request,
@@ -47,6 +49,7 @@ async def plans_home(request: Request, user: CurrentUser) -> HTMLResponse:
         title=gettext("Plans"),
         found=found,
         statuses=STATUS_ORDER,
+        names=_departments(found["departments"], locale_of(request)),
     )
 
 

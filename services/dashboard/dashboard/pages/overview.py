@@ -80,11 +80,12 @@ async def overview(request: Request, user: CurrentUser) -> HTMLResponse:
         ],
     }
     names = district_names(found["reference"])
+    readable = Names.of(locale_of(request), reference=found["reference"])
     charts = {}
     for kind in ("tier", "field", "district"):
         counts = _counts(found[kind])
         ordered = sorted(counts.items(), key=lambda item: -item[1])
-        shown = [names.get(code, code) if kind == "district" else label(gettext, kind, code) for code, _ in ordered]
+        shown = [readable.district(code) if kind == "district" else label(gettext, kind, code) for code, _ in ordered]
         charts[kind] = _bar(kind, shown, [count for _, count in ordered])
 
     # One unqualified result from delisting: the latest unqualified, not yet two in a row.
@@ -110,7 +111,7 @@ async def overview(request: Request, user: CurrentUser) -> HTMLResponse:
         status=status,
         stages=[(stage, status.get(stage, 0)) for stage in (*PIPELINE, *ENDED) if stage in status],
         districts=names,
-        names=Names.of(locale_of(request), reference=found["reference"]),
+        names=readable,
         live=status.get("building", 0) + status.get("operating", 0),
         in_pipeline=sum(status.get(s, 0) for s in PIPELINE[:6]),
         ended=sum(status.get(s, 0) for s in ENDED),

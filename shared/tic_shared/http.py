@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -17,6 +19,8 @@ from tic_shared.problems import Problem
 from tic_shared.session import SessionDep
 
 _KEY_MAX = 200
+
+Outcome = TypeVar("Outcome")
 
 
 class Idempotency:
@@ -69,6 +73,26 @@ class Idempotency:
         body = result.model_dump(mode="json") if isinstance(result, BaseModel) else jsonable_encoder(result)
         if self.key is None:
             return JSONResponse(body, status_code=status_code, headers=headers)
+
+    async def run(
+        self,
+        act: Callable[[], Awaitable[Outcome]],
+        present: Callable[[Outcome], Any],
+        *,
+        etag: Callable[[Outcome], str] | None = None,
+        status_code: int = 200,
+    ) -> JSONResponse:
+        """The one shape of every command route: a retry replays the first answer; otherwise the use case
+        runs, its outcome is presented (a model, or an awaitable of one), tagged with its ETag and kept for
+        retries — all inside the request's transaction, so the answer is kept exactly when the effect is."""
+        if (replayed := await self.replay()) is not None:
+            return replayed
+        outcome = await act()
+        body = present(outcome)
+        if inspect.isawaitable(body):
+            body = await body
+        headers = {"ETag": etag(outcome)} if etag is not None else None
+        return await self.save(body, status_code=status_code, headers=headers)
         if self._fingerprint is None:
             raise RuntimeError("call replay() before save()")
         t = self.table.c

@@ -73,6 +73,15 @@ class Idempotency:
         body = result.model_dump(mode="json") if isinstance(result, BaseModel) else jsonable_encoder(result)
         if self.key is None:
             return JSONResponse(body, status_code=status_code, headers=headers)
+        if self._fingerprint is None:
+            raise RuntimeError("call replay() before save()")
+        t = self.table.c
+        await self.session.execute(
+            self.table.update()
+            .where(t.owner == self.owner, t.key == self.key)
+            .values(status_code=status_code, response=body)
+        )
+        return JSONResponse(body, status_code=status_code, headers=headers)
 
     async def run(
         self,
@@ -93,15 +102,6 @@ class Idempotency:
             body = await body
         headers = {"ETag": etag(outcome)} if etag is not None else None
         return await self.save(body, status_code=status_code, headers=headers)
-        if self._fingerprint is None:
-            raise RuntimeError("call replay() before save()")
-        t = self.table.c
-        await self.session.execute(
-            self.table.update()
-            .where(t.owner == self.owner, t.key == self.key)
-            .values(status_code=status_code, response=body)
-        )
-        return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 async def _idempotency(

@@ -43,6 +43,41 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# Why a row was refused, in the reader's language. The registry names the field and the rule (pydantic's error
+# type); its English sentence is shown only where no rule here says it better. `%(value)s` is the cell as read.
+RULES: dict[str, str] = {
+    "missing": N_("is required"),
+    "string_too_short": N_("is empty"),
+    "string_too_long": N_("is too long"),
+    "enum": N_("%(value)s is not one of the allowed values"),
+    "literal_error": N_("%(value)s is not one of the allowed values"),
+    "bool_parsing": N_("must be yes or no"),
+}
+FIELD_RULES: dict[tuple[str, str], str] = {
+    ("lead_unit_credit_code", "value_error"): N_("%(value)s is not a valid unified social credit code"),
+    ("district", "value_error"): N_("%(value)s is not a district of the city"),
+    ("contact_email", "value_error"): N_("%(value)s is not a valid email address"),
+}
+
+
+def column_of(path: str) -> str:
+    """The workbook column a field path of CenterCreate comes from: `lead_unit.credit_code` →
+    `lead_unit_credit_code`, `contacts.0.email` → `contact_email`; "" for the row as a whole."""
+    parts = [part for part in path.removeprefix("body").strip(".").split(".") if part and not part.isdigit()]
+    key = "_".join(parts)
+    return "contact_" + key.removeprefix("contacts_") if key.startswith("contacts_") else key
+
+
+def explain(error: dict[str, Any], values: dict[str, Any], gettext: Any) -> tuple[str, str]:
+    """One refusal as (column label, sentence), both in the reader's language where we know the rule."""
+    key = column_of(str(error.get("field", "")))
+    label = next((gettext(en) for column, _zh, en in COLUMNS if column == key), key)
+    rule = FIELD_RULES.get((key, str(error.get("type", "")))) or RULES.get(str(error.get("type", "")))
+    if rule is None:
+        return label, str(error.get("message", ""))
+    return label, gettext(rule) % {"value": f"“{_text(values.get(key))}”"}
+
+
 @dataclass
 class Row:
     number: int
@@ -103,8 +138,8 @@ def read_rows(data: bytes) -> list[dict[str, Any]]:
     return found
 
 
-async def _check(api: Api, rows: list[dict[str, Any]]) -> list[Row]:
-    """Each row through the registry's dry run, all at once."""
+async def _check(api: Api, rows: list[dict[str, Any]], gettext: Any) -> list[Row]:
+    """Each row through the registry's dry run, all at once; refusals told in the reader's language."""
     bodies = [body_of(values) for values in rows]
     answers = await gather(
         **{str(index): api.post("registry", "/api/v1/centers/validate", body) for index, body in enumerate(bodies)}
@@ -115,7 +150,7 @@ async def _check(api: Api, rows: list[dict[str, Any]]) -> list[Row]:
         problems: list[tuple[str, str]] = []
         if not answer.ok:
             errors = (answer.problem or {}).get("errors") or []
-            problems = [(str(e.get("field", "")).removeprefix("body."), str(e.get("message", ""))) for e in errors]
+            problems = [explain(error, values, gettext) for error in errors]
             if not problems:
                 problems = [("", answer.detail or str(answer.status))]
         checked.append(Row(index + 2, values, body, problems))  # row 1 is the header
@@ -166,7 +201,7 @@ async def check(request: Request, user: CurrentUser, form: CheckedForm) -> HTMLR
             elif len(read) > MAX_ROWS:
                 error = gettext("The workbook has more than %(count)s rows; split it.") % {"count": MAX_ROWS}
             else:
-                rows = await _check(api_for(request, user), read)
+                rows = await _check(api_for(request, user), read, gettext)
     valid = [row.body for row in rows if row.valid]
     return render(
         request,

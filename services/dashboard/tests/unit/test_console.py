@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 from dashboard import i18n
 from dashboard.forms import ACTS, body_of
 from dashboard.main import create_app
+from dashboard.pages.imports import explain
 from dashboard.settings import DashboardSettings
 from dashboard.web import section_of
 from tic_shared.settings import Environment
@@ -64,6 +65,21 @@ def test_an_act_form_becomes_the_api_body_with_empty_optional_fields_left_out() 
     body, path = body_of(ACTS["review"], form)
     assert path == "review"
     assert body == {"passed": True, "score": 88, "opinion": "同意", "experts": ["甲", "乙"]}
+
+
+def test_an_import_refusal_is_told_in_the_readers_language_naming_the_column_and_the_value() -> None:
+    row = {"district": "atlantis", "contact_email": "nobody"}
+    district = {"field": "body.district", "type": "value_error", "message": "unknown district 'atlantis'; one of: …"}
+    chinese = i18n.translations("zh_CN").gettext
+    assert explain(district, row, chinese) == ("区县（市）", "“atlantis” 不是本市的区县（市）")
+    english = i18n.translations("en").gettext
+    assert explain(district, row, english) == ("District", "“atlantis” is not a district of the city")
+    email = {"field": "body.contacts.0.email", "type": "value_error", "message": "value is not a valid email"}
+    assert explain(email, row, chinese) == ("邮箱", "“nobody” 不是有效的邮箱地址")
+    missing = {"field": "body.lead_unit.name", "type": "missing", "message": "Field required"}
+    assert explain(missing, row, chinese) == ("依托单位", "必须填写")
+    unknown_rule = {"field": "body", "type": "value_error", "message": "recommender is required"}
+    assert explain(unknown_rule, row, chinese) == ("", "recommender is required")
 
 
 def test_sections_map_every_page_to_the_scope_its_navigation_entry_needs() -> None:

@@ -84,6 +84,19 @@ class Formats:
     def number(self, value: Any) -> str:
         return i18n.number(value, self.locale)
 
+    def center_name(self, center: Any) -> str:
+        """A center's name as the reader reads: the official (named) one once it has it, in English where the
+        center has an English name and the reader chose English."""
+        return center_name(center, self.locale)
+
+
+def center_name(center: Any, locale: str) -> str:
+    if locale == "en":
+        english = center.get("official_name_en") or center.get("name_en")
+        if english:
+            return str(english)
+    return str(center.get("official_name_zh") or center.get("name_zh") or "")
+
 
 def render(
     request: Request, template: str, *, user: User | None, status_code: int = 200, **context: Any
@@ -350,10 +363,7 @@ class Names:
     ) -> Names:
         english = locale == "en"
         center_names = {
-            c["id"]: (c.get("name_en") if english and c.get("name_en") else None)
-            or c.get("official_name_zh")
-            or c["name_zh"]
-            for c in (centers.data.get("items", []) if centers and centers.ok else [])
+            c["id"]: center_name(c, locale) for c in (centers.data.get("items", []) if centers and centers.ok else [])
         }
         policy_names = {
             p["code"]: p["title_en"] if english else p["title_zh"]

@@ -20,7 +20,7 @@ from dashboard.forms import ACTS, body_of
 from dashboard.main import create_app
 from dashboard.pages.imports import explain
 from dashboard.settings import DashboardSettings
-from dashboard.web import section_of
+from dashboard.web import center_name, section_of
 from tic_shared.settings import Environment
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dashboard"
@@ -80,6 +80,16 @@ def test_an_import_refusal_is_told_in_the_readers_language_naming_the_column_and
     assert explain(missing, row, chinese) == ("依托单位", "必须填写")
     unknown_rule = {"field": "body", "type": "value_error", "message": "recommender is required"}
     assert explain(unknown_rule, row, chinese) == ("", "recommender is required")
+
+
+def test_a_center_is_named_in_the_readers_language_by_its_official_name_once_it_has_one() -> None:
+    applied = {"name_zh": "宁波市甲技术创新中心", "name_en": "Ningbo A TIC"}
+    named = {**applied, "official_name_zh": "宁波市甲材料技术创新中心", "official_name_en": "Ningbo A Materials TIC"}
+    assert center_name(applied, "zh_CN") == "宁波市甲技术创新中心"
+    assert center_name(applied, "en") == "Ningbo A TIC"
+    assert center_name(named, "zh_CN") == "宁波市甲材料技术创新中心"
+    assert center_name(named, "en") == "Ningbo A Materials TIC"
+    assert center_name({"name_zh": "宁波市乙技术创新中心", "name_en": None}, "en") == "宁波市乙技术创新中心"
 
 
 def test_sections_map_every_page_to_the_scope_its_navigation_entry_needs() -> None:

@@ -386,7 +386,9 @@ class CenterSummary(BaseModel):
     id: uuid.UUID
     status: CenterStatus
     name_zh: str
+    name_en: str | None = None
     official_name_zh: str | None
+    official_name_en: str | None = None
     code: str | None
     tier: Tier
     field: TicField

@@ -70,7 +70,7 @@ async def overview(request: Request, user: CurrentUser) -> HTMLResponse:
                 "sort": "none",
                 "left": "10%",
                 "width": "80%",
-                "minSize": "8%",
+                "minSize": "30%",  # wide enough at the tip for its label to fit
                 "label": {"show": True, "position": "inside", "formatter": "{b}: {c}"},
                 "data": [
                     {"name": label(gettext, "status", stage), "value": count}

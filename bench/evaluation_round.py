@@ -22,9 +22,9 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from evaluation import service
 from evaluation.domain.catalog import rules_for_year
 from evaluation.domain.indicators import IndicatorKind
+from evaluation.service import finalizing, rounds
 from evaluation.store.tables import centers, evaluations, expert_scores, messaging
 from tic_platform.embedded import EmbeddedPostgres, NatsServer, create_database
 from tic_shared.auth import Principal
@@ -110,7 +110,7 @@ async def run(count: int, pg_url: str, nats_url: str) -> None:
 
         started = time.perf_counter()
         async with db.transaction() as session:
-            round_id = await service.open_round(session, admin, YEAR)
+            round_id = (await rounds.open_round(session, principal=admin, year=YEAR)).round.id
         clock.record("open round", started, f"{count / clock_last(clock):,.0f} evaluations/s")
 
         started = time.perf_counter()
@@ -140,12 +140,15 @@ async def run(count: int, pg_url: str, nats_url: str) -> None:
 
         started = time.perf_counter()
         async with db.transaction() as session:
-            preview = await service.round_preview(session, admin, round_id)
+            preview = await finalizing.round_preview(session, principal=admin, round_id=round_id)
         clock.record("finalize preview (dry run)", started, f"{len(preview.items):,} evaluations concluded")
 
         started = time.perf_counter()
         async with db.transaction() as session:
-            finalized = len((await service.finalize_round(session, admin, round_id, confirm=preview.preview_id)).items)
+            done = await finalizing.finalize_round(
+                session, principal=admin, round_id=round_id, confirm=preview.preview_id
+            )
+            finalized = len(done.preview.items)
         elapsed = clock_last_start(started)
         async with db.transaction() as session:
             events = await session.scalar(select(func.count()).select_from(messaging.outbox))

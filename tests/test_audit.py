@@ -122,7 +122,7 @@ async def test_audit_verify_names_an_edited_row_in_every_service(
         assert (await reg.post(f"/api/v1/centers/{created.json()['id']}/submit", headers=admin)).status_code == 200
         async with registry.state.db.transaction() as session:
             # The ledger and the evaluation history get a row each through their chain writer.
-            from evaluation.store import queries as evaluation_queries
+            from evaluation.store import evaluations as evaluation_store
             from funding.store import queries as funding_queries
 
             round_id, evaluation_id = uuid.uuid4(), uuid.uuid4()
@@ -140,8 +140,8 @@ async def test_audit_verify_names_an_edited_row_in_every_service(
                 ),
                 {"e": evaluation_id, "r": round_id, "c": uuid.uuid4()},
             )
-            await evaluation_queries.add_history(
-                session, [{"evaluation_id": evaluation_id, "action": "assign_expert", "actor": "auditor"}]
+            await evaluation_store.add_history(
+                session, entries=[{"evaluation_id": evaluation_id, "action": "assign_expert", "actor": "auditor"}]
             )
             await funding_queries.add_entry(
                 session,

@@ -137,11 +137,11 @@ async def _row(app: Any, table: Any, center_id: uuid.UUID) -> dict[str, Any] | N
 
 
 async def _feed_evaluation(app: Any, events: list[RegistryEvent]) -> None:
-    from evaluation.service import apply_registry_event
+    from evaluation.service.centers import apply_registry_event
 
     for data in events:
         async with app.state.db.transaction() as session:
-            await apply_registry_event(session, data)
+            await apply_registry_event(session, data=data)
 
 
 async def _feed_funding(app: Any, events: list[RegistryEvent]) -> None:

@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation import service
+from evaluation.service import centers
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     CenterAccepted,
@@ -29,7 +29,7 @@ _TRACKED: tuple[type[RegistryEvent], ...] = (
 async def track_center(session: AsyncSession, event: CloudEvent) -> None:
     """评价跟踪: keep the center projection; stale events (sequence not greater) are ignored."""
     model = next(model for model in _TRACKED if model.ce_type() == event.type)
-    await service.apply_registry_event(session, event.data_as(model))
+    await centers.apply_registry_event(session, data=event.data_as(model))
 
 
 for _model in _TRACKED:

@@ -4,11 +4,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation import service
 from evaluation.api.schemas import (
     AssignmentIn,
     EvaluationOut,
@@ -19,25 +15,21 @@ from evaluation.api.schemas import (
     ReopenIn,
     ReportIn,
     ScoresIn,
+    at_year,
+    page_of,
+    year_position,
 )
-from evaluation.api.views import evaluation_out, evaluation_summary, preview_out
 from evaluation.domain.evaluation import EvaluationStatus
 from evaluation.domain.rules import Grade
+from evaluation.service import evaluations, experts, finalizing
 from tic_shared.auth import Principal, scoped
-from tic_shared.http import Idempotency, IdempotencyDep, IfMatch, set_etag
-from tic_shared.pagination import Page, decode_cursor, encode_cursor
-from tic_shared.problems import Problem
+from tic_shared.http import IdempotencyDep, IfMatch, set_etag
+from tic_shared.pagination import Page
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["evaluations"])
 
 _COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {404: {}, 409: {}, 412: {}}
-
-
-async def _current(session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID) -> tuple[EvaluationOut, str]:
-    row = await service.get_evaluation(session, principal, evaluation_id)
-    assigned, scores, history = await service.evaluation_details(session, principal, row)
-    return evaluation_out(row, assigned, scores, history), service.evaluation_etag(row)
 
 
 @router.get("/evaluations", summary="Evaluations the caller may see")
@@ -52,27 +44,18 @@ async def list_evaluations(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[EvaluationSummary]:
-    after = None
-    if cursor:
-        position = decode_cursor(cursor)
-        try:
-            after = (int(position["year"]), uuid.UUID(str(position["id"])))
-        except (KeyError, TypeError, ValueError) as error:
-            raise Problem(400, "invalid-cursor", "query.cursor is not a cursor this API returned") from error
-    rows = await service.list_evaluations(
+    found = await evaluations.list_evaluations(
         session,
-        principal,
+        principal=principal,
         round_id=round_id,
         center_id=center_id,
         year=year,
         status=str(status) if status else None,
         grade=str(grade) if grade else None,
-        after=after,
+        after=year_position(cursor),
         limit=limit + 1,
     )
-    items = [evaluation_summary(row) for row in rows[:limit]]
-    next_cursor = encode_cursor({"year": items[-1].year, "id": str(items[-1].id)}) if len(rows) > limit else None
-    return Page[EvaluationSummary](items=items, next_cursor=next_cursor)
+    return page_of(Page[EvaluationSummary], found, limit=limit, present=EvaluationSummary.of, position=at_year)
 
 
 @router.get(
@@ -84,9 +67,9 @@ async def get_evaluation(
     principal: Annotated[Principal, scoped("evaluation:read")],
     response: Response,
 ) -> EvaluationOut:
-    body, etag = await _current(session, principal, evaluation_id)
-    set_etag(response, etag)
-    return body
+    view = await evaluations.get_evaluation(session, principal=principal, evaluation_id=evaluation_id)
+    set_etag(response, evaluations.evaluation_etag(view))
+    return EvaluationOut.of(view)
 
 
 @router.put(
@@ -102,19 +85,15 @@ async def submit_report(
     response: Response,
     if_match: IfMatch = None,
 ) -> EvaluationOut:
-    await service.submit_report(session, principal, evaluation_id, body.model_dump(exclude_none=True), if_match)
-    result, etag = await _current(session, principal, evaluation_id)
-    set_etag(response, etag)
-    return result
-
-
-async def _command_result(
-    session: AsyncSession, principal: Principal, evaluation_id: uuid.UUID, idem: Idempotency, status_code: int = 200
-) -> Any:
-    result, etag = await _current(session, principal, evaluation_id)
-    if idem.key is None:
-        return JSONResponse(jsonable_encoder(result), status_code=status_code, headers={"ETag": etag})
-    return await idem.save(result, status_code=status_code, headers={"ETag": etag})
+    view = await evaluations.submit_report(
+        session,
+        principal=principal,
+        evaluation_id=evaluation_id,
+        report=body.model_dump(exclude_none=True),
+        if_match=if_match,
+    )
+    set_etag(response, evaluations.evaluation_etag(view))
+    return EvaluationOut.of(view)
 
 
 @router.post(
@@ -131,12 +110,18 @@ async def assign_expert(
     idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    await service.assign_expert(
-        session, principal, evaluation_id, expert=body.expert, indicators=body.indicators, if_match=if_match
+    return await idem.run(
+        lambda: experts.assign_expert(
+            session,
+            principal=principal,
+            evaluation_id=evaluation_id,
+            expert=body.expert,
+            indicators=body.indicators,
+            if_match=if_match,
+        ),
+        present=EvaluationOut.of,
+        etag=evaluations.evaluation_etag,
     )
-    return await _command_result(session, principal, evaluation_id, idem)
 
 
 @router.put(
@@ -152,10 +137,11 @@ async def score(
     response: Response,
     if_match: IfMatch = None,
 ) -> EvaluationOut:
-    await service.score(session, principal, evaluation_id, dict(body.scores), if_match)
-    result, etag = await _current(session, principal, evaluation_id)
-    set_etag(response, etag)
-    return result
+    view = await experts.score(
+        session, principal=principal, evaluation_id=evaluation_id, scores=dict(body.scores), if_match=if_match
+    )
+    set_etag(response, evaluations.evaluation_etag(view))
+    return EvaluationOut.of(view)
 
 
 @router.get(
@@ -168,7 +154,8 @@ async def finalize_preview(
     session: SessionDep,
     principal: Annotated[Principal, scoped("evaluation:write")],
 ) -> FinalizePreviewOut:
-    return preview_out(await service.finalize_preview(session, principal, evaluation_id))
+    preview = await finalizing.finalize_preview(session, principal=principal, evaluation_id=evaluation_id)
+    return FinalizePreviewOut.of(preview)
 
 
 @router.post(
@@ -185,10 +172,13 @@ async def finalize(
     idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    await service.finalize(session, principal, evaluation_id, confirm=body.confirm, if_match=if_match)
-    return await _command_result(session, principal, evaluation_id, idem)
+    return await idem.run(
+        lambda: finalizing.finalize(
+            session, principal=principal, evaluation_id=evaluation_id, confirm=body.confirm, if_match=if_match
+        ),
+        present=EvaluationOut.of,
+        etag=evaluations.evaluation_etag,
+    )
 
 
 @router.post(
@@ -205,10 +195,13 @@ async def record_not_submitted(
     idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    await service.record_not_submitted(session, principal, evaluation_id, body.reason, if_match)
-    return await _command_result(session, principal, evaluation_id, idem)
+    return await idem.run(
+        lambda: evaluations.record_not_submitted(
+            session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, if_match=if_match
+        ),
+        present=EvaluationOut.of,
+        etag=evaluations.evaluation_etag,
+    )
 
 
 @router.post(
@@ -225,7 +218,10 @@ async def reopen(
     idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    await service.reopen(session, principal, evaluation_id, body.reason, if_match)
-    return await _command_result(session, principal, evaluation_id, idem)
+    return await idem.run(
+        lambda: evaluations.reopen(
+            session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, if_match=if_match
+        ),
+        present=EvaluationOut.of,
+        etag=evaluations.evaluation_etag,
+    )

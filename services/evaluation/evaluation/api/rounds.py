@@ -5,12 +5,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from evaluation import service
-from evaluation.api.schemas import FinalizeIn, FinalizePreviewOut, RoundCentersAdded, RoundFinalized, RoundIn, RoundOut
-from evaluation.api.views import preview_out, round_out
+from evaluation.api.schemas import (
+    FinalizeIn,
+    FinalizePreviewOut,
+    RoundCentersAdded,
+    RoundFinalized,
+    RoundIn,
+    RoundOut,
+    page_of,
+)
+from evaluation.service import finalizing, rounds
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
-from tic_shared.pagination import Page, cursor_field, encode_cursor
+from tic_shared.pagination import Page, cursor_field
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["rounds"])
@@ -28,11 +35,9 @@ async def open_round(
     principal: Annotated[Principal, scoped("evaluation:write")],
     idem: IdempotencyDep,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    round_id = await service.open_round(session, principal, body.year)
-    result = round_out(await service.get_round(session, principal, round_id))
-    return await idem.save(result, status_code=201)
+    return await idem.run(
+        lambda: rounds.open_round(session, principal=principal, year=body.year), present=RoundOut.of, status_code=201
+    )
 
 
 @router.get("/rounds", summary="Rounds, newest year first")
@@ -44,17 +49,17 @@ async def list_rounds(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[RoundOut]:
     before = cursor_field(cursor, "before", int) if cursor else None
-    views = await service.list_rounds(session, principal, year=year, before=before, limit=limit + 1)
-    items = [round_out(view) for view in views[:limit]]
-    next_cursor = encode_cursor({"before": items[-1].year}) if len(views) > limit else None
-    return Page[RoundOut](items=items, next_cursor=next_cursor)
+    views = await rounds.list_rounds(session, principal=principal, year=year, before=before, limit=limit + 1)
+    return page_of(
+        Page[RoundOut], views, limit=limit, present=RoundOut.of, position=lambda view: {"before": view.round.year}
+    )
 
 
 @router.get("/rounds/{round_id}", summary="A round with its progress and grade distribution")
 async def get_round(
     round_id: uuid.UUID, session: SessionDep, principal: Annotated[Principal, scoped("evaluation:read")]
 ) -> RoundOut:
-    return round_out(await service.get_round(session, principal, round_id))
+    return RoundOut.of(await rounds.get_round(session, principal=principal, round_id=round_id))
 
 
 @router.post(
@@ -68,11 +73,10 @@ async def add_centers(
     principal: Annotated[Principal, scoped("evaluation:write")],
     idem: IdempotencyDep,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    added = await service.add_newly_eligible(session, round_id)
-    result = RoundCentersAdded(added=added, round=round_out(await service.get_round(session, principal, round_id)))
-    return await idem.save(result)
+    return await idem.run(
+        lambda: rounds.add_newly_eligible(session, principal=principal, round_id=round_id),
+        present=RoundCentersAdded.of,
+    )
 
 
 @router.get(
@@ -85,7 +89,7 @@ async def finalize_round_preview(
     session: SessionDep,
     principal: Annotated[Principal, scoped("evaluation:write")],
 ) -> FinalizePreviewOut:
-    return preview_out(await service.round_preview(session, principal, round_id))
+    return FinalizePreviewOut.of(await finalizing.round_preview(session, principal=principal, round_id=round_id))
 
 
 @router.post(
@@ -100,12 +104,7 @@ async def finalize_round(
     principal: Annotated[Principal, scoped("evaluation:write")],
     idem: IdempotencyDep,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    preview = await service.finalize_round(session, principal, round_id, confirm=body.confirm)
-    result = RoundFinalized(
-        finalized_now=len(preview.items),
-        consequences=preview_out(preview),
-        round=round_out(await service.get_round(session, principal, round_id)),
+    return await idem.run(
+        lambda: finalizing.finalize_round(session, principal=principal, round_id=round_id, confirm=body.confirm),
+        present=RoundFinalized.of,
     )
-    return await idem.save(result)

@@ -1,15 +1,27 @@
 """Request and response bodies of the evaluation API."""
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from evaluation.domain.indicators import ResponsibilityLetter
+from evaluation.domain.evaluation import EVALUABLE_STATUSES, EvaluationStatus, allowed_actions
+from evaluation.domain.indicators import IndicatorSystem, ResponsibilityLetter
 from evaluation.domain.report import Ecosystem, Investment, Projects, Results, Team
+from evaluation.domain.rules import Grade
+from evaluation.service.centers import AtRisk
+from evaluation.service.evaluations import EvaluationView
+from evaluation.service.finalizing import FinalizePreview
+from evaluation.service.finalizing import RoundFinalized as RoundFinalizedView
+from evaluation.service.letters import LetterView
+from evaluation.service.rounds import CentersAdded, RoundView
+from evaluation.store.records import CenterRecord, LocatedEvaluation
 from tic_shared.bounds import MAX_FEN
+from tic_shared.pagination import Page, decode_cursor, encode_cursor
+from tic_shared.problems import Problem
 from tic_shared.request_model import RequestModel
 
 Code = Annotated[str, Field(min_length=1, max_length=20, examples=["1.1"])]
@@ -17,6 +29,41 @@ Code = Annotated[str, Field(min_length=1, max_length=20, examples=["1.1"])]
 
 class _In(RequestModel):
     pass
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def page_of(
+    page: type[Page[T]],
+    rows: Sequence[R],
+    *,
+    limit: int,
+    present: Callable[[R], T],
+    position: Callable[[R], dict[str, Any]],
+) -> Page[T]:
+    """A page of `limit` items from the `limit` + 1 rows a list use case gives, with the cursor past the last."""
+    more = len(rows) > limit
+    return page(
+        items=[present(row) for row in rows[:limit]],
+        next_cursor=encode_cursor(position(rows[limit - 1])) if more else None,
+    )
+
+
+def year_position(cursor: str | None) -> tuple[int, uuid.UUID] | None:
+    """The (year, id) an evaluations cursor stands at; a cursor this API did not return is a 400."""
+    if not cursor:
+        return None
+    position = decode_cursor(cursor)
+    try:
+        return int(position["year"]), uuid.UUID(str(position["id"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise Problem(400, "invalid-cursor", "query.cursor is not a cursor this API returned") from error
+
+
+def at_year(row: LocatedEvaluation) -> dict[str, Any]:
+    return {"year": row.year, "id": str(row.id)}
 
 
 # ---- indicator systems ----
@@ -31,6 +78,19 @@ class IndicatorSystemSummary(BaseModel):
     total_points: Decimal
     first_level_count: int = Field(examples=[10])
     indicator_count: int = Field(examples=[42])
+
+    @classmethod
+    def of(cls, system: IndicatorSystem) -> Self:
+        return cls(
+            code=system.code,
+            version=system.version,
+            name_zh=system.name_zh,
+            name_en=system.name_en,
+            effective_from=system.effective_from,
+            total_points=system.total_points,
+            first_level_count=len(system.first_level),
+            indicator_count=len(system.indicators),
+        )
 
 
 # ---- centers ----
@@ -52,6 +112,24 @@ class CenterOut(BaseModel):
     targets: dict[str, Any]
     last_sequence: int
     evaluable: bool = Field(description="building or operating, hence part of the annual rounds")
+
+    @classmethod
+    def of(cls, center: CenterRecord) -> Self:
+        return cls(
+            center_id=center.center_id,
+            code=center.code,
+            name_zh=center.name_zh,
+            tier=center.tier,
+            status=center.status,
+            district=center.district,
+            lead_unit=center.lead_unit,
+            approved_on=center.approved_on,
+            construction_start=center.construction_start,
+            construction_end=center.construction_end,
+            targets=center.targets or {},
+            last_sequence=center.last_sequence,
+            evaluable=center.status in EVALUABLE_STATUSES and center.approved_on is not None,
+        )
 
 
 class LetterIn(_In):
@@ -76,6 +154,16 @@ class LetterOut(BaseModel):
     recorded: ResponsibilityLetter | None = Field(description="What the bureau recorded")
     from_approval: ResponsibilityLetter = Field(description="What CenterApproved.targets carried")
     effective: ResponsibilityLetter = Field(description="What scoring and milestone checks use")
+
+    @classmethod
+    def of(cls, view: LetterView) -> Self:
+        return cls(
+            center_id=view.center_id,
+            version=view.version,
+            recorded=view.recorded,
+            from_approval=view.from_approval,
+            effective=view.effective,
+        )
 
 
 # ---- rounds ----
@@ -103,6 +191,22 @@ class RoundOut(BaseModel):
     grade_distribution: dict[str, int] = Field(
         examples=[{"excellent": 3, "good": 10, "qualified": 5, "unqualified": 1}]
     )
+
+    @classmethod
+    def of(cls, view: RoundView) -> Self:
+        found, counts = view.round, view.counts
+        return cls(
+            id=found.id,
+            year=found.year,
+            indicator_system=found.indicator_system,
+            rules=found.rules,
+            opened_by=found.opened_by,
+            opened_at=found.opened_at,
+            progress=Progress(
+                total=counts.total, reported=counts.reported, scored=counts.scored, finalized=counts.finalized
+            ),
+            grade_distribution={str(grade): counts.grades.get(str(grade), 0) for grade in Grade},
+        )
 
 
 class PreviewItemOut(BaseModel):
@@ -138,6 +242,22 @@ class FinalizePreviewOut(BaseModel):
     acceptances: list[PreviewItemOut] = Field(description="acceptances, passed or failed (failed ⇒ cancelled)")
     blocked: list[BlockedOut] = Field(description="evaluations left open, and why")
 
+    @classmethod
+    def of(cls, preview: FinalizePreview) -> Self:
+        items = [PreviewItemOut.model_validate(item, from_attributes=True) for item in preview.items]
+        grades: dict[str, int] = {}
+        for item in items:
+            grades[item.grade] = grades.get(item.grade, 0) + 1
+        return cls(
+            preview_id=preview.preview_id,
+            finalizes=len(items),
+            grades=grades,
+            becoming_unqualified=[item for item in items if item.grade == "unqualified"],
+            delisting_due=[item for item in items if item.delist_due],
+            acceptances=[item for item in items if item.acceptance_passed is not None],
+            blocked=[BlockedOut.model_validate(b, from_attributes=True) for b in preview.blocked],
+        )
+
 
 class FinalizeIn(_In):
     """The confirmation of a finalize: the preview the caller saw."""
@@ -156,10 +276,22 @@ class RoundFinalized(BaseModel):
     consequences: FinalizePreviewOut = Field(description="what the finalize decided and what follows from it")
     round: RoundOut
 
+    @classmethod
+    def of(cls, view: RoundFinalizedView) -> Self:
+        return cls(
+            finalized_now=len(view.preview.items),
+            consequences=FinalizePreviewOut.of(view.preview),
+            round=RoundOut.of(view.round),
+        )
+
 
 class RoundCentersAdded(BaseModel):
     added: int = Field(description="Evaluations opened now; 0 when every eligible center already had one")
     round: RoundOut
+
+    @classmethod
+    def of(cls, view: CentersAdded) -> Self:
+        return cls(added=view.added, round=RoundOut.of(view.round))
 
 
 # ---- evaluations ----
@@ -226,7 +358,9 @@ class HistoryEntry(BaseModel):
     detail: dict[str, Any] | None = None
 
 
-class EvaluationSummary(BaseModel):
+class _EvaluationFields(BaseModel):
+    """What every answer about an evaluation says of it (each answer presents it from its own source)."""
+
     id: uuid.UUID
     round_id: uuid.UUID
     center_id: uuid.UUID
@@ -245,7 +379,34 @@ class EvaluationSummary(BaseModel):
     finalized_at: datetime | None
 
 
-class EvaluationOut(EvaluationSummary):
+class EvaluationSummary(_EvaluationFields):
+    @classmethod
+    def of(cls, row: LocatedEvaluation) -> Self:
+        return cls(**_summary_fields(row))
+
+
+def _summary_fields(row: LocatedEvaluation) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "round_id": row.round_id,
+        "center_id": row.center_id,
+        "center_code": row.center_code,
+        "center_name_zh": row.name_zh,
+        "district": row.district,
+        "year": row.year,
+        "kind": row.kind,
+        "status": row.status,
+        "version": row.version,
+        "revision": row.revision,
+        "score": row.score,
+        "grade": row.grade,
+        "consecutive_unqualified": row.consecutive_unqualified,
+        "reported_at": row.reported_at,
+        "finalized_at": row.finalized_at,
+    }
+
+
+class EvaluationOut(_EvaluationFields):
     report: dict[str, Any] | None
     result: dict[str, Any] | None = Field(
         description="breakdown per indicator (missing figures score 0 with a note), milestones, acceptance"
@@ -255,9 +416,37 @@ class EvaluationOut(EvaluationSummary):
     scores: list[ExpertScoreOut]
     history: list[HistoryEntry]
 
+    @classmethod
+    def of(cls, view: EvaluationView) -> Self:
+        row = view.evaluation
+        return cls(
+            **_summary_fields(row),
+            report=row.report,
+            result=row.result,
+            allowed_actions=[str(action) for action in allowed_actions(EvaluationStatus(row.status))],
+            assignments=[
+                Assignment(
+                    expert=a.expert, indicators=list(a.indicators), assigned_by=a.assigned_by, assigned_at=a.assigned_at
+                )
+                for a in view.assignments
+            ],
+            scores=[
+                ExpertScoreOut(expert=s.expert, indicator=s.indicator, score=s.score, scored_at=s.scored_at)
+                for s in view.scores
+            ],
+            history=[
+                HistoryEntry(action=h.action, actor=h.actor, at=h.at, reason=h.reason, detail=h.detail)
+                for h in view.history
+            ],
+        )
 
-class CenterEvaluation(EvaluationSummary):
+
+class CenterEvaluation(_EvaluationFields):
     result: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, row: LocatedEvaluation) -> Self:
+        return cls(**_summary_fields(row), result=row.result)
 
 
 class AtRiskOut(BaseModel):
@@ -270,3 +459,16 @@ class AtRiskOut(BaseModel):
     reasons: list[dict[str, Any]] = Field(
         examples=[[{"kind": "unqualified", "year": 2025, "evaluation_id": "…", "consecutive_unqualified": 1}]]
     )
+
+    @classmethod
+    def of(cls, found: AtRisk) -> Self:
+        row = found.evaluation
+        return cls(
+            center_id=row.center_id,
+            center_code=row.center_code,
+            center_name_zh=row.name_zh,
+            district=row.district,
+            latest_year=row.year,
+            latest_grade=row.grade,
+            reasons=found.reasons,
+        )

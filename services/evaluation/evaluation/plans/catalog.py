@@ -13,8 +13,9 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from evaluation.domain import datafiles
-from evaluation.plans.model import Departments, Plan
-from evaluation.plans.progress import ProgressRule
+from evaluation.plans.departments import Departments
+from evaluation.plans.model import Plan
+from evaluation.plans.progress_rule import ProgressRule
 
 _Model = TypeVar("_Model", bound=BaseModel)
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from evaluation.plans.catalog import list_plans, load_plan
-from evaluation.plans.model import UNIT_LABELS, Direction, IndicatorKind, Plan, PlanIndicator
+from evaluation.plans.model import Direction, IndicatorKind, Plan, PlanIndicator
+from evaluation.plans.units import UNIT_LABELS
 from tic_platform.demo import DemoApi
 from tic_shared.dated_acts import today
 

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from evaluation.plans.units import Unit
 from tic_shared.jurisdictions import Point
 from tic_shared.vocabulary import CenterStatus, Tier
 
@@ -41,52 +42,6 @@ Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]*$")]
 PlanCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 DepartmentCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+\.[a-z0-9_]+$")]
 Text = Annotated[str, StringConstraints(min_length=1)]
-
-
-class Unit(StrEnum):
-    """What an indicator counts in."""
-
-    PERCENT = "percent"
-    FEN = "fen"  # money: integer fen, 1 CNY = 100 fen
-    ORGANIZATIONS = "organizations"  # 家: enterprises, institutes, centers, agencies, parks
-    UNITS = "units"  # 个: teams, parks, bases
-    PROJECTS = "projects"  # 个 (项目)
-    ITEMS = "items"  # 项: results, technologies
-    EVENTS = "events"  # 场
-    PEOPLE = "people"  # 人, 名
-    PERSON_TIMES = "person_times"  # 人次
-    WAN_PERSON_YEARS = "wan_person_years"  # 万人年
-    PER_10K_PEOPLE = "per_10k_people"  # 件/万人
-    PERSON_YEARS_PER_10K_EMPLOYED = "person_years_per_10k_employed"  # 人年 per 10,000 employed
-    SQUARE_METRES = "square_metres"
-    INDEX = "index"
-
-
-@dataclass(frozen=True)
-class UnitLabel:
-    """How a unit is written after a figure, and how many decimals its figures keep."""
-
-    zh: str
-    en: str
-    decimals: int
-
-
-UNIT_LABELS: dict[Unit, UnitLabel] = {
-    Unit.PERCENT: UnitLabel("%", "%", 2),
-    Unit.FEN: UnitLabel("分", "fen", 0),
-    Unit.ORGANIZATIONS: UnitLabel("家", "", 0),
-    Unit.UNITS: UnitLabel("个", "", 0),
-    Unit.PROJECTS: UnitLabel("个", "projects", 0),
-    Unit.ITEMS: UnitLabel("项", "items", 0),
-    Unit.EVENTS: UnitLabel("场", "events", 0),
-    Unit.PEOPLE: UnitLabel("人", "people", 0),
-    Unit.PERSON_TIMES: UnitLabel("人次", "person-times", 0),
-    Unit.WAN_PERSON_YEARS: UnitLabel("万人年", "× 10,000 person-years", 2),
-    Unit.PER_10K_PEOPLE: UnitLabel("件/万人", "per 10,000 people", 2),
-    Unit.PERSON_YEARS_PER_10K_EMPLOYED: UnitLabel("人年/万名就业人员", "person-years per 10,000 employed", 2),
-    Unit.SQUARE_METRES: UnitLabel("平方米", "m²", 0),
-    Unit.INDEX: UnitLabel("", "", 2),
-}
 
 
 class Direction(StrEnum):
@@ -114,18 +69,6 @@ class TaskGroup(StrEnum):
     SPECIAL_PROJECT = "special_project"  # 002 attachment 2
     PLATFORM = "platform"  # 002 attachment 3
     DISTRICT = "district"  # 002 attachment 4
-
-
-class DepartmentKind(StrEnum):
-    GOVERNMENT_DEPARTMENT = "government_department"
-    PARTY_OFFICE = "party_office"
-    PEOPLE_ORGANIZATION = "people_organization"
-    FINANCIAL_REGULATOR = "financial_regulator"
-    STATE_OWNED_ENTERPRISE = "state_owned_enterprise"
-    DISTRICT_GOVERNMENT = "district_government"
-    ZONE_COMMITTEE = "zone_committee"
-    ALL_DISTRICT_GOVERNMENTS = "all_district_governments"  # 各区县(市)政府: every district at once
-    GROUP_OF_UNITS = "group_of_units"  # a named set of units, e.g. a leading group's other members
 
 
 class _Frozen(BaseModel):
@@ -370,52 +313,3 @@ class Plan(_Frozen):
         """Every department the plan makes responsible for a figure or a task."""
         named = {d for item in self.all_indicators() for d in item.responsible.departments}
         return frozenset(named | {d for task in self.tasks for d in task.responsible.departments})
-
-
-class Department(_Frozen):
-    """A unit a plan makes responsible; `code` is what a `department_officer` token's `department` claim carries."""
-
-    code: DepartmentCode
-    zh: Text
-    short_zh: Text
-    en: Text
-    kind: DepartmentKind
-    district: Code | None = None
-    clause: Text
-
-    @model_validator(mode="after")
-    def _district_units(self) -> Department:
-        local = self.kind in {DepartmentKind.DISTRICT_GOVERNMENT, DepartmentKind.ZONE_COMMITTEE}
-        if local != (self.district is not None):
-            raise ValueError(f"{self.code}: a district's government or zone committee, and only they, name a district")
-        if self.district is not None and self.code.split(".", 1)[1] != self.district:
-            raise ValueError(f"{self.code}: a district's government is coded after its district {self.district!r}")
-        return self
-
-
-class Departments(_Frozen):
-    """The departments of one jurisdiction."""
-
-    jurisdiction: Code
-    departments: tuple[Department, ...] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _own_codes(self) -> Departments:
-        codes = [department.code for department in self.departments]
-        if len(set(codes)) != len(codes):
-            raise ValueError(f"{self.jurisdiction}: a department code is listed twice")
-        foreign = [code for code in codes if not code.startswith(f"{self.jurisdiction}.")]
-        if foreign:
-            raise ValueError(f"{self.jurisdiction}: department codes must start with '{self.jurisdiction}.': {foreign}")
-        return self
-
-    def get(self, code: str) -> Department:
-        """The department `code`; KeyError if the jurisdiction has none."""
-        for department in self.departments:
-            if department.code == code:
-                return department
-        raise KeyError(code)
-
-    @property
-    def codes(self) -> frozenset[str]:
-        return frozenset(department.code for department in self.departments)

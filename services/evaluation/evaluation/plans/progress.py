@@ -17,24 +17,21 @@ The rule (data/plan_rules/*.toml, every choice [default], POLICY §4):
 
 from __future__ import annotations
 
-import decimal
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict
 
 from evaluation.domain.text import Bilingual
-from evaluation.plans.model import UNIT_LABELS, Direction, Indicator, Plan, Unit
+from evaluation.plans.model import Direction, Indicator, Plan
+from evaluation.plans.progress_rule import PathStart, ProgressRule
+from evaluation.plans.units import UNIT_LABELS, Unit, format_figure
 
 _HUNDRED = Decimal(100)
-_YUAN_PER_YI = Decimal(100_000_000)  # 亿 = 10^8: how the texts write large sums; formatting only
-_YUAN_PER_WAN = Decimal(10_000)  # 万 = 10^4
-_FEN_PER_YUAN = Decimal(100)
 
 
 class Status(StrEnum):
@@ -44,64 +41,8 @@ class Status(StrEnum):
     NO_DATA = "no_data"
 
 
-class PathStart(StrEnum):
-    """Where a path starts when the text gives no baseline."""
-
-    FIRST_ACTUAL = "first_actual"
-
-
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class _RulePart(_Frozen):
-    clause: str = Field(min_length=1)
-    default: bool = False
-
-
-class PathRule(_RulePart):
-    start_without_baseline: PathStart
-
-
-class ToleranceRule(_RulePart):
-    share: Annotated[Decimal, Field(ge=0, lt=1, allow_inf_nan=False)]
-
-
-class RoundingRule(_RulePart):
-    share_decimals: Annotated[int, Field(ge=0, le=10, strict=True)]
-    mode: str
-
-    @field_validator("mode")
-    @classmethod
-    def _known_mode(cls, mode: str) -> str:
-        if not mode.startswith("ROUND_") or not hasattr(decimal, mode):
-            raise ValueError(f"unknown rounding mode {mode!r}")
-        return mode
-
-
-class ReportingRule(_RulePart):
-    """When a reported figure of a year is due: this month and day of the following year."""
-
-    due_month: Annotated[int, Field(ge=1, le=12, strict=True)]
-    due_day: Annotated[int, Field(ge=1, le=31, strict=True)]
-
-    def due_on(self, year: int) -> date:
-        return date(year + 1, self.due_month, self.due_day)
-
-
-class ProgressRule(_Frozen):
-    """How progress is judged, with its thresholds: a data file, every choice marked [default]."""
-
-    code: str
-    version: Annotated[int, Field(ge=1, strict=True)]
-    name_zh: str
-    name_en: str
-    clause: str = Field(min_length=1)
-    default: bool = False
-    path: PathRule
-    tolerance: ToleranceRule
-    rounding: RoundingRule
-    reporting: ReportingRule
 
 
 @dataclass(frozen=True)
@@ -169,30 +110,6 @@ class DepartmentProgress(_Frozen):
     leads: StatusCounts
     co: StatusCounts
     behind: tuple[str, ...]  # "{plan}/{indicator}" of the figures it leads that are behind
-
-
-# ---- figures in sentences ----
-
-
-def _plain(value: Decimal, *, grouped: bool = False) -> str:
-    text = format(value.normalize() if value == value.to_integral_value() else value, ",f" if grouped else "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def format_figure(value: Decimal, unit: Unit) -> Bilingual:
-    """A figure with its unit as a reader expects it: money in 亿元/万元 (zh) and CNY (en), counts grouped."""
-    if unit is Unit.FEN:
-        yuan = value / _FEN_PER_YUAN
-        if abs(yuan) >= _YUAN_PER_YI:
-            zh = f"{_plain(yuan / _YUAN_PER_YI)}亿元"
-        elif abs(yuan) >= _YUAN_PER_WAN:
-            zh = f"{_plain(yuan / _YUAN_PER_WAN)}万元"
-        else:
-            zh = f"{_plain(yuan)}元"
-        return Bilingual(zh=zh, en=f"CNY {_plain(yuan, grouped=True)}")
-    label = UNIT_LABELS[unit]
-    en_unit = "%" if unit is Unit.PERCENT else f" {label.en}" if label.en else ""
-    return Bilingual(zh=f"{_plain(value)}{label.zh}", en=f"{_plain(value, grouped=True)}{en_unit}")
 
 
 def _percent(value: Decimal) -> Bilingual:

@@ -11,7 +11,8 @@ import pytest
 
 from evaluation.domain import datafiles
 from evaluation.plans.catalog import PlanDataError, list_plans, load_departments, load_plan, plans_of
-from evaluation.plans.model import Direction, IndicatorKind, Plan, TaskGroup, Unit
+from evaluation.plans.model import Direction, IndicatorKind, Plan, TaskGroup
+from evaluation.plans.units import Unit
 from tic_shared.vocabulary import Tier
 
 YI = 10_000_000_000  # fen in 1 亿元

@@ -6,17 +6,10 @@ from typing import Any
 import pytest
 
 from evaluation.plans.catalog import load_plan, load_progress_rule
-from evaluation.plans.model import Indicator, Unit
-from evaluation.plans.progress import (
-    Actual,
-    ProgressRule,
-    Status,
-    by_department,
-    format_figure,
-    judge,
-    judge_plan,
-    path_points,
-)
+from evaluation.plans.model import Indicator
+from evaluation.plans.progress import Actual, Status, by_department, judge, judge_plan, path_points
+from evaluation.plans.progress_rule import ProgressRule
+from evaluation.plans.units import Unit, format_figure
 
 
 @pytest.fixture

@@ -1,54 +1,37 @@
-"""Demo data for `tic dev`: past annual rounds (2024, 2025) for the registry's demo centers, through the real API.
+"""Demo data for `tic dev`: past annual rounds for the registry's demo centers, through the real API.
 
 One center is unqualified twice in a row, so the delisting path (EvaluationFailed ×2 → CenterDelisted) shows end to
-end. Loads nothing when the rounds are already there.
+end. Loads nothing when the rounds are already there. The figures are in `data/demo/rounds.json`.
 """
 
 import asyncio
+import json
 import random
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from tic_platform.demo import DemoApi
 
-YEARS = (2024, 2025)
-_WAIT_S = 60.0
-_SEED = 20250301
+WAIT_S = 60.0
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo" / "rounds.json"
+
+
+@cache
+def _demo() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def _report(rng: random.Random, strength: float) -> dict[str, Any]:
-    def figure(base: int) -> int:
-        return max(0, int(base * strength * rng.uniform(0.7, 1.3)))
-
+    """A plausible annual report: each of the demo's base figures times `strength`, spread at random."""
+    spread = _demo()["figure_spread"]
     return {
-        "investment": {
-            "lead_unit_fen": figure(3_000_000_000),
-            "co_builders_fen": figure(800_000_000),
-            "municipal_fiscal_fen": figure(500_000_000),
-            "district_fiscal_fen": figure(500_000_000),
-            "national_funds_fen": figure(200_000_000),
-            "social_capital_fen": figure(600_000_000),
-        },
-        "team": {
-            "total": figure(150),
-            "full_time_researchers": figure(90),
-            "high_level_teams": figure(3),
-            "top_talents": figure(5),
-            "young_talents": figure(30),
-            "non_rd_staff": figure(20),
-        },
-        "projects": {"national_major": figure(2), "provincial_major": figure(4), "municipal_major": figure(6)},
-        "results": {
-            "breakthroughs": figure(4),
-            "import_substitution": figure(3),
-            "standards": figure(3),
-            "patents": figure(40),
-        },
-        "ecosystem": {
-            "bases": figure(2),
-            "close_partners": figure(25),
-            "spin_offs": figure(2),
-            "enterprises_served": figure(40),
-        },
+        section: {
+            name: max(0, int(base * strength * rng.uniform(spread["low"], spread["high"])))
+            for name, base in figures.items()
+        }
+        for section, figures in _demo()["report"].items()
     }
 
 
@@ -66,39 +49,48 @@ async def _evaluable(client: Any) -> list[dict[str, Any]]:
             return found
 
 
+async def _arrived(client: Any) -> list[dict[str, Any]]:
+    """The registry's loader has just approved its centers: wait (bounded) until their events stop arriving."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    centers: list[dict[str, Any]] = []
+    previous = -1
+    while loop.time() < deadline:
+        centers = await _evaluable(client)
+        if centers and len(centers) == previous:
+            break
+        previous = len(centers)
+        await asyncio.sleep(2.0)
+    return centers
+
+
 async def load_demo(api: DemoApi) -> str:
+    demo = _demo()
+    years = demo["years"]
     async with api.client("evaluation") as c:
         existing = (await c.get("/api/v1/rounds", params={"limit": 100})).raise_for_status().json()["items"]
-        if any(item["year"] in YEARS for item in existing):
+        if any(item["year"] in years for item in existing):
             return "evaluation: demo rounds already loaded"
-        # The registry's loader has just approved its centers; wait (bounded) for their events to arrive here.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _WAIT_S
-        centers: list[dict[str, Any]] = []
-        previous = -1
-        while loop.time() < deadline:
-            centers = await _evaluable(c)
-            if centers and len(centers) == previous:
-                break
-            previous = len(centers)
-            await asyncio.sleep(2.0)
         # The annual evaluation is of municipal TICs, for the years after their approval (001 §5(1)).
+        wanted = demo["eligible"]
         eligible = [
             center
-            for center in centers
-            if center["tier"] == "municipal_tic" and center["approved_on"] and center["approved_on"][:4] < "2024"
+            for center in await _arrived(c)
+            if center["tier"] == wanted["tier"]
+            and center["approved_on"]
+            and int(center["approved_on"][:4]) < wanted["approved_before_year"]
         ]
         if not eligible:
             return "evaluation: no evaluable demo centers arrived from the registry; no rounds loaded"
-        rng = random.Random(_SEED)
-        # A municipal TIC still building: funding has paid it, so its delisting shows a clawback with money in it.
-        funded = [center for center in eligible if (center["tier"], center["status"]) == ("municipal_tic", "building")]
+        rng = random.Random(demo["seed"])
+        # A center still building: funding has paid it, so its delisting shows a clawback with money in it.
+        funded = [center for center in eligible if center["status"] == wanted["failing_status"]]
         failing = sorted(funded or eligible, key=lambda center: center["center_id"])[0]["center_id"]
-        system = (await c.get("/api/v1/indicator-systems/ningbo-tic-2022")).raise_for_status().json()
+        system = (await c.get(f"/api/v1/indicator-systems/{demo['indicator_system']}")).raise_for_status().json()
         qualitative = [i["code"] for g in system["first_level"] for i in g["indicators"] if i["kind"] == "qualitative"]
-        experts = [f"demo-expert-{n}" for n in range(1, 6)]
+        strength, scores = demo["strength"], demo["scores"]
         finalized = 0
-        for year in YEARS:
+        for year in years:
             opened = await c.post("/api/v1/rounds", json={"year": year}, headers={"Idempotency-Key": f"demo-{year}"})
             round_id = opened.raise_for_status().json()["id"]
             items = (
@@ -108,16 +100,19 @@ async def load_demo(api: DemoApi) -> str:
             )
             for item in items:
                 weak = item["center_id"] == failing
-                strength = 0.15 if weak else rng.uniform(0.6, 1.6)
+                power = strength["weak"] if weak else rng.uniform(strength["low"], strength["high"])
                 url = f"/api/v1/evaluations/{item['id']}"
-                await c.put(f"{url}/report", json=_report(rng, strength))
-                for expert in experts:
+                await c.put(f"{url}/report", json=_report(rng, power))
+                for expert in demo["experts"]:
                     await c.post(f"{url}/assignments", json={"expert": expert})
-                for expert in experts:
+                for expert in demo["experts"]:
                     async with api.client("evaluation", subject=expert, roles=["expert"]) as e:
-                        base = 40 if weak else 60 + 35 * min(strength, 1.0)
-                        scores = {code: round(min(100, max(0, rng.gauss(base, 6))), 1) for code in qualitative}
-                        await e.put(f"{url}/scores", json={"scores": scores})
+                        base = scores["weak"] if weak else scores["base"] + scores["span"] * min(power, 1.0)
+                        given = {
+                            code: round(min(100, max(0, rng.gauss(base, scores["deviation"]))), 1)
+                            for code in qualitative
+                        }
+                        await e.put(f"{url}/scores", json={"scores": given})
             # The bureau reads what finalizing decides, then confirms exactly that.
             preview = (await c.get(f"/api/v1/rounds/{round_id}/finalize-preview")).raise_for_status().json()
             done = await c.post(
@@ -127,6 +122,6 @@ async def load_demo(api: DemoApi) -> str:
             )
             finalized += done.raise_for_status().json()["finalized_now"]
         return (
-            f"evaluation: rounds {', '.join(map(str, YEARS))} with {finalized} finalized evaluations; "
+            f"evaluation: rounds {', '.join(map(str, years))} with {finalized} finalized evaluations; "
             f"center {failing} unqualified twice in a row"
         )

@@ -14,8 +14,7 @@ from evaluation.domain.report import Ecosystem, Investment, Projects, Results, T
 from evaluation.domain.rules import Grade
 from evaluation.service.centers import AtRisk
 from evaluation.service.evaluations import EvaluationView
-from evaluation.service.finalizing import FinalizePreview
-from evaluation.service.finalizing import RoundFinalized as RoundFinalizedView
+from evaluation.service.finalizing import FinalizedRound, FinalizePreview
 from evaluation.service.letters import LetterView
 from evaluation.service.rounds import CentersAdded, RoundView
 from evaluation.store.records import CenterRecord, LocatedEvaluation
@@ -277,7 +276,7 @@ class RoundFinalized(BaseModel):
     round: RoundOut
 
     @classmethod
-    def of(cls, view: RoundFinalizedView) -> Self:
+    def of(cls, view: FinalizedRound) -> Self:
         return cls(
             finalized_now=len(view.preview.items),
             consequences=FinalizePreviewOut.of(view.preview),

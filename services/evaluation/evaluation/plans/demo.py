@@ -1,12 +1,16 @@
 """Demo figures for the plans (`tic dev`): for each plan, some of its reported indicators get figures for the
 years so far, reported by their lead department through the API and accepted by the bureau. Most follow their
 path, some fall behind (so a TargetAtRisk goes out), one is left waiting for the bureau and one is given back;
-the rest stay unreported, so the overdue list has entries. Loads nothing when figures are already there."""
+the rest stay unreported, so the overdue list has entries. Loads nothing when figures are already there.
+The knobs and texts are in `data/demo/plans.json`."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from evaluation.plans.catalog import list_plans, load_plan
@@ -15,8 +19,13 @@ from evaluation.plans.units import UNIT_LABELS
 from tic_platform.demo import DemoApi
 from tic_shared.dated_acts import today
 
-PER_PLAN = 4  # indicators given figures in each plan
-BEHIND_SHARE = Decimal("0.80")  # a "behind" indicator reaches this share of its path
+DEMO_FILE = Path(__file__).resolve().parents[1] / "data" / "demo" / "plans.json"
+
+
+@cache
+def _demo() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 def _reportable(plan: Plan) -> list[PlanIndicator]:
@@ -24,18 +33,18 @@ def _reportable(plan: Plan) -> list[PlanIndicator]:
         item
         for item in plan.all_indicators()
         if item.indicator.kind is IndicatorKind.REPORTED and item.indicator.direction is Direction.AT_LEAST
-    ][:PER_PLAN]
+    ][: _demo()["per_plan"]]
 
 
 def _figure(item: PlanIndicator, plan: Plan, year: int, pace: Decimal) -> Decimal:
-    """A figure on the straight line from the baseline (or 90 % of the target at the plan's start) to the final
+    """A figure on the straight line from the baseline (or a share of the target at the plan's start) to the final
     target, times `pace`."""
     indicator = item.indicator
     target = indicator.final_target
     start_year, start = (
         (indicator.baseline.year, Decimal(indicator.baseline.value))
         if indicator.baseline
-        else (plan.period_start - 1, Decimal(target.value) * Decimal("0.9"))
+        else (plan.period_start - 1, Decimal(target.value) * Decimal(_demo()["start_without_baseline_share"]))
     )
     span = max(target.year - start_year, 1)
     on_path = start + (Decimal(target.value) - start) * Decimal(year - start_year) / Decimal(span)
@@ -44,6 +53,7 @@ def _figure(item: PlanIndicator, plan: Plan, year: int, pace: Decimal) -> Decima
 
 
 async def load_demo(api: DemoApi) -> str:
+    demo = _demo()
     bureau_headers = {"Authorization": f"Bearer {api.token(subject='demo-bureau', roles=['bureau_admin'])}"}
     reported = accepted = 0
     async with api.client("evaluation") as client:
@@ -61,12 +71,12 @@ async def load_demo(api: DemoApi) -> str:
                 existing = (await client.get(url, headers=bureau_headers)).raise_for_status().json()
                 if existing["reports"]:
                     return "evaluation: plan figures already loaded"
-                pace = BEHIND_SHARE if n == 1 else Decimal("1.01")
+                pace = Decimal(demo["behind_share"] if n == 1 else demo["on_path_pace"])
                 for year in range(plan.period_start, last_year + 1):
                     body: dict[str, Any] = {
                         "year": year,
                         "value": str(_figure(item, plan, year, pace)),
-                        "source": f"{year}年国民经济和社会发展统计公报（演示数据）",
+                        "source": demo["source"].format(year=year),
                     }
                     sent = await client.post(
                         f"{url}/reports", json=body, headers={**officer, "Idempotency-Key": str(uuid.uuid4())}
@@ -79,7 +89,7 @@ async def load_demo(api: DemoApi) -> str:
                     if n == 3 and year == last_year:
                         back = await client.post(
                             f"/api/v1/plans/reports/{report['id']}/return",
-                            json={"reason": "口径与统计公报不一致，请核对后重报（演示）"},
+                            json={"reason": demo["return_reason"]},
                             headers=bureau_headers,
                         )
                         back.raise_for_status()

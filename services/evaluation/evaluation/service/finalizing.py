@@ -39,7 +39,7 @@ class FinalizePreview:
 
 
 @dataclass(frozen=True)
-class RoundFinalized:
+class FinalizedRound:
     """What a round's finalize decided, and the round after it."""
 
     preview: FinalizePreview
@@ -112,7 +112,7 @@ async def round_preview(session: AsyncSession, *, principal: Principal, round_id
 
 async def finalize_round(
     session: AsyncSession, *, principal: Principal, round_id: uuid.UUID, confirm: str
-) -> RoundFinalized:
+) -> FinalizedRound:
     """Finalize every evaluation of a round that can be: those empty or not due yet stay open, listed.
 
     Pipelined: while a worker thread scores one batch, the database stores the previous batch's results and
@@ -121,7 +121,7 @@ async def finalize_round(
     """
     await round_exists(session, round_id=round_id)
     preview = await _run_round(session, actor=principal.subject, round_id=round_id, confirm=confirm)
-    return RoundFinalized(preview=preview, round=await get_round(session, principal=principal, round_id=round_id))
+    return FinalizedRound(preview=preview, round=await get_round(session, principal=principal, round_id=round_id))
 
 
 async def _run_round(session: AsyncSession, *, actor: str, round_id: uuid.UUID, confirm: str | None) -> FinalizePreview:

@@ -10,6 +10,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from evaluation.api.schemas import present
 from evaluation.plans.departments import Department
 from evaluation.plans.progress import IndicatorProgress, StatusCounts
 from evaluation.plans.units import exact
@@ -35,20 +36,12 @@ class PlanSummary(_Out):
 
     @classmethod
     def of(cls, view: PlanView) -> Self:
-        return cls(**_summary(view))
+        return present(cls, view.plan, **_counted(view))
 
 
-def _summary(view: PlanView) -> dict[str, Any]:
-    plan = view.plan
+def _counted(view: PlanView) -> dict[str, Any]:
+    """How many of the plan's indicators the caller sees, and where they stand."""
     return {
-        "code": plan.code,
-        "jurisdiction": plan.jurisdiction,
-        "title_zh": plan.title_zh,
-        "title_en": plan.title_en,
-        "document_no": plan.document_no,
-        "issued_on": plan.issued_on,
-        "period_start": plan.period_start,
-        "period_end": plan.period_end,
         "indicators": len(view.indicators),
         "counts": StatusCounts.of(each.progress.status for each in view.indicators),
     }
@@ -83,27 +76,23 @@ class _IndicatorFields(_Out):
 class IndicatorRow(_IndicatorFields):
     @classmethod
     def of(cls, standing: IndicatorStanding) -> Self:
-        return cls(**_row(standing))
+        return present(cls, standing.item.indicator, **_row(standing))
 
 
 def _row(standing: IndicatorStanding) -> dict[str, Any]:
+    """An indicator's row, but for what its plan's file names it by (code, number, names, clause)."""
     item = standing.item
     indicator = item.indicator
     return {
-        "code": indicator.code,
-        "number": indicator.number,
         "task": item.task.code if item.task else None,
-        "name_zh": indicator.name_zh,
-        "name_en": indicator.name_en,
         "unit": indicator.unit.value,
         "direction": indicator.direction.value,
         "kind": indicator.kind.value,
-        "clause": indicator.clause,
         "lead": item.responsible.lead,
         "co": list(item.responsible.co),
         "baseline_year": indicator.baseline.year if indicator.baseline else None,
         "baseline": indicator.baseline.value if indicator.baseline else None,
-        "targets": [TargetOut(year=t.year, value=t.value, upper=t.upper, clause=t.clause) for t in indicator.targets],
+        "targets": [present(TargetOut, target) for target in indicator.targets],
         "progress": standing.progress,
         "may_report": standing.may_report,
     }
@@ -117,13 +106,8 @@ class PlanOut(PlanSummary):
 
     @classmethod
     def of(cls, view: PlanView) -> Self:
-        return cls(
-            **_summary(view),
-            issuer_zh=view.plan.issuer_zh,
-            period_clause=view.plan.period_clause,
-            progress_rule=view.plan.progress_rule,
-            indicator_rows=[IndicatorRow.of(standing) for standing in view.indicators],
-        )
+        rows = [IndicatorRow.of(standing) for standing in view.indicators]
+        return present(cls, view.plan, **_counted(view), indicator_rows=rows)
 
 
 class ReportOut(_Out):
@@ -169,11 +153,13 @@ class IndicatorOut(_IndicatorFields):
     @classmethod
     def of(cls, view: IndicatorView) -> Self:
         reporting = view.rule.reporting
-        return cls(
+        return present(
+            cls,
+            view.standing.item.indicator,
             **_row(view.standing),
             plan=view.plan.code,
             reports=[ReportOut.of(row) for row in view.reports],
-            path=[PathPointOut(year=p.year, value=p.value, source=p.source) for p in view.path],
+            path=[present(PathPointOut, point) for point in view.path],
             due_month_day=f"{reporting.due_month:02d}-{reporting.due_day:02d}",
         )
 
@@ -191,16 +177,16 @@ class OverdueOut(_Out):
 
     @classmethod
     def of(cls, found: Overdue) -> Self:
-        return cls(
+        indicator, responsible = found.item.indicator, found.item.responsible
+        return present(
+            cls,
+            found,
             plan=found.plan.code,
-            indicator=found.item.indicator.code,
-            name_zh=found.item.indicator.name_zh,
-            name_en=found.item.indicator.name_en,
-            year=found.year,
-            due_on=found.due_on,
-            lead=found.item.responsible.lead,
-            co=list(found.item.responsible.co),
-            last_status=found.last_status,
+            indicator=indicator.code,
+            name_zh=indicator.name_zh,
+            name_en=indicator.name_en,
+            lead=responsible.lead,
+            co=list(responsible.co),
         )
 
 
@@ -238,4 +224,4 @@ class DepartmentName(_Out):
 
     @classmethod
     def of(cls, jurisdiction: str, known: Department) -> Self:
-        return cls(code=known.code, jurisdiction=jurisdiction, zh=known.zh, en=known.en, kind=known.kind.value)
+        return present(cls, known, jurisdiction=jurisdiction, kind=known.kind.value)

@@ -32,6 +32,12 @@ class _In(RequestModel):
 
 T = TypeVar("T")
 R = TypeVar("R")
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def present(model: type[Model], source: object, **given: Any) -> Model:
+    """`model` with each field read off `source` by its name, except those `given`."""
+    return model(**{name: getattr(source, name) for name in model.model_fields if name not in given}, **given)
 
 
 def page_of(
@@ -80,16 +86,7 @@ class IndicatorSystemSummary(BaseModel):
 
     @classmethod
     def of(cls, system: IndicatorSystem) -> Self:
-        return cls(
-            code=system.code,
-            version=system.version,
-            name_zh=system.name_zh,
-            name_en=system.name_en,
-            effective_from=system.effective_from,
-            total_points=system.total_points,
-            first_level_count=len(system.first_level),
-            indicator_count=len(system.indicators),
-        )
+        return present(cls, system, first_level_count=len(system.first_level), indicator_count=len(system.indicators))
 
 
 # ---- centers ----
@@ -114,19 +111,10 @@ class CenterOut(BaseModel):
 
     @classmethod
     def of(cls, center: CenterRecord) -> Self:
-        return cls(
-            center_id=center.center_id,
-            code=center.code,
-            name_zh=center.name_zh,
-            tier=center.tier,
-            status=center.status,
-            district=center.district,
-            lead_unit=center.lead_unit,
-            approved_on=center.approved_on,
-            construction_start=center.construction_start,
-            construction_end=center.construction_end,
+        return present(
+            cls,
+            center,
             targets=center.targets or {},
-            last_sequence=center.last_sequence,
             evaluable=center.status in EVALUABLE_STATUSES and center.approved_on is not None,
         )
 
@@ -156,13 +144,7 @@ class LetterOut(BaseModel):
 
     @classmethod
     def of(cls, view: LetterView) -> Self:
-        return cls(
-            center_id=view.center_id,
-            version=view.version,
-            recorded=view.recorded,
-            from_approval=view.from_approval,
-            effective=view.effective,
-        )
+        return present(cls, view)
 
 
 # ---- rounds ----
@@ -193,18 +175,12 @@ class RoundOut(BaseModel):
 
     @classmethod
     def of(cls, view: RoundView) -> Self:
-        found, counts = view.round, view.counts
-        return cls(
-            id=found.id,
-            year=found.year,
-            indicator_system=found.indicator_system,
-            rules=found.rules,
-            opened_by=found.opened_by,
-            opened_at=found.opened_at,
-            progress=Progress(
-                total=counts.total, reported=counts.reported, scored=counts.scored, finalized=counts.finalized
-            ),
-            grade_distribution={str(grade): counts.grades.get(str(grade), 0) for grade in Grade},
+        grades = view.counts.grades
+        return present(
+            cls,
+            view.round,
+            progress=present(Progress, view.counts),
+            grade_distribution={str(grade): grades.get(str(grade), 0) for grade in Grade},
         )
 
 
@@ -381,28 +357,7 @@ class _EvaluationFields(BaseModel):
 class EvaluationSummary(_EvaluationFields):
     @classmethod
     def of(cls, row: LocatedEvaluation) -> Self:
-        return cls(**_summary_fields(row))
-
-
-def _summary_fields(row: LocatedEvaluation) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "round_id": row.round_id,
-        "center_id": row.center_id,
-        "center_code": row.center_code,
-        "center_name_zh": row.name_zh,
-        "district": row.district,
-        "year": row.year,
-        "kind": row.kind,
-        "status": row.status,
-        "version": row.version,
-        "revision": row.revision,
-        "score": row.score,
-        "grade": row.grade,
-        "consecutive_unqualified": row.consecutive_unqualified,
-        "reported_at": row.reported_at,
-        "finalized_at": row.finalized_at,
-    }
+        return present(cls, row, center_name_zh=row.name_zh)
 
 
 class EvaluationOut(_EvaluationFields):
@@ -418,25 +373,14 @@ class EvaluationOut(_EvaluationFields):
     @classmethod
     def of(cls, view: EvaluationView) -> Self:
         row = view.evaluation
-        return cls(
-            **_summary_fields(row),
-            report=row.report,
-            result=row.result,
+        return present(
+            cls,
+            row,
+            center_name_zh=row.name_zh,
             allowed_actions=[str(action) for action in allowed_actions(EvaluationStatus(row.status))],
-            assignments=[
-                Assignment(
-                    expert=a.expert, indicators=list(a.indicators), assigned_by=a.assigned_by, assigned_at=a.assigned_at
-                )
-                for a in view.assignments
-            ],
-            scores=[
-                ExpertScoreOut(expert=s.expert, indicator=s.indicator, score=s.score, scored_at=s.scored_at)
-                for s in view.scores
-            ],
-            history=[
-                HistoryEntry(action=h.action, actor=h.actor, at=h.at, reason=h.reason, detail=h.detail)
-                for h in view.history
-            ],
+            assignments=[present(Assignment, a) for a in view.assignments],
+            scores=[present(ExpertScoreOut, s) for s in view.scores],
+            history=[present(HistoryEntry, h) for h in view.history],
         )
 
 
@@ -445,7 +389,7 @@ class CenterEvaluation(_EvaluationFields):
 
     @classmethod
     def of(cls, row: LocatedEvaluation) -> Self:
-        return cls(**_summary_fields(row), result=row.result)
+        return present(cls, row, center_name_zh=row.name_zh)
 
 
 class AtRiskOut(BaseModel):
@@ -462,12 +406,6 @@ class AtRiskOut(BaseModel):
     @classmethod
     def of(cls, found: AtRisk) -> Self:
         row = found.evaluation
-        return cls(
-            center_id=row.center_id,
-            center_code=row.center_code,
-            center_name_zh=row.name_zh,
-            district=row.district,
-            latest_year=row.year,
-            latest_grade=row.grade,
-            reasons=found.reasons,
+        return present(
+            cls, row, center_name_zh=row.name_zh, latest_year=row.year, latest_grade=row.grade, reasons=found.reasons
         )

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from evaluation.domain import datafiles
+from evaluation.domain.lookup import by_code
 from evaluation.domain.report import is_report_field
 
 Target = Annotated[int, Field(ge=0, strict=True)]
@@ -114,10 +115,7 @@ class IndicatorSystem(_Frozen):
 
     def indicator(self, code: str) -> Indicator:
         """The second-level indicator `code`; KeyError if there is none."""
-        for indicator in self.indicators:
-            if indicator.code == code:
-                return indicator
-        raise KeyError(code)
+        return by_code(self.indicators, code, lambda indicator: indicator.code)
 
 
 class ResponsibilityLetter(_Frozen):

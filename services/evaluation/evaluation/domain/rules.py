@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from evaluation.domain import datafiles
+from evaluation.domain.lookup import by_code
 from evaluation.domain.report import is_report_field
 from tic_shared.vocabulary import Grade, Tier
 
@@ -169,10 +170,7 @@ class MilestoneRule(_Rule):
 
     def figure(self, name: str) -> MilestoneFigure:
         """The figure called `name`; KeyError if this milestone has none."""
-        for figure in self.figures:
-            if figure.figure == name:
-                return figure
-        raise KeyError(name)
+        return by_code(self.figures, name, lambda figure: figure.figure)
 
 
 class AcceptanceRule(_Rule):

@@ -3,6 +3,7 @@
 import decimal
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -127,6 +128,23 @@ def _check_expert_scores(
     return checked
 
 
+def _scored(indicator: Indicator, first_level_code: str, fraction: Decimal, **how: Any) -> IndicatorScore:
+    """The indicator's score: its weight times `fraction`, with `how` it was reached (figure or expert scores)."""
+    with decimal.localcontext(prec=_PRECISION):
+        points = indicator.weight * fraction
+    return IndicatorScore(
+        code=indicator.code,
+        first_level_code=first_level_code,
+        name_zh=indicator.name_zh,
+        name_en=indicator.name_en,
+        kind=indicator.kind,
+        weight=indicator.weight,
+        fraction=fraction,
+        points=points,
+        **how,
+    )
+
+
 def _score_quantitative(indicator: Indicator, first_level_code: str, report: AnnualReport) -> IndicatorScore:
     if indicator.report_field is None or indicator.target is None:
         raise ValueError(f"quantitative indicator {indicator.code} has no report_field or target")
@@ -144,17 +162,10 @@ def _score_quantitative(indicator: Indicator, first_level_code: str, report: Ann
         fraction = quantitative_fraction(actual=actual, target=indicator.target)
         if indicator.target == 0:
             note = Bilingual(zh="目标为 0，视为完成", en="the target is 0, so it counts as met")
-    with decimal.localcontext(prec=_PRECISION):
-        points = indicator.weight * fraction
-    return IndicatorScore(
-        code=indicator.code,
-        first_level_code=first_level_code,
-        name_zh=indicator.name_zh,
-        name_en=indicator.name_en,
-        kind=indicator.kind,
-        weight=indicator.weight,
-        fraction=fraction,
-        points=points,
+    return _scored(
+        indicator,
+        first_level_code,
+        fraction,
         report_field=indicator.report_field,
         actual=actual,
         target=indicator.target,
@@ -170,21 +181,7 @@ def _score_qualitative(
         note = Bilingual(zh="无专家评分，本项得 0 分", en="no expert scored this indicator; it scores 0")
     used = trimmed_scores(scores, rules.expert_scoring)
     fraction = expert_fraction(scores, rules.expert_scoring)
-    with decimal.localcontext(prec=_PRECISION):
-        points = indicator.weight * fraction
-    return IndicatorScore(
-        code=indicator.code,
-        first_level_code=first_level_code,
-        name_zh=indicator.name_zh,
-        name_en=indicator.name_en,
-        kind=indicator.kind,
-        weight=indicator.weight,
-        fraction=fraction,
-        points=points,
-        expert_scores=scores,
-        scores_used=used,
-        note=note,
-    )
+    return _scored(indicator, first_level_code, fraction, expert_scores=scores, scores_used=used, note=note)
 
 
 def score_annual_report(

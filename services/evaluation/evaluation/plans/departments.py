@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from evaluation.domain.lookup import by_code
 from evaluation.plans.model import Code, DepartmentCode, Text
 
 
@@ -64,10 +65,7 @@ class Departments(_Frozen):
 
     def get(self, code: str) -> Department:
         """The department `code`; KeyError if the jurisdiction has none."""
-        for department in self.departments:
-            if department.code == code:
-                return department
-        raise KeyError(code)
+        return by_code(self.departments, code, lambda department: department.code)
 
     @property
     def codes(self) -> frozenset[str]:

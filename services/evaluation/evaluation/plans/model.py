@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from evaluation.domain.lookup import by_code
 from evaluation.plans.units import Unit
 from tic_shared.jurisdictions import Point
 from tic_shared.vocabulary import CenterStatus, Tier
@@ -304,10 +305,7 @@ class Plan(_Frozen):
 
     def indicator(self, code: str) -> PlanIndicator:
         """The indicator or deliverable `code`; KeyError if the plan has none."""
-        for item in self.all_indicators():
-            if item.indicator.code == code:
-                return item
-        raise KeyError(code)
+        return by_code(self.all_indicators(), code, lambda item: item.indicator.code)
 
     def departments(self) -> frozenset[str]:
         """Every department the plan makes responsible for a figure or a task."""

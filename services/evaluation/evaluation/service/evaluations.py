@@ -129,21 +129,18 @@ async def center_evaluations(
 async def record(
     session: AsyncSession,
     *,
+    principal: Principal,
     evaluation_id: uuid.UUID,
     action: Action,
-    actor: str,
-    values: dict[str, Any],
+    values: dict[str, Any] | None = None,
     reason: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Change the evaluation (its version moves on even with no `values`) and append the action to its history."""
-    await evaluation_store.update_evaluation(session, evaluation_id=evaluation_id, values=values)
-    await evaluation_store.add_history(
-        session,
-        entries=[
-            {"evaluation_id": evaluation_id, "action": str(action), "actor": actor, "reason": reason, "detail": detail}
-        ],
-    )
+    """Change the evaluation (its version moves on even with no `values`: what hangs off it changed) and append
+    the caller's action to its history."""
+    await evaluation_store.update_evaluation(session, evaluation_id=evaluation_id, values=values or {})
+    entry = {"evaluation_id": evaluation_id, "action": str(action), "actor": principal.subject}
+    await evaluation_store.add_history(session, entries=[{**entry, "reason": reason, "detail": detail}])
 
 
 async def submit_report(
@@ -166,9 +163,9 @@ async def submit_report(
         raise Problem(422, "report-refused", str(error)) from error
     await record(
         session,
+        principal=principal,
         evaluation_id=evaluation_id,
         action=Action.SUBMIT_REPORT,
-        actor=principal.subject,
         values={
             "report": parsed.model_dump(mode="json", exclude={"year"}),
             "reported_by": principal.subject,
@@ -193,9 +190,9 @@ async def record_not_submitted(
     )
     await record(
         session,
+        principal=principal,
         evaluation_id=evaluation_id,
         action=Action.RECORD_NOT_SUBMITTED,
-        actor=principal.subject,
         values={"not_submitted": {"reason": reason, "by": principal.subject, "on": today().isoformat()}},
         reason=reason,
     )
@@ -212,9 +209,9 @@ async def reopen(
     status = status_after_reopen(has_report=row.report is not None)
     await record(
         session,
+        principal=principal,
         evaluation_id=evaluation_id,
         action=Action.REOPEN,
-        actor=principal.subject,
         values={"status": str(status), "score": None, "grade": None, "consecutive_unqualified": None},
         reason=reason,
         detail={"superseded": {"revision": row.revision, "score": str(row.score), "grade": row.grade}},

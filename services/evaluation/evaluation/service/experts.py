@@ -48,10 +48,9 @@ async def assign_expert(
     )
     await record(
         session,
+        principal=principal,
         evaluation_id=evaluation_id,
         action=Action.ASSIGN_EXPERT,
-        actor=principal.subject,
-        values={},
         detail={"expert": expert, "indicators": chosen},
     )
     return await get_evaluation(session, principal=principal, evaluation_id=evaluation_id)
@@ -96,10 +95,9 @@ async def score(
     )
     await record(
         session,
+        principal=principal,
         evaluation_id=evaluation_id,
         action=Action.SCORE,
-        actor=principal.subject,
-        values={},
         detail={code: str(value) for code, value in sorted(scores.items())},
     )
     return await get_evaluation(session, principal=principal, evaluation_id=evaluation_id)

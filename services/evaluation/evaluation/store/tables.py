@@ -1,5 +1,7 @@
 """Tables of the evaluation schema: the center projection, letters, rounds, evaluations, experts, history."""
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -124,18 +126,26 @@ expert_scores = Table(
     PrimaryKeyConstraint("evaluation_id", "expert", "indicator"),
 )
 
+
+def _chained_entry() -> list[Column[Any]]:
+    """Who did it, why, what else, when, and the hash chain (`tic_shared.audit`): the tail of a history row."""
+    return [
+        Column("actor", String(200), nullable=False),
+        Column("reason", Text),
+        Column("detail", JSONB),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    ]
+
+
 history = Table(
     "history",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("evaluation_id", Uuid, ForeignKey("evaluation.evaluations.id"), nullable=False),
     Column("action", String(40), nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("reason", Text),
-    Column("detail", JSONB),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *_chained_entry(),
     Index("ix_history_evaluation", "evaluation_id", "id"),
     comment="append-only: every report, assignment, score, finalize and reopen; a hash chain per evaluation",
 )
@@ -177,12 +187,7 @@ plan_history = Table(
     Column("chain", String(210), nullable=False, comment="{plan}/{indicator}"),
     Column("report_id", Uuid, nullable=False),
     Column("action", String(20), nullable=False, comment="reported | accepted | returned"),
-    Column("actor", String(200), nullable=False),
-    Column("reason", Text),
-    Column("detail", JSONB),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *_chained_entry(),
     Index("ix_plan_history_chain", "chain", "id"),
     comment="append-only: every report, acceptance and return of a plan indicator; a hash chain per indicator",
 )

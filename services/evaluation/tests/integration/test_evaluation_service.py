@@ -203,23 +203,28 @@ GOOD_REPORT = {
 # ---- the center projection ----
 
 
-async def test_projection_ignores_stale_events_and_redelivery_has_no_second_effect(ctx: Ctx) -> None:
-    data = approved(district=f"d-{uuid.uuid4().hex[:8]}", sequence=5)
-    first = await publish(ctx.nats_url, data)
-    # The same event again under another message id: the broker keeps both, the inbox applies it once.
-    await publish(ctx.nats_url, data, event=first, msg_id=f"copy-{first.id}")
-    tier = CenterTierChanged(
+def raised_to_provincial(data: CenterApproved, *, sequence: int, document_no: str) -> CenterTierChanged:
+    """The approved municipal center becomes a provincial one (a building center still), on 1 May 2024."""
+    return CenterTierChanged(
         center_id=data.center_id,
         code=data.code,
         tier=Tier.PROVINCIAL_TIC,
         status=CenterStatus.BUILDING,
         district=data.district,
-        sequence=7,
+        sequence=sequence,
         from_tier=Tier.MUNICIPAL_TIC,
         to_tier=Tier.PROVINCIAL_TIC,
-        document_no="浙科发〔2024〕1号",
+        document_no=document_no,
         changed_on=dt.date(2024, 5, 1),
     )
+
+
+async def test_projection_ignores_stale_events_and_redelivery_has_no_second_effect(ctx: Ctx) -> None:
+    data = approved(district=f"d-{uuid.uuid4().hex[:8]}", sequence=5)
+    first = await publish(ctx.nats_url, data)
+    # The same event again under another message id: the broker keeps both, the inbox applies it once.
+    await publish(ctx.nats_url, data, event=first, msg_id=f"copy-{first.id}")
+    tier = raised_to_provincial(data, sequence=7, document_no="浙科发〔2024〕1号")
     await publish(ctx.nats_url, tier)
     stale = CenterDelisted(
         center_id=data.center_id,
@@ -267,18 +272,7 @@ async def _status(ctx: Ctx, center_id: uuid.UUID, status: int) -> bool:
 
 async def test_approval_arriving_after_a_later_event_still_gives_its_dates(ctx: Ctx) -> None:
     data = approved(sequence=3)
-    later = CenterTierChanged(
-        center_id=data.center_id,
-        code=data.code,
-        tier=Tier.PROVINCIAL_TIC,
-        status=CenterStatus.BUILDING,
-        district=data.district,
-        sequence=4,
-        from_tier=Tier.MUNICIPAL_TIC,
-        to_tier=Tier.PROVINCIAL_TIC,
-        document_no="x",
-        changed_on=dt.date(2024, 5, 1),
-    )
+    later = raised_to_provincial(data, sequence=4, document_no="x")
     await publish(ctx.nats_url, later)
     await eventually(lambda: _status(ctx, data.center_id, 200))
     await publish(ctx.nats_url, data)

@@ -19,10 +19,10 @@ from evaluation.domain.milestones import MilestoneCheck, check_milestone, checkp
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import Checkpoint, EvaluationRules, Grade
 from evaluation.domain.scoring import AnnualScore, ExpertScore, score_annual_report
-from tic_shared.vocabulary import EvaluationKind, Tier
+from tic_shared.vocabulary import CenterStatus, EvaluationKind, Tier
 
 # A center the registry has in one of these states takes part in an annual round.
-EVALUABLE_STATUSES = frozenset({"building", "operating"})
+EVALUABLE_STATUSES = frozenset({CenterStatus.BUILDING, CenterStatus.OPERATING})
 
 
 class EvaluationStatus(StrEnum):
@@ -133,7 +133,7 @@ def kind_for(
 ) -> EvaluationKind:
     """The evaluation in the year construction ends, of a center still building, is its acceptance (验收)."""
     end_year = construction_end_year(approved_on=approved_on, construction_end=construction_end, rules=rules)
-    if status == "building" and year == end_year:
+    if status == CenterStatus.BUILDING and year == end_year:
         return EvaluationKind.ACCEPTANCE
     return EvaluationKind.ANNUAL
 

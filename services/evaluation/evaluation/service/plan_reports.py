@@ -134,7 +134,7 @@ def _figure_fields(plan: Plan, item: PlanIndicator, row: PlanReportRecord) -> di
 
 
 async def _waiting(
-    session: AsyncSession, principal: Principal, report_id: uuid.UUID, if_match: str | None
+    session: AsyncSession, *, principal: Principal, report_id: uuid.UUID, if_match: str | None
 ) -> PlanReportRecord:
     """The report locked for a decision: one the caller sees, at the version they name, still waiting."""
     row = await plan_store.report(session, report_id=report_id, for_update=True)
@@ -151,7 +151,7 @@ async def accept_figure(
     session: AsyncSession, *, principal: Principal, report_id: uuid.UUID, if_match: str | None
 ) -> PlanReportRecord:
     """The bureau accepts a reported figure: it counts from now on (a correction replaces the year's earlier one)."""
-    row = await _waiting(session, principal, report_id, if_match)
+    row = await _waiting(session, principal=principal, report_id=report_id, if_match=if_match)
     row = await plan_store.set_status(
         session, report_id=row.id, status="accepted", decided_by=principal.subject, decided_at=func.now()
     )
@@ -173,7 +173,7 @@ async def return_figure(
     session: AsyncSession, *, principal: Principal, report_id: uuid.UUID, reason: str, if_match: str | None
 ) -> PlanReportRecord:
     """The bureau gives a reported figure back to its department with the reason."""
-    row = await _waiting(session, principal, report_id, if_match)
+    row = await _waiting(session, principal=principal, report_id=report_id, if_match=if_match)
     row = await plan_store.set_status(
         session,
         report_id=row.id,

@@ -162,7 +162,7 @@ class IndicatorView:
     rule: ProgressRule
 
 
-async def _plan_view(session: AsyncSession, principal: Principal, plan: Plan) -> PlanView:
+async def _plan_view(session: AsyncSession, *, principal: Principal, plan: Plan) -> PlanView:
     judged = {item.indicator: item for item in (await progress(session, plan=plan)).items}
     return PlanView(
         plan=plan,
@@ -175,13 +175,13 @@ async def _plan_view(session: AsyncSession, principal: Principal, plan: Plan) ->
 
 async def list_plans_seen(session: AsyncSession, *, principal: Principal) -> list[PlanView]:
     """Every plan with at least one indicator the caller sees, with those indicators."""
-    views = [await _plan_view(session, principal, plan) for plan in _plans()]
+    views = [await _plan_view(session, principal=principal, plan=plan) for plan in _plans()]
     return [view for view in views if view.indicators]
 
 
 async def get_plan(session: AsyncSession, *, principal: Principal, code: str) -> PlanView:
     """A plan with the caller's indicators; NotFound when it has none the caller sees."""
-    view = await _plan_view(session, principal, plan_or_404(code))
+    view = await _plan_view(session, principal=principal, plan=plan_or_404(code))
     if not view.indicators:
         raise NotFound("plan", code)
     return view

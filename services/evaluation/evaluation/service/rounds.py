@@ -74,7 +74,7 @@ async def open_round(session: AsyncSession, *, principal: Principal, year: int) 
 
 async def add_newly_eligible(session: AsyncSession, *, principal: Principal, round_id: uuid.UUID) -> CentersAdded:
     """Add to an open round the centers that became eligible since it was opened (approved later that year)."""
-    found = await _round_or_404(session, round_id)
+    found = await _round_or_404(session, round_id=round_id)
     rules, _ = rules_for_year(found.year)
     added = await evaluation_store.insert_evaluations(
         session, rows=await _evaluations_due(session, round_id=round_id, year=found.year, rules=rules)
@@ -112,7 +112,7 @@ async def _evaluations_due(
     return rows
 
 
-async def _round_or_404(session: AsyncSession, round_id: uuid.UUID) -> RoundRecord:
+async def _round_or_404(session: AsyncSession, *, round_id: uuid.UUID) -> RoundRecord:
     found = await round_store.get_round(session, round_id=round_id)
     if found is None:
         raise NotFound("round", round_id)
@@ -121,14 +121,14 @@ async def _round_or_404(session: AsyncSession, round_id: uuid.UUID) -> RoundReco
 
 async def round_exists(session: AsyncSession, *, round_id: uuid.UUID) -> None:
     """NotFound unless the round exists (rounds are not scoped: their counts are)."""
-    await _round_or_404(session, round_id)
+    await _round_or_404(session, round_id=round_id)
 
 
 async def get_round(session: AsyncSession, *, principal: Principal, round_id: uuid.UUID) -> RoundView:
-    return await _view(session, principal, await _round_or_404(session, round_id))
+    return await _view(session, principal=principal, found=await _round_or_404(session, round_id=round_id))
 
 
-async def _view(session: AsyncSession, principal: Principal, found: RoundRecord) -> RoundView:
+async def _view(session: AsyncSession, *, principal: Principal, found: RoundRecord) -> RoundView:
     system = load_indicator_system(found.indicator_system)
     qualitative = sum(1 for i in system.indicators if i.kind is IndicatorKind.QUALITATIVE)
     counts = await round_store.round_counts(
@@ -141,4 +141,4 @@ async def list_rounds(
     session: AsyncSession, *, principal: Principal, year: int | None, before: int | None, limit: int
 ) -> list[RoundView]:
     found = await round_store.list_rounds(session, year=year, before=before, limit=limit)
-    return [await _view(session, principal, each) for each in found]
+    return [await _view(session, principal=principal, found=each) for each in found]

@@ -1,0 +1,237 @@
+"""The event path beside its raw ceiling, in one run: the outbox relay against nats-py `publish_async`, and the
+inbox consumer against a bare pull `fetch` + ack of the same messages.
+
+    .venv/bin/python bench/ceiling_events.py [--quick]
+
+Starts its own embedded PostgreSQL and NATS. The relay figure runs the registry's real relay (the registry app
+with its lifespan) over a 10,000-event backlog committed in one transaction; the inbox figure runs the real
+`InboxConsumer` with a handler whose whole effect is one committed row. `bench/ceiling.py` runs this too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import nats
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from figures import Figure  # noqa: E402
+
+from tic_platform.embedded import EmbeddedPostgres, NatsServer, create_database  # noqa: E402
+from tic_platform.testing import create_app, running  # noqa: E402
+from tic_shared.db import Database, asyncpg_dsn  # noqa: E402
+from tic_shared.events import CloudEvent  # noqa: E402
+from tic_shared.events.catalog import CenterApproved, LeadUnit  # noqa: E402
+from tic_shared.inbox import EventHandlers, InboxConsumer  # noqa: E402
+from tic_shared.metrics import ServiceMetrics  # noqa: E402
+from tic_shared.migrations import upgrade  # noqa: E402
+from tic_shared.nats_link import NatsLink  # noqa: E402
+from tic_shared.outbox import record_events  # noqa: E402
+from tic_shared.settings import ServiceSettings  # noqa: E402
+from tic_shared.streams import ensure_stream, stream_name  # noqa: E402
+from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier  # noqa: E402
+
+
+def approved(center_id: uuid.UUID) -> CenterApproved:
+    return CenterApproved(
+        center_id=center_id,
+        tier=Tier.MUNICIPAL_TIC,
+        status=CenterStatus.BUILDING,
+        district="yinzhou",
+        sequence=1,
+        name_zh="基准中心",
+        name_en="Bench center",
+        field=Field.NEW_MATERIALS,
+        lead_unit=LeadUnit(name="基准公司", credit_code="91330200MA2GQ3XK4C", type=LeadUnitType.ENTERPRISE),
+        document_no="bench",
+        approved_on=dt.date(2031, 1, 1),
+        construction_start=dt.date(2031, 1, 1),
+        construction_end=dt.date(2036, 1, 1),
+    )
+
+
+async def _until(check: Any, *, timeout_s: float = 300.0, every_s: float = 0.01) -> float:
+    """Seconds until `check()` is true (polled), from now."""
+    started = time.perf_counter()
+    while not await check():
+        if time.perf_counter() - started > timeout_s:
+            raise TimeoutError("the bench did not finish in time")
+        await asyncio.sleep(every_s)
+    return time.perf_counter() - started
+
+
+async def relay_figure(pg_url: str, nats_url: str, n: int) -> Figure:
+    url = await create_database(pg_url, f"relay_{uuid.uuid4().hex[:8]}")
+    await upgrade("registry", url)
+    settings = ServiceSettings(service="registry", database_url=url, nats_url=nats_url, log_level="WARNING")
+    app = create_app("registry", settings)
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        async with running(app):
+            db: Database = app.state.db
+            messaging = app.state.relay.outbox
+            await _until(lambda: asyncio.sleep(0, app.state.relay.is_leader))
+            async with db.transaction() as session:
+                await record_events(session, messaging, [(approved(uuid.uuid4()), None) for _ in range(n)])
+            # The clock starts at the commit: from then on the backlog is the relay's.
+            took = await _until(
+                lambda: _zero(conn, "SELECT count(*) FROM registry.outbox WHERE published_at IS NULL"), every_s=0.005
+            )
+            payloads = [row["payload"] for row in await conn.fetch("SELECT payload FROM registry.outbox LIMIT $1", n)]
+        # The ceiling: the same payloads, the same stream, nats-py's pipelined publish.
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream(publish_async_max_pending=4000)
+        started = time.perf_counter()
+        for payload in payloads:
+            await js.publish_async(
+                "tic.registry.bench.raw",
+                payload.encode() if isinstance(payload, str) else json.dumps(payload).encode(),
+                headers={"Nats-Msg-Id": str(uuid.uuid4())},
+            )
+        await js.publish_async_completed()
+        raw = time.perf_counter() - started
+        await nc.close()
+    finally:
+        await conn.close()
+    return Figure(
+        name=f"outbox relay, {n:,}-event backlog",
+        unit="events/s",
+        ours=n / took,
+        baseline=n / raw,
+        baseline_label="nats-py publish_async",
+        goal=0.4,
+        higher_is_better=True,
+    )
+
+
+async def _zero(conn: Any, query: str) -> bool:
+    return int(await conn.fetchval(query)) == 0
+
+
+async def inbox_figure(pg_url: str, nats_url: str, n: int) -> Figure:
+    """A bench consumer of the registry's stream whose handler commits one row per event."""
+    url = await create_database(pg_url, f"inbox_{uuid.uuid4().hex[:8]}")
+    await upgrade("funding", url)  # any service's schema: it brings the inbox tables
+    from funding.store.tables import messaging
+
+    settings = ServiceSettings(
+        service="funding", database_url=url, nats_url=nats_url, log_level="WARNING", consumer_batch_size=100
+    )
+    db = Database(url, schema="funding", pool_size=4)
+    async with db.transaction() as session:
+        await session.execute(text("CREATE TABLE funding.bench_effect (event_id uuid PRIMARY KEY)"))
+
+    handlers = EventHandlers()
+
+    @handlers.on(CenterApproved)
+    async def effect(session: AsyncSession, event: CloudEvent) -> None:
+        await session.execute(text("INSERT INTO funding.bench_effect VALUES (:id)"), {"id": event.id})
+
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream(publish_async_max_pending=4000)
+    await ensure_stream(js, "registry", settings)
+    await js.purge_stream(stream_name("registry"))
+    for _ in range(n):
+        event = CloudEvent.of(approved(uuid.uuid4()))
+        await js.publish_async(event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
+    await js.publish_async_completed()
+
+    # The ceiling: a bare durable pull consumer fetching 100 at a time and acking each.
+    raw_sub = await js.pull_subscribe("tic.registry.>", durable="bench-raw", stream=stream_name("registry"))
+    started = time.perf_counter()
+    got = 0
+    while got < n:
+        for msg in await raw_sub.fetch(100, timeout=5):
+            await msg.ack()
+            got += 1
+    raw = time.perf_counter() - started
+    await nc.close()
+
+    link = NatsLink(nats_url, name="bench-inbox")
+    consumer = InboxConsumer(
+        service="bench-inbox",
+        producer="registry",
+        db=db,
+        tables=messaging,
+        handlers=handlers,
+        link=link,
+        settings=settings,
+        metrics=ServiceMetrics(f"bench_{uuid.uuid4().hex[:6]}"),
+    )
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        link.start()
+        await link.ready.wait()
+        started_at = time.perf_counter()
+        consumer.start()
+
+        async def done() -> bool:
+            return int(await conn.fetchval("SELECT count(*) FROM funding.bench_effect")) >= n
+
+        await _until(done, every_s=0.005)
+        took = time.perf_counter() - started_at
+        await consumer.stop()
+    finally:
+        await conn.close()
+        await link.close()
+        await db.dispose()
+    return Figure(
+        name="inbox consumer, trivial committed effect",
+        unit="events/s",
+        ours=n / took,
+        baseline=n / raw,
+        baseline_label="pull fetch(100) + ack",
+        goal=0.2,
+        higher_is_better=True,
+    )
+
+
+async def measure_events(*, quick: bool) -> list[Figure]:
+    root = Path(tempfile.mkdtemp(prefix="tic-ceiling-events-", dir="/tmp"))
+    pg = EmbeddedPostgres(root / "pg", keep=False).start()
+    server = NatsServer(root / "nats").start()
+    n = 2_000 if quick else 10_000
+    try:
+        return [
+            await relay_figure(pg.url, server.admin_url, n),
+            await inbox_figure(pg.url, server.admin_url, n),
+        ]
+    finally:
+        server.stop()
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def table(figures: list[Figure]) -> str:
+    lines = [f"{'figure':<44} {'ours':>12} {'raw baseline':>14} {'ratio':>7} {'goal':>7}  met"]
+    for f in figures:
+        lines.append(
+            f"{f.name:<44} {f.ours:>9,.0f} {f.unit:<2}"[:58].ljust(58)
+            + f"{f.baseline:>11,.0f} {f.ratio:>7.2f} {f.goal_text:>7}  {'yes' if f.met else 'no'}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2,000 events instead of 10,000")
+    args = parser.parse_args()
+    print(table(asyncio.run(measure_events(quick=args.quick))))
+
+
+if __name__ == "__main__":
+    main()

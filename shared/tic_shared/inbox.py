@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -85,18 +86,34 @@ def forgery(handlers: EventHandlers, event: CloudEvent, stream_producer: str | N
 
 async def _mark_handled(session: AsyncSession, inbox: Table, consumer: str, event: CloudEvent) -> bool:
     """Record the event as handled; False when it already was (a redelivery)."""
+    return bool(await _mark_all_handled(session, inbox, consumer, [event]))
+
+
+async def _mark_all_handled(
+    session: AsyncSession, inbox: Table, consumer: str, events: list[CloudEvent]
+) -> set[uuid.UUID]:
+    """Record a batch as handled in one statement; the ids not handled before (the rest are redeliveries)."""
+    unique = {event.id: event for event in events}
     result = await session.execute(
         insert(inbox)
-        .values(consumer=consumer, event_id=event.id, event_type=event.type)
+        .values([{"consumer": consumer, "event_id": e.id, "event_type": e.type} for e in unique.values()])
         .on_conflict_do_nothing()
         .returning(inbox.c.event_id)
     )
-    return result.first() is not None
+    return set(result.scalars())
 
 
 @contextmanager
 def handling(event: CloudEvent, consumer: str) -> Iterator[None]:
     """A consumer span in the event's trace, and that trace in the logs (and any event the handler records)."""
+    if not telemetry.recording():
+        # No span to make, but the trace still runs on: what the handler records carries it.
+        token = traceparent_var.set(child_traceparent(event.traceparent))
+        try:
+            yield
+        finally:
+            traceparent_var.reset(token)
+        return
     with telemetry.span(
         f"handle {event.type}",
         parent=event.traceparent,
@@ -127,7 +144,8 @@ async def handle_once(
         async with db.transaction() as session:
             if not await _mark_handled(session, tables.inbox, consumer, event):
                 return False
-            await asyncio.wait_for(handler(session, event), timeout=timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await handler(session, event)
             return True
 
 
@@ -138,15 +156,19 @@ async def handle_batch(
     work: list[tuple[Handler, CloudEvent]],
     timeout_s: float,
 ) -> list[bool]:
-    """Several events in one transaction, each applied at most once; which were applied (not seen before)."""
+    """Several events in one transaction, each applied at most once; which were applied (not seen before).
+    The whole batch is marked handled in one statement first; only the events that mark was new for run."""
     applied: list[bool] = []
     async with db.transaction() as session:
+        fresh = await _mark_all_handled(session, tables.inbox, consumer, [event for _, event in work])
         for handler, event in work:
-            with handling(event, consumer):
-                fresh = await _mark_handled(session, tables.inbox, consumer, event)
-                if fresh:
-                    await asyncio.wait_for(handler(session, event), timeout=timeout_s)
-                applied.append(fresh)
+            first = event.id in fresh
+            fresh.discard(event.id)  # the same event twice in one batch is applied once
+            if first:
+                with handling(event, consumer):
+                    async with asyncio.timeout(timeout_s):  # a deadline without a task per event
+                        await handler(session, event)
+            applied.append(first)
     return applied
 
 

@@ -29,21 +29,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from figures import Figure  # noqa: E402
+from figures import Figure, percentile
 
-from tic_platform.embedded import EmbeddedPostgres, NatsServer, create_database  # noqa: E402
-from tic_platform.testing import create_app, running  # noqa: E402
-from tic_shared.db import Database, asyncpg_dsn  # noqa: E402
-from tic_shared.events import CloudEvent  # noqa: E402
-from tic_shared.events.catalog import CenterApproved, LeadUnit  # noqa: E402
-from tic_shared.inbox import EventHandlers, InboxConsumer  # noqa: E402
-from tic_shared.metrics import ServiceMetrics  # noqa: E402
-from tic_shared.migrations import upgrade  # noqa: E402
-from tic_shared.nats_link import NatsLink  # noqa: E402
-from tic_shared.outbox import record_events  # noqa: E402
-from tic_shared.settings import ServiceSettings  # noqa: E402
-from tic_shared.streams import ensure_stream, stream_name  # noqa: E402
-from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier  # noqa: E402
+from tic_platform.embedded import EmbeddedPostgres, NatsServer, create_database
+from tic_platform.testing import create_app, running
+from tic_shared.db import Database, asyncpg_dsn
+from tic_shared.events import CloudEvent
+from tic_shared.events.catalog import CenterApproved, LeadUnit
+from tic_shared.inbox import EventHandlers, InboxConsumer
+from tic_shared.metrics import ServiceMetrics
+from tic_shared.migrations import upgrade
+from tic_shared.nats_link import NatsLink
+from tic_shared.outbox import record_events
+from tic_shared.settings import ServiceSettings
+from tic_shared.streams import ensure_stream, stream_name
+from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier
 
 
 def approved(center_id: uuid.UUID) -> CenterApproved:
@@ -128,9 +128,7 @@ async def inbox_figure(pg_url: str, nats_url: str, n: int) -> Figure:
     await upgrade("funding", url)  # any service's schema: it brings the inbox tables
     from funding.store.tables import messaging
 
-    settings = ServiceSettings(
-        service="funding", database_url=url, nats_url=nats_url, log_level="WARNING", consumer_batch_size=100
-    )
+    settings = ServiceSettings(service="funding", database_url=url, nats_url=nats_url, log_level="WARNING")
     db = Database(url, schema="funding", pool_size=4)
     async with db.transaction() as session:
         await session.execute(text("CREATE TABLE funding.bench_effect (event_id uuid PRIMARY KEY)"))
@@ -200,6 +198,158 @@ async def inbox_figure(pg_url: str, nats_url: str, n: int) -> Figure:
     )
 
 
+def _center_body(i: int) -> dict[str, Any]:
+    from registry.domain.credit_code import check_character
+
+    code = "91330200" + f"{uuid.uuid4().int % 10**9:09d}"
+    code += check_character(code)
+    return {
+        "name_zh": f"宁波市基准{i}技术创新中心",
+        "name_en": f"Bench Center {i}",
+        "tier": "municipal_tic",
+        "origin": "municipal_initiative",
+        "field": "industrial_internet",
+        "industrial_chain": "工业互联网",
+        "district": "yinzhou",
+        "lead_unit": {
+            "name": f"宁波基准{i}科技有限公司",
+            "credit_code": code + check_character(code),
+            "type": "enterprise",
+        },
+    }
+
+
+async def _to_public_notice(client: Any, headers: dict[str, str], i: int, approved_on: dt.date) -> str:
+    created = await client.post("/api/v1/centers", json=_center_body(i), headers=headers)
+    center_id = str(created.json()["id"])
+
+    def before(days: int) -> str:
+        return str(approved_on - dt.timedelta(days=days))
+
+    for action, body in (
+        ("submit", {"on": before(40)}),
+        ("start-review", {"on": before(39)}),
+        ("review", {"passed": True, "score": 88, "opinion": "同意", "experts": ["专家甲"], "reviewed_on": before(35)}),
+        ("decision", {"approved": True, "meeting_ref": "常务会议", "decided_on": before(30)}),
+        ("public-notice", {"starts_on": before(20)}),
+    ):
+        response = await client.post(f"/api/v1/centers/{center_id}/{action}", json=body, headers=headers)
+        response.raise_for_status()
+    return center_id
+
+
+async def flow_figure(pg_url: str, nats_url: str, rate: int, seconds: int) -> Figure:
+    """Approvals at `rate` per second for `seconds`: from the approval's answer (its transaction committed) to
+    the funding grant it opens being committed, through the registry's relay and funding's consumer."""
+    from tic_shared.auth import mint_token
+    from tic_shared.dated_acts import today
+    from tic_shared.settings import dev_signing_key
+
+    url = await create_database(pg_url, f"flow_{uuid.uuid4().hex[:8]}")
+    for service in ("registry", "funding"):
+        await upgrade(service, url)
+    apps = {
+        service: create_app(
+            service, ServiceSettings(service=service, database_url=url, nats_url=nats_url, log_level="WARNING")
+        )
+        for service in ("registry", "funding")
+    }
+    headers = {"Authorization": f"Bearer {mint_token(dev_signing_key(), subject='bench', roles=['bureau_admin'])}"}
+    n = rate * seconds
+    approved_on = today()
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    latencies: list[float] = []
+    try:
+        async with running(apps["registry"]) as registry, running(apps["funding"]):
+            ids: list[str] = []
+            for start in range(0, n, 20):
+                ids += await asyncio.gather(
+                    *(_to_public_notice(registry, headers, i, approved_on) for i in range(start, min(n, start + 20)))
+                )
+            answered: dict[str, float] = {}
+            granted: dict[str, float] = {}
+            finished = asyncio.Event()
+
+            async def watch() -> None:
+                while not finished.is_set():
+                    waiting = [uuid.UUID(i) for i in answered if i not in granted]
+                    if waiting:
+                        rows = await conn.fetch(
+                            "SELECT center_id FROM funding.grants WHERE center_id = ANY($1::uuid[])", waiting
+                        )
+                        now = time.perf_counter()
+                        for row in rows:
+                            granted.setdefault(str(row["center_id"]), now)
+                    if len(granted) >= n:
+                        finished.set()
+                    await asyncio.sleep(0.002)
+
+            async def approve(i: int, center_id: str) -> None:
+                await asyncio.sleep(i / rate)
+                response = await registry.post(
+                    f"/api/v1/centers/{center_id}/approve",
+                    json={
+                        "document_no": f"甬政发〔{approved_on.year}〕{i}号",
+                        "approved_on": str(approved_on),
+                        "domain_zh": f"基准{i}",
+                        "domain_en": f"Bench {i}",
+                    },
+                    headers=headers,
+                )
+                response.raise_for_status()
+                answered[center_id] = time.perf_counter()
+
+            watcher = asyncio.create_task(watch())
+            await asyncio.gather(*(approve(i, center_id) for i, center_id in enumerate(ids)))
+            await asyncio.wait_for(finished.wait(), timeout=120)
+            await watcher
+            latencies = [(granted[c] - answered[c]) * 1000 for c in ids]
+    finally:
+        await conn.close()
+    raw = await _raw_latency(nats_url, rate, seconds)
+    return Figure(
+        name=f"approve → funding grant committed, {rate}/s for {seconds} s",
+        unit="ms p99",
+        ours=percentile(latencies, 99),
+        baseline=percentile(raw, 99),
+        baseline_label="JetStream publish → consume p99",
+        goal=20,
+        higher_is_better=False,
+        detail=f"p50 {percentile(latencies, 50):.1f} ms (raw {percentile(raw, 50):.2f} ms)",
+        samples={"ours": latencies, "baseline": raw},
+    )
+
+
+async def _raw_latency(nats_url: str, rate: int, seconds: int) -> list[float]:
+    """A message published (acknowledged by the stream) and pulled by a durable consumer, at the same rate."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await js.add_stream(name="BENCH_LATENCY", subjects=["bench.latency"])
+    sub = await js.pull_subscribe("bench.latency", durable="bench-latency", stream="BENCH_LATENCY")
+    sent: dict[str, float] = {}
+    took: list[float] = []
+    n = rate * seconds
+
+    async def consume() -> None:
+        while len(took) < n:
+            try:
+                for msg in await sub.fetch(10, timeout=1):
+                    took.append((time.perf_counter() - sent[msg.data.decode()]) * 1000)
+                    await msg.ack()
+            except nats.errors.TimeoutError:
+                continue
+
+    consumer = asyncio.create_task(consume())
+    for i in range(n):
+        key = str(i)
+        sent[key] = time.perf_counter()
+        await js.publish("bench.latency", key.encode())
+        await asyncio.sleep(1 / rate)
+    await asyncio.wait_for(consumer, timeout=60)
+    await nc.close()
+    return took
+
+
 async def measure_events(*, quick: bool) -> list[Figure]:
     root = Path(tempfile.mkdtemp(prefix="tic-ceiling-events-", dir="/tmp"))
     pg = EmbeddedPostgres(root / "pg", keep=False).start()
@@ -209,6 +359,7 @@ async def measure_events(*, quick: bool) -> list[Figure]:
         return [
             await relay_figure(pg.url, server.admin_url, n),
             await inbox_figure(pg.url, server.admin_url, n),
+            await flow_figure(pg.url, server.admin_url, 50, 5 if quick else 20),
         ]
     finally:
         server.stop()

@@ -243,33 +243,45 @@ class InboxConsumer:
         and a pull request answered just after the reconnect lands in that same inbox. Dropping the subscription
         there (as we once did) lost those messages until the ack wait ran out — the 30 s catch-ups of issue 13."""
         idle = 0
-        while not self._stopping.is_set():
-            if not self.link.connected:
-                # A fetch now would only queue a pull request in the client's buffer, to be sent on reconnect.
-                await asyncio.sleep(0.05)
-                continue
-            try:
-                fetch_s = self.settings.consumer_fetch_timeout_s
-                msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s)
-            except (nats.errors.TimeoutError, TimeoutError):
-                # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
-                # exists: a server that lost it would otherwise leave us waiting forever.
-                idle += 1
-                if idle % 15 == 0 and self.link.connected and not await self._consumer_alive():
-                    return
-                continue
-            except (nats.errors.ConnectionClosedError, nats.js.errors.NotFoundError) as exc:
-                log.warning("%s lost its subscription to %s: %s", self.service, self.stream, exc)
-                return
-            except Exception as exc:
+        ahead: asyncio.Task[list[Any]] | None = None
+        try:
+            while not self._stopping.is_set():
                 if not self.link.connected:
-                    continue  # the connection dropped during the fetch; wait for it, keep the subscription
-                log.warning("%s fetch from %s failed: %r", self.service, self.stream, exc)
-                await asyncio.sleep(0.5)
-                return
-            idle = 0
-            async with self._in_progress(msgs):
-                await self._process_batch(msgs)
+                    # A fetch now would only queue a pull request in the client's buffer, sent on reconnect.
+                    await asyncio.sleep(0.05)
+                    continue
+                try:
+                    fetch_s = self.settings.consumer_fetch_timeout_s
+                    fetching, ahead = ahead, None
+                    msgs = await (fetching or sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s))
+                except (nats.errors.TimeoutError, TimeoutError):
+                    # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
+                    # exists: a server that lost it would otherwise leave us waiting forever.
+                    idle += 1
+                    if idle % 15 == 0 and self.link.connected and not await self._consumer_alive():
+                        return
+                    continue
+                except (nats.errors.ConnectionClosedError, nats.js.errors.NotFoundError) as exc:
+                    log.warning("%s lost its subscription to %s: %s", self.service, self.stream, exc)
+                    return
+                except Exception as exc:
+                    if not self.link.connected:
+                        continue  # the connection dropped during the fetch; wait for it, keep the subscription
+                    log.warning("%s fetch from %s failed: %r", self.service, self.stream, exc)
+                    await asyncio.sleep(0.5)
+                    return
+                idle = 0
+                if len(msgs) >= self.settings.consumer_batch_size:
+                    # More are likely waiting: ask for them now, so the broker's round trip overlaps the
+                    # database work of this batch.
+                    ahead = asyncio.create_task(sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s))
+                async with self._in_progress(msgs):
+                    await self._process_batch(msgs)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead
 
     @contextlib.asynccontextmanager
     async def _in_progress(self, msgs: list[Any]) -> AsyncIterator[None]:

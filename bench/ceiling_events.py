@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import nats
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the fault suite's platform
 
 from figures import Figure, percentile
 
@@ -213,7 +215,7 @@ def _center_body(i: int) -> dict[str, Any]:
         "district": "yinzhou",
         "lead_unit": {
             "name": f"宁波基准{i}科技有限公司",
-            "credit_code": code + check_character(code),
+            "credit_code": code,
             "type": "enterprise",
         },
     }
@@ -238,75 +240,71 @@ async def _to_public_notice(client: Any, headers: dict[str, str], i: int, approv
     return center_id
 
 
-async def flow_figure(pg_url: str, nats_url: str, rate: int, seconds: int) -> Figure:
-    """Approvals at `rate` per second for `seconds`: from the approval's answer (its transaction committed) to
-    the funding grant it opens being committed, through the registry's relay and funding's consumer."""
+async def flow_figure(root: Path, rate: int, seconds: int) -> Figure:
+    """Approvals at `rate` per second for `seconds` against the four services as separate processes (the fault
+    suite's platform): from the approval's answer (its transaction committed) to the funding grant it opens
+    being committed, through the registry's relay, JetStream and funding's consumer."""
+    from faults.loopback import Platform
+
     from tic_shared.auth import mint_token
     from tic_shared.dated_acts import today
     from tic_shared.settings import dev_signing_key
 
-    url = await create_database(pg_url, f"flow_{uuid.uuid4().hex[:8]}")
-    for service in ("registry", "funding"):
-        await upgrade(service, url)
-    apps = {
-        service: create_app(
-            service, ServiceSettings(service=service, database_url=url, nats_url=nats_url, log_level="WARNING")
-        )
-        for service in ("registry", "funding")
-    }
     headers = {"Authorization": f"Bearer {mint_token(dev_signing_key(), subject='bench', roles=['bureau_admin'])}"}
     n = rate * seconds
     approved_on = today()
-    conn = await asyncpg.connect(asyncpg_dsn(url))
-    latencies: list[float] = []
-    try:
-        async with running(apps["registry"]) as registry, running(apps["funding"]):
-            ids: list[str] = []
-            for start in range(0, n, 20):
-                ids += await asyncio.gather(
-                    *(_to_public_notice(registry, headers, i, approved_on) for i in range(start, min(n, start + 20)))
-                )
-            answered: dict[str, float] = {}
-            granted: dict[str, float] = {}
-            finished = asyncio.Event()
+    async with (
+        Platform(root / "flow") as platform,
+        httpx.AsyncClient(base_url=platform.url("registry"), timeout=60) as registry,
+    ):
+        ids: list[str] = []
+        for start in range(0, n, 20):
+            ids += await asyncio.gather(
+                *(_to_public_notice(registry, headers, i, approved_on) for i in range(start, min(n, start + 20)))
+            )
+        conn = await asyncpg.connect(asyncpg_dsn(platform.pg.url))
+        answered: dict[str, float] = {}
+        granted: dict[str, float] = {}
+        finished = asyncio.Event()
 
-            async def watch() -> None:
-                while not finished.is_set():
-                    waiting = [uuid.UUID(i) for i in answered if i not in granted]
-                    if waiting:
-                        rows = await conn.fetch(
-                            "SELECT center_id FROM funding.grants WHERE center_id = ANY($1::uuid[])", waiting
-                        )
-                        now = time.perf_counter()
-                        for row in rows:
-                            granted.setdefault(str(row["center_id"]), now)
-                    if len(granted) >= n:
-                        finished.set()
-                    await asyncio.sleep(0.002)
+        async def watch() -> None:
+            while not finished.is_set():
+                waiting = [uuid.UUID(i) for i in answered if i not in granted]
+                if waiting:
+                    rows = await conn.fetch(
+                        "SELECT center_id FROM funding.grants WHERE center_id = ANY($1::uuid[])", waiting
+                    )
+                    now = time.perf_counter()
+                    for row in rows:
+                        granted.setdefault(str(row["center_id"]), now)
+                if len(granted) >= n:
+                    finished.set()
+                await asyncio.sleep(0.002)
 
-            async def approve(i: int, center_id: str) -> None:
-                await asyncio.sleep(i / rate)
-                response = await registry.post(
-                    f"/api/v1/centers/{center_id}/approve",
-                    json={
-                        "document_no": f"甬政发〔{approved_on.year}〕{i}号",
-                        "approved_on": str(approved_on),
-                        "domain_zh": f"基准{i}",
-                        "domain_en": f"Bench {i}",
-                    },
-                    headers=headers,
-                )
-                response.raise_for_status()
-                answered[center_id] = time.perf_counter()
+        async def approve(i: int, center_id: str) -> None:
+            await asyncio.sleep(i / rate)
+            response = await registry.post(
+                f"/api/v1/centers/{center_id}/approve",
+                json={
+                    "document_no": f"甬政发〔{approved_on.year}〕{i}号",
+                    "approved_on": str(approved_on),
+                    "domain_zh": f"基准{i}",
+                    "domain_en": f"Bench {i}",
+                },
+                headers=headers,
+            )
+            response.raise_for_status()
+            answered[center_id] = time.perf_counter()
 
+        try:
             watcher = asyncio.create_task(watch())
             await asyncio.gather(*(approve(i, center_id) for i, center_id in enumerate(ids)))
             await asyncio.wait_for(finished.wait(), timeout=120)
             await watcher
-            latencies = [(granted[c] - answered[c]) * 1000 for c in ids]
-    finally:
-        await conn.close()
-    raw = await _raw_latency(nats_url, rate, seconds)
+        finally:
+            await conn.close()
+        latencies = [(granted[c] - answered[c]) * 1000 for c in ids]
+        raw = await _raw_latency(platform.nats.admin_url, rate, seconds)
     return Figure(
         name=f"approve → funding grant committed, {rate}/s for {seconds} s",
         unit="ms p99",
@@ -359,7 +357,7 @@ async def measure_events(*, quick: bool) -> list[Figure]:
         return [
             await relay_figure(pg.url, server.admin_url, n),
             await inbox_figure(pg.url, server.admin_url, n),
-            await flow_figure(pg.url, server.admin_url, 50, 5 if quick else 20),
+            await flow_figure(root, 50, 5 if quick else 20),
         ]
     finally:
         server.stop()

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tic_platform.testing import bearer, eventually
 from tic_shared.vocabulary import Grade, LeadUnitType, Tier
 
@@ -70,34 +72,6 @@ async def test_grant_is_calculated_from_the_projection_not_from_client_input(
         assert again.status_code == 200, again.text
         assert again.json()["amount_fen"] == 0
         assert again.json()["trace"]["inputs"]["tier"] == "provincial_tic"
-
-
-async def test_year_2_follows_the_projected_grade(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
-) -> None:
-    center_id = uuid.uuid4()
-    async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        await _opened(client, admin, center_id)
-        opened = await client.post(
-            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
-        )
-        assert opened.status_code == 201, opened.text
-        url = f"/api/v1/grants/{opened.json()['grant_id']}/calculate"
-        ungraded = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
-        assert ungraded.json()["amount_fen"] == 0
-
-        await publish_event(ev.graded(center_id, Grade.GOOD))
-
-        async def paid() -> bool:
-            r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
-            return bool(r.json()["amount_fen"] == 30_000 * YI)
-
-        await eventually(paid)
-        duplicate = await client.post(
-            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
-        )
-        assert duplicate.status_code == 409
 
 
 async def test_a_retried_disbursement_with_the_same_key_pays_once(
@@ -193,10 +167,18 @@ async def test_unknown_center_and_bad_ids_are_problems(
         assert forbidden.status_code == 403
 
 
+@pytest.mark.parametrize(
+    "grades",
+    [
+        pytest.param([(None, 0), ((Grade.GOOD, 2026), 30_000 * YI)], id="none-then-good"),
+        pytest.param([((Grade.GOOD, 2026), 30_000 * YI), ((Grade.UNQUALIFIED, 2027), 0)], id="good-then-unqualified"),
+    ],
+)
 async def test_years_2_and_3_follow_the_latest_finalized_annual_evaluation(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], grades: list[tuple[Any, int]]
 ) -> None:
-    """'The previous annual evaluation' is the latest finalized one when the grant is calculated (POLICY §5)."""
+    """'The previous annual evaluation' is the latest finalized one when the grant is calculated (POLICY §5):
+    none yet pays nothing, a qualifying grade pays, a later unqualified one replaces an earlier good one."""
     center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
         await publish_event(ev.approved(center_id))
@@ -207,21 +189,27 @@ async def test_years_2_and_3_follow_the_latest_finalized_annual_evaluation(
         assert opened.status_code == 201, opened.text
         url = f"/api/v1/grants/{opened.json()['grant_id']}/calculate"
 
-        async def amount() -> int:
+        async def calculated() -> dict[str, Any]:
             r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
             assert r.status_code == 200, r.text
-            return int(r.json()["amount_fen"])
+            body: dict[str, Any] = r.json()
+            return body
 
-        await publish_event(ev.graded(center_id, Grade.GOOD, year=2026))
-        await eventually(lambda: _amount_is(amount, 30_000 * YI))
+        for graded, expected_fen in grades:
+            if graded is not None:
+                grade, year = graded
+                await publish_event(ev.graded(center_id, grade, year=year))
 
-        # A later year's unqualified result replaces the earlier good one: nothing is granted.
-        await publish_event(ev.graded(center_id, Grade.UNQUALIFIED, year=2027))
-        await eventually(lambda: _amount_is(amount, 0))
-        r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
-        step = next(s for s in r.json()["trace"]["steps"] if s["code"] == "previous_grade")
-        assert step["inputs"]["previous_grade"] == "unqualified" and step["result_fen"] == 0
+            async def paid(expected: int = expected_fen) -> dict[str, Any] | None:
+                body = await calculated()
+                return body if body["amount_fen"] == expected else None
 
+            body = await eventually(paid)
+            step = next(s for s in body["trace"]["steps"] if s["code"] == "previous_grade")
+            assert step["inputs"]["previous_grade"] == (None if graded is None else graded[0])
+            assert step["result_fen"] == expected_fen
 
-async def _amount_is(amount: Any, expected: int) -> bool:
-    return bool(await amount() == expected)
+        duplicate = await client.post(
+            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
+        )
+        assert duplicate.status_code == 409

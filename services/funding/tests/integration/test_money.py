@@ -8,7 +8,9 @@ from typing import Any
 
 import nats
 from nats.js.api import DeliverPolicy
+from sqlalchemy import insert
 
+from funding.store.tables import centers, grants
 from tic_platform.testing import bearer, eventually
 from tic_shared.events import CloudEvent
 
@@ -321,3 +323,41 @@ async def test_a_centers_spending_never_sums_past_the_bound_of_any_amount(
         assert past.json()["type"] == "urn:tic:problem:ledger-bound"
         ledger = (await client.get(f"/api/v1/centers/{center_id}/ledger", headers=admin)).json()
         assert ledger["summary"]["compliant_spent_fen"] + ledger["summary"]["non_compliant_spent_fen"] == MAX_FEN
+
+
+async def test_a_centers_history_shows_its_caps_however_many_centers_sort_before_it(
+    run_service: Any, token: Callable[..., str]
+) -> None:
+    """The history reads the center's own standing against the total cap, not a window of every center's: a
+    center with a thousand others before it in its reach still sees its caps."""
+    district = f"c{uuid.uuid4().hex[:8]}"
+    # Sorted after every random (version 4) id: the last center of the district.
+    last = uuid.UUID(int=(1 << 128) - 1 - uuid.uuid4().int % (1 << 32))
+    before = [uuid.uuid4() for _ in range(1001)]
+    center = {"tier": "municipal_tic", "status": "building", "district": district, "jurisdiction": "ningbo"}
+    grant = {"policy_code": "ningbo-tic-2022", "jurisdiction": "ningbo", "budget_year": 2026, "opened_by": "test"}
+    async with run_service("funding") as (app, client):
+        async with app.state.db.transaction() as session:
+            await session.execute(insert(centers), [{"center_id": c, "sequence": 1, **center} for c in [*before, last]])
+            await session.execute(
+                insert(grants),
+                [
+                    {"grant_id": uuid.uuid4(), "center_id": c, "funding_year": 1, "status": "calculated", **grant}
+                    | {"amount_fen": 1_000 * YI if c == last else YI}
+                    for c in [*before, last]
+                ],
+            )
+        officer = bearer(token(subject="do", roles=["district_officer"], district=district))
+        history = await client.get(f"/api/v1/centers/{last}/funding", headers=officer)
+        assert history.status_code == 200, history.text
+        assert history.json()["caps"] == [
+            {
+                "center_id": str(last),
+                "district": district,
+                "policy": "ningbo-tic-2022",
+                "granted_fen": 1_000 * YI,
+                "disbursed_fen": 0,
+                "total_cap_fen": 10_000_000 * YI,
+                "room_left_fen": 9_999_000 * YI,
+            }
+        ]

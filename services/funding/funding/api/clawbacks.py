@@ -33,7 +33,7 @@ async def list_clawbacks(
         limit=limit,
     )
     return page_of(
-        Page[Clawback], found, limit=limit, present=Clawback.of, position=lambda located: {"n": located.clawback.n}
+        Page[Clawback], found, limit=limit, present=Clawback.of, position=lambda located: {"n": located.record.n}
     )
 
 

@@ -58,7 +58,7 @@ async def list_grants(
         found,
         limit=limit,
         present=lambda located: Grant.of(located, with_trace=False),
-        position=lambda located: {"n": located.grant.n},
+        position=lambda located: {"n": located.record.n},
     )
 
 
@@ -211,5 +211,9 @@ async def list_caps(
     after = cursor_field(cursor, "c", uuid.UUID) if cursor else None
     found = await caps.list_caps(session, principal=principal, district=district, after=after, limit=limit)
     return page_of(
-        Page[CenterCap], found, limit=limit, present=CenterCap.of, position=lambda cap: {"c": str(cap.center_id)}
+        Page[CenterCap],
+        found,
+        limit=limit,
+        present=CenterCap.of,
+        position=lambda cap: {"c": str(cap.granted.center_id)},
     )

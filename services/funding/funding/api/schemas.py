@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, cast
@@ -224,7 +225,7 @@ class Grant(BaseModel):
 
     @classmethod
     def of(cls, located: LocatedGrant, *, with_trace: bool = True) -> "Grant":
-        row = located.grant
+        row = located.record
         status = GrantStatus(row.status)
         return cls(
             grant_id=row.grant_id,
@@ -391,7 +392,7 @@ class Clawback(BaseModel):
 
     @classmethod
     def of(cls, located: LocatedClawback) -> "Clawback":
-        row = located.clawback
+        row = located.record
         return cls.model_validate(
             {
                 **{name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)},
@@ -431,7 +432,18 @@ class Budget(BaseModel):
 
     @classmethod
     def of(cls, standing: BudgetStanding) -> "Budget":
-        return cls.model_validate(standing, from_attributes=True)
+        budget = standing.budget
+        return cls(
+            jurisdiction=budget.jurisdiction,
+            year=budget.year,
+            budget_fen=budget.budget_fen,
+            committed_fen=standing.committed_fen,
+            disbursed_fen=standing.disbursed_fen,
+            remaining_fen=standing.remaining_fen,
+            version=budget.version,
+            updated_at=budget.updated_at,
+            updated_by=budget.updated_by,
+        )
 
 
 class JurisdictionTotal(BaseModel):
@@ -447,7 +459,14 @@ class JurisdictionTotal(BaseModel):
 
     @classmethod
     def of(cls, standing: YearStanding) -> "JurisdictionTotal":
-        return cls.model_validate(standing, from_attributes=True)
+        return cls.model_validate(
+            {
+                **asdict(standing.totals),
+                "budget_fen": standing.budget_fen,
+                "remaining_fen": standing.remaining_fen,
+                "within_budget": standing.within_budget,
+            }
+        )
 
 
 class CenterCap(BaseModel):
@@ -461,7 +480,16 @@ class CenterCap(BaseModel):
 
     @classmethod
     def of(cls, standing: CapStanding) -> "CenterCap":
-        return cls.model_validate(standing, from_attributes=True)
+        granted = standing.granted
+        return cls(
+            center_id=granted.center_id,
+            district=granted.district,
+            policy=granted.policy_code,
+            granted_fen=granted.granted_fen,
+            disbursed_fen=granted.disbursed_fen,
+            total_cap_fen=standing.total_cap_fen,
+            room_left_fen=standing.room_left_fen,
+        )
 
 
 # ---- funding history ----

@@ -1,7 +1,6 @@
 """Yearly program budgets per jurisdiction: setting them, what grants commit against them, and the totals."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -9,7 +8,7 @@ from funding.domain.grants import COMMITTED_STATUSES, GrantStatus
 from funding.domain.ledger import BudgetExceededError, check_budget
 from funding.service.policies import rules
 from funding.store import budgets
-from funding.store.records import BudgetRecord, GrantRecord
+from funding.store.records import BudgetRecord, GrantRecord, YearTotals
 from funding.store.tables import messaging
 from tic_shared.auth import Principal
 from tic_shared.db import Database
@@ -22,36 +21,30 @@ from tic_shared.reach import Reach
 
 @dataclass(frozen=True)
 class BudgetStanding:
-    """A budget against what the caller's reach of grants draws on it."""
+    """A budget against what the grants in the caller's reach draw on it."""
 
-    jurisdiction: str
-    year: int
-    budget_fen: int
+    budget: BudgetRecord
     committed_fen: int
     disbursed_fen: int
     # None for a caller who does not see every grant: the remainder would give the city's total away.
     remaining_fen: int | None
-    version: int
-    updated_at: datetime
-    updated_by: str
 
 
 @dataclass(frozen=True)
 class YearStanding:
-    """Per jurisdiction and budget year: the grants by stage, against the budget if there is one."""
+    """A budget year's grants by stage, against the budget if there is one."""
 
-    jurisdiction: str
-    budget_year: int
-    grants: int
-    calculated_fen: int
-    committed_fen: int
-    disbursed_fen: int
+    totals: YearTotals
     budget_fen: int | None
     remaining_fen: int | None
     within_budget: bool | None
 
 
-def budget_etag(budget: BudgetStanding) -> str:
+def budget_etag(standing: BudgetStanding) -> str:
+    return _etag(standing.budget)
+
+
+def _etag(budget: BudgetRecord) -> str:
     return etag_for("budget", budget.jurisdiction, budget.year, budget.version)
 
 
@@ -64,17 +57,8 @@ async def _standing(session: AsyncSession, reach: Reach, budget: BudgetRecord) -
     disbursed = await budgets.drawn_fen(
         session, reach=reach, jurisdiction=jurisdiction, year=year, statuses=[GrantStatus.DISBURSED]
     )
-    return BudgetStanding(
-        jurisdiction=budget.jurisdiction,
-        year=budget.year,
-        budget_fen=budget.budget_fen,
-        committed_fen=committed,
-        disbursed_fen=disbursed,
-        remaining_fen=budget.budget_fen - committed if reach.everything else None,
-        version=budget.version,
-        updated_at=budget.updated_at,
-        updated_by=budget.updated_by,
-    )
+    remaining = budget.budget_fen - committed if reach.everything else None
+    return BudgetStanding(budget, committed_fen=committed, disbursed_fen=disbursed, remaining_fen=remaining)
 
 
 async def list_budgets(
@@ -100,7 +84,7 @@ async def set_budget(
     await budgets.hold_budget_year(session, jurisdiction=jurisdiction, year=year, exclusive=True)
     current = await budgets.get_budget(session, jurisdiction=jurisdiction, year=year, lock=True)
     if current is not None:
-        check_if_match(if_match, etag_for("budget", jurisdiction, year, current.version))
+        check_if_match(if_match, _etag(current))
     budget = await budgets.put_budget(
         session, jurisdiction=jurisdiction, year=year, budget_fen=budget_fen, by=principal.subject
     )
@@ -112,17 +96,13 @@ async def list_totals(session: AsyncSession, *, principal: Principal, year: int 
     for totals in await budgets.year_totals(session, reach=Reach.of(principal), year=year):
         budget = await budgets.get_budget(session, jurisdiction=totals.jurisdiction, year=totals.budget_year)
         budget_fen = None if budget is None else budget.budget_fen
+        committed = totals.committed_fen
         standings.append(
             YearStanding(
-                jurisdiction=totals.jurisdiction,
-                budget_year=totals.budget_year,
-                grants=totals.grants,
-                calculated_fen=totals.calculated_fen,
-                committed_fen=totals.committed_fen,
-                disbursed_fen=totals.disbursed_fen,
+                totals,
                 budget_fen=budget_fen,
-                remaining_fen=None if budget_fen is None else budget_fen - totals.committed_fen,
-                within_budget=None if budget_fen is None else totals.committed_fen <= budget_fen,
+                remaining_fen=None if budget_fen is None else budget_fen - committed,
+                within_budget=None if budget_fen is None else committed <= budget_fen,
             )
         )
     return standings

@@ -15,12 +15,9 @@ from tic_shared.reach import Reach
 
 @dataclass(frozen=True)
 class CapStanding:
-    center_id: uuid.UUID
-    district: str
-    policy: str
-    granted_fen: int
-    disbursed_fen: int
-    # None under a policy without a total cap (one-off awards).
+    """What a center was granted under a policy, against the policy's total cap (None: the policy has none)."""
+
+    granted: GrantedUnderPolicy
     total_cap_fen: int | None
     room_left_fen: int | None
 
@@ -32,15 +29,8 @@ def _standing(granted: GrantedUnderPolicy) -> CapStanding:
         if policy is not None and isinstance(policy.rule, CapabilityInvestmentShareRule)
         else None
     )
-    return CapStanding(
-        center_id=granted.center_id,
-        district=granted.district,
-        policy=granted.policy_code,
-        granted_fen=granted.granted_fen,
-        disbursed_fen=granted.disbursed_fen,
-        total_cap_fen=cap,
-        room_left_fen=None if cap is None else max(0, cap - granted.granted_fen),
-    )
+    room = None if cap is None else max(0, cap - granted.granted_fen)
+    return CapStanding(granted, total_cap_fen=cap, room_left_fen=room)
 
 
 async def list_caps(

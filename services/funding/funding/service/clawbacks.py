@@ -23,7 +23,7 @@ from tic_shared.reach import Reach
 
 
 def clawback_etag(located: LocatedClawback) -> str:
-    return _etag(located.clawback)
+    return _etag(located.record)
 
 
 def _etag(clawback: ClawbackRecord) -> str:
@@ -139,7 +139,7 @@ async def record_repayment(
     found = await clawbacks.located_clawback(session, reach=Reach.of(principal), clawback_id=clawback_id, lock=True)
     if found is None:
         raise NotFound("clawback", clawback_id)
-    clawback = found.clawback
+    clawback = found.record
     check_if_match(if_match, _etag(clawback))
     owed = clawback.amount_fen - clawback.repaid_fen
     if owed == 0:

@@ -3,7 +3,7 @@ the projection, approved within the budget, disbursed once onto the ledger."""
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,14 +40,14 @@ from tic_shared.vocabulary import Trigger
 
 
 def grant_etag(located: LocatedGrant) -> str:
-    return _etag(located.grant)
+    return _etag(located.record)
 
 
 def _etag(grant: GrantRecord) -> str:
     return etag_for("grant", grant.grant_id, grant.version)
 
 
-GrantEvent = TypeVar("GrantEvent", SubsidyCalculated, SubsidyApproved, SubsidyDisbursed)
+GrantEvent = SubsidyCalculated | SubsidyApproved | SubsidyDisbursed
 
 
 async def _record(session: AsyncSession, model: type[GrantEvent], grant: GrantRecord, district: str | None) -> None:
@@ -355,13 +355,8 @@ async def approve_grant(
     grant, center = await _grant_for_command(session, principal, grant_id, if_match)
     status = _next(grant, GrantAction.APPROVE)
     await commit_grant(session, db=db, grant=grant)
-    updated = await grants.update_grant(
-        session,
-        grant_id=grant.grant_id,
-        values={"status": status.value, "approved_at": datetime.now(UTC), "approved_by": principal.subject},
-    )
-    await _record(session, SubsidyApproved, updated, center.district)
-    return LocatedGrant(updated, center.district)
+    stamps = {"approved_at": datetime.now(UTC), "approved_by": principal.subject}
+    return await _advance(session, grant, center, status, SubsidyApproved, stamps)
 
 
 async def disburse_grant(
@@ -384,10 +379,19 @@ async def disburse_grant(
                 + (f" ({grant.trigger})" if grant.trigger else ""),
             },
         )
-    updated = await grants.update_grant(
-        session,
-        grant_id=grant.grant_id,
-        values={"status": status.value, "disbursed_at": datetime.now(UTC), "disbursed_by": principal.subject},
-    )
-    await _record(session, SubsidyDisbursed, updated, center.district)
+    stamps = {"disbursed_at": datetime.now(UTC), "disbursed_by": principal.subject}
+    return await _advance(session, grant, center, status, SubsidyDisbursed, stamps)
+
+
+async def _advance(
+    session: AsyncSession,
+    grant: GrantRecord,
+    center: CenterRecord,
+    status: GrantStatus,
+    event: type[GrantEvent],
+    stamps: dict[str, Any],
+) -> LocatedGrant:
+    """Move the grant on to `status`, stamped with who and when, and say so."""
+    updated = await grants.update_grant(session, grant_id=grant.grant_id, values={"status": status.value, **stamps})
+    await _record(session, event, updated, center.district)
     return LocatedGrant(updated, center.district)

@@ -18,8 +18,7 @@ async def get_budget(session: AsyncSession, *, jurisdiction: str, year: int, loc
     query = select(budgets).where(budgets.c.jurisdiction == jurisdiction, budgets.c.year == year)
     if lock:
         query = query.with_for_update()
-    row = (await session.execute(query)).first()
-    return None if row is None else BudgetRecord.of(row)
+    return BudgetRecord.first(await session.execute(query))
 
 
 async def list_budgets(session: AsyncSession, *, jurisdiction: str | None, year: int | None) -> list[BudgetRecord]:
@@ -28,7 +27,7 @@ async def list_budgets(session: AsyncSession, *, jurisdiction: str | None, year:
         query = query.where(budgets.c.jurisdiction == jurisdiction)
     if year is not None:
         query = query.where(budgets.c.year == year)
-    return [BudgetRecord.of(row) for row in (await session.execute(query)).all()]
+    return BudgetRecord.all(await session.execute(query))
 
 
 def _drawn_query(jurisdiction: str, year: int, statuses: Sequence[GrantStatus]) -> Select[Any]:
@@ -108,4 +107,4 @@ async def year_totals(session: AsyncSession, *, reach: Reach, year: int | None) 
     )
     if year is not None:
         query = query.where(g.budget_year == year)
-    return [YearTotals.of(row) for row in (await session.execute(query)).all()]
+    return YearTotals.all(await session.execute(query))

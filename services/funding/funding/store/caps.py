@@ -44,10 +44,10 @@ async def granted_page(
         query = query.where(centers.c.district == district)
     if after is not None:
         query = query.where(grants.c.center_id > after)
-    return [GrantedUnderPolicy.of(row) for row in (await session.execute(query)).all()]
+    return GrantedUnderPolicy.all(await session.execute(query))
 
 
 async def granted_to_center(session: AsyncSession, *, reach: Reach, center_id: uuid.UUID) -> list[GrantedUnderPolicy]:
     """Per policy: what one center's grants add up to."""
     query = _granted(reach).where(grants.c.center_id == center_id)
-    return [GrantedUnderPolicy.of(row) for row in (await session.execute(query)).all()]
+    return GrantedUnderPolicy.all(await session.execute(query))

@@ -25,8 +25,7 @@ async def get_center(session: AsyncSession, *, center_id: uuid.UUID, lock: bool 
     query = select(centers).where(centers.c.center_id == center_id)
     if lock:
         query = query.with_for_update()
-    row = (await session.execute(query)).first()
-    return None if row is None else CenterRecord.of(row)
+    return CenterRecord.first(await session.execute(query))
 
 
 async def upsert_center(session: AsyncSession, *, values: dict[str, Any]) -> bool:
@@ -59,7 +58,7 @@ async def list_centers(
         query = query.where(c.status == status)
     if after is not None:
         query = query.where(c.center_id > after)
-    return [CenterRecord.of(row) for row in (await session.execute(query)).all()]
+    return CenterRecord.all(await session.execute(query))
 
 
 async def approved_centers(session: AsyncSession, *, jurisdiction: str, by: date) -> list[CenterRecord]:
@@ -70,4 +69,4 @@ async def approved_centers(session: AsyncSession, *, jurisdiction: str, by: date
         .where(c.jurisdiction == jurisdiction, c.approved_on.is_not(None), c.approved_on <= by)
         .order_by(c.center_id)
     )
-    return [CenterRecord.of(row) for row in (await session.execute(query)).all()]
+    return CenterRecord.all(await session.execute(query))

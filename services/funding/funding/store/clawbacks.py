@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from funding.store.centers import within
-from funding.store.records import ClawbackRecord, LocatedClawback
+from funding.store.records import ClawbackRecord, Located, LocatedClawback
 from funding.store.tables import centers, clawbacks
 from tic_shared.reach import Reach
 
@@ -21,15 +21,13 @@ async def insert_clawback(session: AsyncSession, *, values: dict[str, Any]) -> C
         .on_conflict_do_nothing(index_elements=[clawbacks.c.center_id], index_where=text("status <> 'reversed'"))
         .returning(clawbacks)
     )
-    row = result.first()
-    return None if row is None else ClawbackRecord.of(row)
+    return ClawbackRecord.first(result)
 
 
 async def clawback_of(session: AsyncSession, *, center_id: uuid.UUID, lock: bool = False) -> ClawbackRecord | None:
     """The center's live clawback (not reversed), if one was ordered."""
     query = select(clawbacks).where(clawbacks.c.center_id == center_id, clawbacks.c.status != "reversed")
-    row = (await session.execute(query.with_for_update() if lock else query)).first()
-    return None if row is None else ClawbackRecord.of(row)
+    return ClawbackRecord.first(await session.execute(query.with_for_update() if lock else query))
 
 
 async def reverse_clawback(session: AsyncSession, *, clawback_id: uuid.UUID, event_id: uuid.UUID) -> ClawbackRecord:
@@ -72,8 +70,7 @@ async def located_clawback(
     query = _located(reach).where(clawbacks.c.clawback_id == clawback_id)
     if lock:
         query = query.with_for_update(of=clawbacks)
-    row = (await session.execute(query)).first()
-    return None if row is None else LocatedClawback.of(row)
+    return Located.first(ClawbackRecord, await session.execute(query))
 
 
 async def list_clawbacks(
@@ -93,4 +90,4 @@ async def list_clawbacks(
         query = query.where(centers.c.district == district)
     if after is not None:
         query = query.where(k.n > after)
-    return [LocatedClawback.of(row) for row in (await session.execute(query)).all()]
+    return Located.all(ClawbackRecord, await session.execute(query))

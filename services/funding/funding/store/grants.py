@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from funding.domain.grants import LIVE_STATUSES, OPEN_STATUSES, GrantStatus
 from funding.store.centers import within
-from funding.store.records import GrantRecord, LocatedGrant
+from funding.store.records import GrantRecord, Located, LocatedGrant
 from funding.store.tables import centers, grants
 from tic_shared.reach import Reach
 
@@ -18,16 +18,14 @@ from tic_shared.reach import Reach
 async def insert_grant(session: AsyncSession, *, values: dict[str, Any]) -> GrantRecord | None:
     """Open a grant; None when the center already has it (same policy and year, or same award)."""
     result = await session.execute(insert(grants).values(**values).on_conflict_do_nothing().returning(grants))
-    row = result.first()
-    return None if row is None else GrantRecord.of(row)
+    return GrantRecord.first(result)
 
 
 async def get_grant(session: AsyncSession, *, grant_id: uuid.UUID, lock: bool = False) -> GrantRecord | None:
     query = select(grants).where(grants.c.grant_id == grant_id)
     if lock:
         query = query.with_for_update()
-    row = (await session.execute(query)).first()
-    return None if row is None else GrantRecord.of(row)
+    return GrantRecord.first(await session.execute(query))
 
 
 async def update_grant(session: AsyncSession, *, grant_id: uuid.UUID, values: dict[str, Any]) -> GrantRecord:
@@ -49,7 +47,7 @@ async def other_live_grants(session: AsyncSession, *, grant: GrantRecord) -> lis
         g.grant_id != grant.grant_id,
         g.status.in_([s.value for s in LIVE_STATUSES]),
     )
-    return [GrantRecord.of(row) for row in (await session.execute(query)).all()]
+    return GrantRecord.all(await session.execute(query))
 
 
 async def grants_under_policy(
@@ -57,7 +55,7 @@ async def grants_under_policy(
 ) -> list[GrantRecord]:
     g = grants.c
     query = select(grants).where(g.center_id.in_(center_ids), g.policy_code == policy_code)
-    return [GrantRecord.of(row) for row in (await session.execute(query)).all()]
+    return GrantRecord.all(await session.execute(query))
 
 
 async def stop_open_grants(session: AsyncSession, *, center_id: uuid.UUID) -> None:
@@ -103,8 +101,7 @@ def _located(reach: Reach) -> Select[Any]:
 
 
 async def located_grant(session: AsyncSession, *, reach: Reach, grant_id: uuid.UUID) -> LocatedGrant | None:
-    row = (await session.execute(_located(reach).where(grants.c.grant_id == grant_id))).first()
-    return None if row is None else LocatedGrant.of(row)
+    return Located.first(GrantRecord, await session.execute(_located(reach).where(grants.c.grant_id == grant_id)))
 
 
 async def list_grants(
@@ -139,4 +136,4 @@ async def list_grants(
         query = query.where(g.policy_code == policy)
     if after is not None:
         query = query.where(g.n > after)
-    return [LocatedGrant.of(row) for row in (await session.execute(query)).all()]
+    return Located.all(GrantRecord, await session.execute(query))

@@ -43,4 +43,4 @@ async def ledger_page(
     query = select(ledger_entries).where(e.center_id == center_id).order_by(e.n).limit(limit + 1)
     if after is not None:
         query = query.where(e.n > after)
-    return [LedgerEntryRecord.of(row) for row in (await session.execute(query)).all()]
+    return LedgerEntryRecord.all(await session.execute(query))

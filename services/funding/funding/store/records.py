@@ -3,9 +3,9 @@
 import uuid
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import Row
+from sqlalchemy import Result, Row
 
 
 class _Record:
@@ -17,6 +17,15 @@ class _Record:
     def of(cls, row: Row[Any]) -> Self:
         values = row._mapping
         return cls(**{f.name: values[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+    @classmethod
+    def first(cls, result: Result[Any]) -> Self | None:
+        row = result.first()
+        return None if row is None else cls.of(row)
+
+    @classmethod
+    def all(cls, result: Result[Any]) -> list[Self]:
+        return [cls.of(row) for row in result.all()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +72,6 @@ class GrantRecord(_Record):
     disbursed_by: str | None
     stopped_at: datetime | None
     stopped_from: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LocatedGrant:
-    """A grant with its center's district: how every answer and event names where a grant is."""
-
-    grant: GrantRecord
-    district: str | None
-
-    @classmethod
-    def of(cls, row: Row[Any]) -> Self:
-        return cls(GrantRecord.of(row), row.district)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +123,30 @@ class ClawbackRecord(_Record):
     reversed_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class LocatedClawback:
-    """A clawback with its center's district (None where the answer has never named it)."""
+R = TypeVar("R", GrantRecord, ClawbackRecord)
 
-    clawback: ClawbackRecord
+
+# Not slotted: a frozen slotted dataclass cannot be built through its parametrized alias (LocatedGrant(...)).
+@dataclass(frozen=True)
+class Located(Generic[R]):
+    """A grant or clawback with its center's district: how answers and events name where it is (None where an
+    answer has never named it)."""
+
+    record: R
     district: str | None
 
     @classmethod
-    def of(cls, row: Row[Any]) -> Self:
-        return cls(ClawbackRecord.of(row), row.district)
+    def first(cls, record: type[R], result: Result[Any]) -> "Located[R] | None":
+        row = result.first()
+        return None if row is None else cls(record.of(row), row.district)
+
+    @classmethod
+    def all(cls, record: type[R], result: Result[Any]) -> "list[Located[R]]":
+        return [cls(record.of(row), row.district) for row in result.all()]
+
+
+LocatedGrant = Located[GrantRecord]
+LocatedClawback = Located[ClawbackRecord]
 
 
 @dataclass(frozen=True, slots=True)

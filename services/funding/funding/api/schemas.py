@@ -432,18 +432,9 @@ class Budget(BaseModel):
 
     @classmethod
     def of(cls, standing: BudgetStanding) -> "Budget":
-        budget = standing.budget
-        return cls(
-            jurisdiction=budget.jurisdiction,
-            year=budget.year,
-            budget_fen=budget.budget_fen,
-            committed_fen=standing.committed_fen,
-            disbursed_fen=standing.disbursed_fen,
-            remaining_fen=standing.remaining_fen,
-            version=budget.version,
-            updated_at=budget.updated_at,
-            updated_by=budget.updated_by,
-        )
+        # What the caller's reach draws on the budget, not the budget's running total of every grant.
+        drawn = {"committed_fen": standing.committed_fen, "disbursed_fen": standing.disbursed_fen}
+        return cls.model_validate({**asdict(standing.budget), **drawn, "remaining_fen": standing.remaining_fen})
 
 
 class JurisdictionTotal(BaseModel):
@@ -480,16 +471,8 @@ class CenterCap(BaseModel):
 
     @classmethod
     def of(cls, standing: CapStanding) -> "CenterCap":
-        granted = standing.granted
-        return cls(
-            center_id=granted.center_id,
-            district=granted.district,
-            policy=granted.policy_code,
-            granted_fen=granted.granted_fen,
-            disbursed_fen=granted.disbursed_fen,
-            total_cap_fen=standing.total_cap_fen,
-            room_left_fen=standing.room_left_fen,
-        )
+        cap = {"total_cap_fen": standing.total_cap_fen, "room_left_fen": standing.room_left_fen}
+        return cls.model_validate({**asdict(standing.granted), **cap})
 
 
 # ---- funding history ----

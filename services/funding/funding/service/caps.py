@@ -23,7 +23,7 @@ class CapStanding:
 
 
 def _standing(granted: GrantedUnderPolicy) -> CapStanding:
-    policy = rules().policies.get(granted.policy_code)
+    policy = rules().policies.get(granted.policy)
     cap = (
         policy.rule.total_cap_fen.value
         if policy is not None and isinstance(policy.rule, CapabilityInvestmentShareRule)

@@ -22,7 +22,7 @@ def _granted(reach: Reach) -> Select[Any]:
     return (
         select(
             g.center_id,
-            g.policy_code,
+            g.policy_code.label("policy"),
             centers.c.district,
             amount_in(*LIVE_STATUSES).label("granted_fen"),
             amount_in(GrantStatus.DISBURSED).label("disbursed_fen"),

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import Result, Row
@@ -16,7 +17,7 @@ class _Record:
     @classmethod
     def of(cls, row: Row[Any]) -> Self:
         values = row._mapping
-        return cls(**{f.name: values[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+        return cls(**{f.name: _whole(values[f.name]) for f in fields(cls)})  # type: ignore[arg-type]
 
     @classmethod
     def first(cls, result: Result[Any]) -> Self | None:
@@ -26,6 +27,11 @@ class _Record:
     @classmethod
     def all(cls, result: Result[Any]) -> list[Self]:
         return [cls.of(row) for row in result.all()]
+
+
+def _whole(value: object) -> object:
+    # PostgreSQL sums bigints as numeric; every sum the store reads is a whole number of fen.
+    return int(value) if isinstance(value, Decimal) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +164,6 @@ class LedgerSums(_Record):
     non_compliant: int
     repaid: int
 
-    @classmethod
-    def of(cls, row: Row[Any]) -> Self:
-        # PostgreSQL sums bigints as numeric.
-        return cls(**{name: int(value) for name, value in row._mapping.items()})
-
 
 @dataclass(frozen=True, slots=True)
 class YearTotals(_Record):
@@ -175,34 +176,13 @@ class YearTotals(_Record):
     committed_fen: int
     disbursed_fen: int
 
-    @classmethod
-    def of(cls, row: Row[Any]) -> Self:
-        return cls(
-            jurisdiction=row.jurisdiction,
-            budget_year=row.budget_year,
-            grants=row.grants,
-            calculated_fen=int(row.calculated_fen),
-            committed_fen=int(row.committed_fen),
-            disbursed_fen=int(row.disbursed_fen),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class GrantedUnderPolicy(_Record):
     """What a center's live grants under one policy add up to, and how much of it was paid."""
 
     center_id: uuid.UUID
-    policy_code: str
+    policy: str
     district: str
     granted_fen: int
     disbursed_fen: int
-
-    @classmethod
-    def of(cls, row: Row[Any]) -> Self:
-        return cls(
-            center_id=row.center_id,
-            policy_code=row.policy_code,
-            district=row.district,
-            granted_fen=int(row.granted_fen),
-            disbursed_fen=int(row.disbursed_fen),
-        )

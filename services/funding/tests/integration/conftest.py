@@ -10,7 +10,7 @@ from typing import Any
 import nats
 import pytest
 
-from tic_platform.testing import bearer
+from tic_platform.testing import bearer, eventually
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     CenterApproved,
@@ -66,17 +66,30 @@ def approved(
     return CloudEvent.of(data, subject=str(center_id))
 
 
-def delisted(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
-    data = CenterDelisted(
+def _ended(
+    model: type[CenterDelisted | CenterCancelled],
+    center_id: uuid.UUID,
+    district: str,
+    sequence: int,
+    reason: str,
+    on: dt.date,
+) -> CloudEvent:
+    status = CenterStatus.DELISTED if model is CenterDelisted else CenterStatus.CANCELLED
+    data = model(
         center_id=center_id,
         tier=Tier.MUNICIPAL_TIC,
-        status=CenterStatus.DELISTED,
+        status=status,
         district=district,
         sequence=sequence,
-        reason="two unqualified annual evaluations in a row",
-        effective_on=dt.date(2027, 6, 1),
+        reason=reason,
+        effective_on=on,
     )
     return CloudEvent.of(data, subject=str(center_id))
+
+
+def delisted(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
+    reason = "two unqualified annual evaluations in a row"
+    return _ended(CenterDelisted, center_id, district, sequence, reason, dt.date(2027, 6, 1))
 
 
 def reinstated(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 10) -> CloudEvent:
@@ -95,16 +108,8 @@ def reinstated(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int
 
 
 def cancelled(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
-    data = CenterCancelled(
-        center_id=center_id,
-        tier=Tier.MUNICIPAL_TIC,
-        status=CenterStatus.CANCELLED,
-        district=district,
-        sequence=sequence,
-        reason="acceptance failed: construction tasks not completed",
-        effective_on=dt.date(2031, 3, 2),
-    )
-    return CloudEvent.of(data, subject=str(center_id))
+    reason = "acceptance failed: construction tasks not completed"
+    return _ended(CenterCancelled, center_id, district, sequence, reason, dt.date(2031, 3, 2))
 
 
 def tier_changed(
@@ -152,8 +157,19 @@ async def grants_of(client: Any, headers: dict[str, str], center_id: uuid.UUID) 
     return items
 
 
+async def opened(client: Any, headers: dict[str, str], center_id: uuid.UUID, count: int = 1) -> list[dict[str, Any]]:
+    """The center's grants once there are `count` of them (the events that open them are asynchronous)."""
+
+    async def enough() -> list[dict[str, Any]] | None:
+        found = await grants_of(client, headers, center_id)
+        return found if len(found) >= count else None
+
+    found: list[dict[str, Any]] = await eventually(enough)
+    return found
+
+
 class Events:
-    """Registry and evaluation events as their producers would publish them."""
+    """Registry and evaluation events as their producers would publish them, and the grants they open."""
 
     approved = staticmethod(approved)
     delisted = staticmethod(delisted)
@@ -162,6 +178,7 @@ class Events:
     tier_changed = staticmethod(tier_changed)
     graded = staticmethod(graded)
     grants_of = staticmethod(grants_of)
+    opened = staticmethod(opened)
 
 
 @pytest.fixture
@@ -177,6 +194,18 @@ def publish_event(nats_url: str, make_settings: Callable[..., Any]) -> Callable[
         await publish(nats_url, event, msg_id, settings)
 
     return send
+
+
+@pytest.fixture
+def approve(publish_event: Callable[..., Any], admin: dict[str, str]) -> Callable[..., Any]:
+    """Approve a new center (CenterApproved, as the registry publishes it); its id and the grants that opens."""
+
+    async def approve_new(client: Any, **event: Any) -> tuple[uuid.UUID, list[dict[str, Any]]]:
+        center_id = uuid.uuid4()
+        await publish_event(approved(center_id, **event))
+        return center_id, await opened(client, admin, center_id)
+
+    return approve_new
 
 
 @pytest.fixture

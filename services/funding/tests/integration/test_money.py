@@ -17,16 +17,6 @@ from tic_shared.events import CloudEvent
 YI = 100
 
 
-async def _year_1(client: Any, admin: dict[str, str], center_id: uuid.UUID) -> str:
-    async def check() -> str | None:
-        r = await client.get("/api/v1/grants", params={"center_id": str(center_id)}, headers=admin)
-        items = r.json()["items"]
-        return str(items[0]["grant_id"]) if items else None
-
-    gid: str = await eventually(check)
-    return gid
-
-
 async def _paid(client: Any, admin: dict[str, str], gid: str, investment_fen: int) -> int:
     calc = await client.post(
         f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": investment_fen}, headers=admin
@@ -56,9 +46,8 @@ async def _events(url: str, subject: str, match: Callable[[dict[str, Any]], bool
 
 
 async def test_approving_past_the_budget_is_refused_with_409_and_budget_exceeded(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], nats_url: str
+    run_service: Any, approve: Any, admin: dict[str, str], nats_url: str
 ) -> None:
-    center_id = uuid.uuid4()
     # A year of its own, so the budget and its commitments are this test's alone.
     year = 2100 + uuid.uuid4().int % 100
     approved_on = __import__("datetime").date(year, 1, 15)
@@ -69,8 +58,8 @@ async def test_approving_past_the_budget_is_refused_with_409_and_budget_exceeded
             f"/api/v1/budgets/ningbo/{year}", json={"budget_fen": 1}, headers={**admin, "If-Match": 'W/"nope"'}
         )
         assert stale.status_code == 412
-        await publish_event(ev.approved(center_id, approved_on=approved_on))
-        gid = await _year_1(client, admin, center_id)
+        _, [grant] = await approve(client, approved_on=approved_on)
+        gid = grant["grant_id"]
         await client.post(
             f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": 1_000_000 * YI}, headers=admin
         )
@@ -90,12 +79,17 @@ async def test_approving_past_the_budget_is_refused_with_409_and_budget_exceeded
 
 
 async def test_delisting_orders_the_clawback_of_disbursed_minus_compliant_spending_once(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], nats_url: str, token: Callable[..., str]
+    run_service: Any,
+    approve: Any,
+    ev: Any,
+    publish_event: Any,
+    admin: dict[str, str],
+    nats_url: str,
+    token: Callable[..., str],
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        gid = await _year_1(client, admin, center_id)
+        center_id, [grant] = await approve(client)
+        gid = grant["grant_id"]
         paid = await _paid(client, admin, gid, 1_000_000 * YI)
         assert paid == 300_000 * YI
         center = bearer(token(roles=["center_user"], center_id=str(center_id)))
@@ -197,12 +191,10 @@ async def test_quote_returns_the_amount_and_the_bilingual_trace(run_service: Any
 
 
 async def test_simulation_compares_a_variant_on_the_projected_centers(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
+    run_service: Any, approve: Any, admin: dict[str, str], token: Callable[..., str]
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        await _year_1(client, admin, center_id)
+        center_id, _ = await approve(client)
         r = await client.post(
             "/api/v1/simulations",
             json={
@@ -236,13 +228,12 @@ async def test_simulation_compares_a_variant_on_the_projected_centers(
 
 
 async def test_cancellation_stops_future_grants_and_orders_the_clawback(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
+    run_service: Any, approve: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
 ) -> None:
     """CenterCancelled (取消创建资格) ends funding like a delisting: grants stop, disbursed − compliant comes back."""
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        gid = await _year_1(client, admin, center_id)
+        center_id, [grant] = await approve(client)
+        gid = grant["grant_id"]
         assert await _paid(client, admin, gid, 1_000_000 * YI) == 300_000 * YI
         center = bearer(token(roles=["center_user"], center_id=str(center_id)))
         for category, amount in [("research_projects", 100_000 * YI), ("infrastructure", 50_000 * YI)]:
@@ -277,7 +268,7 @@ async def test_cancellation_stops_future_grants_and_orders_the_clawback(
 
 
 async def test_concurrent_approvals_never_commit_past_the_budget(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, admin: dict[str, str]
 ) -> None:
     """Five approvals race for a budget that holds two: exactly two win, and the running total says so."""
     import asyncio
@@ -291,9 +282,8 @@ async def test_concurrent_approvals_never_commit_past_the_budget(
         assert put.status_code == 200, put.text
         grants = []
         for _ in range(5):
-            center_id = uuid.uuid4()
-            await publish_event(ev.approved(center_id, approved_on=dt.date(year, 2, 1)))
-            gid = await _year_1(client, admin, center_id)
+            _, [grant] = await approve(client, approved_on=dt.date(year, 2, 1))
+            gid = grant["grant_id"]
             calculated = await client.post(
                 f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": 10_000_000 * YI}, headers=admin
             )
@@ -307,14 +297,12 @@ async def test_concurrent_approvals_never_commit_past_the_budget(
 
 
 async def test_a_centers_spending_never_sums_past_the_bound_of_any_amount(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, admin: dict[str, str]
 ) -> None:
     from tic_shared.bounds import MAX_FEN
 
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        await _year_1(client, admin, center_id)
+        center_id, _ = await approve(client)
         url = f"/api/v1/centers/{center_id}/expenditures"
         first = await client.post(url, json={"category": "equipment", "amount_fen": MAX_FEN}, headers=admin)
         assert first.status_code == 201, first.text

@@ -20,6 +20,7 @@ from tic_shared.events.catalog import (
     CenterTierChanged,
     EvaluationCompleted,
     LeadUnit,
+    RegistryEvent,
 )
 from tic_shared.streams import ensure_stream
 from tic_shared.vocabulary import CenterStatus, EvaluationKind, Field, Grade, LeadUnitType, Tier
@@ -38,6 +39,21 @@ async def publish(url: str, event: CloudEvent, msg_id: str | None = None, settin
         await nc.close()
 
 
+def _registry(
+    model: type[RegistryEvent],
+    center_id: uuid.UUID,
+    *,
+    status: CenterStatus,
+    district: str,
+    sequence: int,
+    tier: Tier = Tier.MUNICIPAL_TIC,
+    **facts: Any,
+) -> CloudEvent:
+    """A registry event about one center: its state as the event leaves it, and the facts of the event."""
+    data = model(center_id=center_id, tier=tier, status=status, district=district, sequence=sequence, **facts)
+    return CloudEvent.of(data, subject=str(center_id))
+
+
 def approved(
     center_id: uuid.UUID,
     *,
@@ -47,13 +63,14 @@ def approved(
     sequence: int = 5,
     approved_on: dt.date = dt.date(2026, 3, 1),
 ) -> CloudEvent:
-    data = CenterApproved(
-        center_id=center_id,
-        code=f"NB-TIC-{center_id.hex[:6]}",
-        tier=tier,
+    return _registry(
+        CenterApproved,
+        center_id,
         status=CenterStatus.BUILDING,
         district=district,
         sequence=sequence,
+        tier=tier,
+        code=f"NB-TIC-{center_id.hex[:6]}",
         name_zh="测试技术创新中心",
         name_en="Test TIC",
         field=Field.NEW_MATERIALS,
@@ -63,70 +80,34 @@ def approved(
         construction_start=approved_on,
         construction_end=approved_on.replace(year=approved_on.year + 5),
     )
-    return CloudEvent.of(data, subject=str(center_id))
-
-
-def _ended(
-    model: type[CenterDelisted | CenterCancelled],
-    center_id: uuid.UUID,
-    district: str,
-    sequence: int,
-    reason: str,
-    on: dt.date,
-) -> CloudEvent:
-    status = CenterStatus.DELISTED if model is CenterDelisted else CenterStatus.CANCELLED
-    data = model(
-        center_id=center_id,
-        tier=Tier.MUNICIPAL_TIC,
-        status=status,
-        district=district,
-        sequence=sequence,
-        reason=reason,
-        effective_on=on,
-    )
-    return CloudEvent.of(data, subject=str(center_id))
 
 
 def delisted(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
-    reason = "two unqualified annual evaluations in a row"
-    return _ended(CenterDelisted, center_id, district, sequence, reason, dt.date(2027, 6, 1))
+    reason, on = "two unqualified annual evaluations in a row", dt.date(2027, 6, 1)
+    where = {"district": district, "sequence": sequence}
+    return _registry(CenterDelisted, center_id, status=CenterStatus.DELISTED, reason=reason, effective_on=on, **where)
 
 
 def reinstated(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 10) -> CloudEvent:
-    data = CenterReinstated(
-        center_id=center_id,
-        tier=Tier.MUNICIPAL_TIC,
-        status=CenterStatus.BUILDING,
-        district=district,
-        sequence=sequence,
-        reverses="CenterDelisted",
-        document_no="甬科发〔2026〕42号",
-        decided_on=dt.date(2026, 11, 1),
-        reason="评价结果更正",
+    decision = {"document_no": "甬科发〔2026〕42号", "decided_on": dt.date(2026, 11, 1), "reason": "评价结果更正"}
+    where = {"district": district, "sequence": sequence}
+    return _registry(
+        CenterReinstated, center_id, status=CenterStatus.BUILDING, reverses="CenterDelisted", **decision, **where
     )
-    return CloudEvent.of(data, subject=str(center_id))
 
 
 def cancelled(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
-    reason = "acceptance failed: construction tasks not completed"
-    return _ended(CenterCancelled, center_id, district, sequence, reason, dt.date(2031, 3, 2))
+    reason, on = "acceptance failed: construction tasks not completed", dt.date(2031, 3, 2)
+    where = {"district": district, "sequence": sequence}
+    return _registry(CenterCancelled, center_id, status=CenterStatus.CANCELLED, reason=reason, effective_on=on, **where)
 
 
 def tier_changed(
     center_id: uuid.UUID, to: Tier, *, district: str = "yinzhou", sequence: int = 6, frm: Tier = Tier.MUNICIPAL_TIC
 ) -> CloudEvent:
-    data = CenterTierChanged(
-        center_id=center_id,
-        tier=to,
-        status=CenterStatus.BUILDING,
-        district=district,
-        sequence=sequence,
-        from_tier=frm,
-        to_tier=to,
-        document_no="文号",
-        changed_on=dt.date(2026, 9, 1),
-    )
-    return CloudEvent.of(data, subject=str(center_id))
+    change = {"from_tier": frm, "to_tier": to, "document_no": "文号", "changed_on": dt.date(2026, 9, 1)}
+    where = {"district": district, "sequence": sequence}
+    return _registry(CenterTierChanged, center_id, status=CenterStatus.BUILDING, tier=to, **change, **where)
 
 
 def graded(

@@ -17,6 +17,12 @@ from tic_shared.events import CloudEvent
 YI = 100
 
 
+async def _outstanding(client: Any, admin: dict[str, str], center_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The center's outstanding clawbacks."""
+    r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
+    return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
+
+
 async def _paid(client: Any, admin: dict[str, str], gid: str, investment_fen: int) -> int:
     calc = await client.post(
         f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": investment_fen}, headers=admin
@@ -120,11 +126,7 @@ async def test_delisting_orders_the_clawback_of_disbursed_minus_compliant_spendi
         await publish_event(delist)
         await publish_event(delist, msg_id=f"again-{delist.id}")  # a redelivered copy
 
-        async def ordered() -> list[dict[str, Any]]:
-            r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
-            return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
-
-        [clawback] = await eventually(ordered)
+        [clawback] = await eventually(lambda: _outstanding(client, admin, center_id))
         # disbursed − compliant = unspent balance + non-compliant spending
         assert clawback["amount_fen"] == (300_000 - 150_000) * YI
         assert clawback["non_compliant_spent_fen"] == 50_000 * YI
@@ -251,11 +253,7 @@ async def test_cancellation_stops_future_grants_and_orders_the_clawback(
         cancel = ev.cancelled(center_id)
         await publish_event(cancel)
 
-        async def ordered() -> list[dict[str, Any]]:
-            r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
-            return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
-
-        [clawback] = await eventually(ordered)
+        [clawback] = await eventually(lambda: _outstanding(client, admin, center_id))
         assert clawback["amount_fen"] == (300_000 - 100_000) * YI
         assert clawback["non_compliant_spent_fen"] == 50_000 * YI
         assert clawback["reason_event_id"] == str(cancel.id)

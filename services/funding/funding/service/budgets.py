@@ -48,7 +48,7 @@ def _etag(budget: BudgetRecord) -> str:
     return etag_for("budget", budget.jurisdiction, budget.year, budget.version)
 
 
-async def _standing(session: AsyncSession, reach: Reach, budget: BudgetRecord) -> BudgetStanding:
+async def _standing(session: AsyncSession, *, reach: Reach, budget: BudgetRecord) -> BudgetStanding:
     # A district officer or a center sees what its own grants draw on the budget, never the city's total.
     jurisdiction, year = budget.jurisdiction, budget.year
     committed = await budgets.drawn_fen(
@@ -66,7 +66,7 @@ async def list_budgets(
 ) -> list[BudgetStanding]:
     reach = Reach.of(principal)
     found = await budgets.list_budgets(session, jurisdiction=jurisdiction, year=year)
-    return [await _standing(session, reach, budget) for budget in found]
+    return [await _standing(session, reach=reach, budget=budget) for budget in found]
 
 
 async def set_budget(
@@ -88,7 +88,7 @@ async def set_budget(
     budget = await budgets.put_budget(
         session, jurisdiction=jurisdiction, year=year, budget_fen=budget_fen, by=principal.subject
     )
-    return await _standing(session, Reach.of(principal), budget)
+    return await _standing(session, reach=Reach.of(principal), budget=budget)
 
 
 async def list_totals(session: AsyncSession, *, principal: Principal, year: int | None) -> list[YearStanding]:

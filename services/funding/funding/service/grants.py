@@ -50,7 +50,7 @@ def _etag(grant: GrantRecord) -> str:
 GrantEvent = SubsidyCalculated | SubsidyApproved | SubsidyDisbursed
 
 
-async def _record(session: AsyncSession, model: type[GrantEvent], grant: GrantRecord, district: str | None) -> None:
+async def _record(session: AsyncSession, *, model: type[GrantEvent], grant: GrantRecord, district: str | None) -> None:
     event = model(
         grant_id=grant.grant_id,
         center_id=grant.center_id,
@@ -115,12 +115,12 @@ async def open_grants_on_approval(session: AsyncSession, *, center: CenterRecord
     for policy in policies_of(rules().policies, center.jurisdiction, approved_on):
         by = "registry:CenterApproved"
         if opens_on_approval(policy, center.tier):
-            grant = await _open(session, center, policy, funding_year=1, trigger=None, by=by)
+            grant = await _open(session, center=center, policy=policy, funding_year=1, trigger=None, by=by)
             if grant is not None:
                 opened.append(grant)
         trigger = award_trigger(policy, center.tier)
         if trigger is not None:
-            grant = await _open_award(session, center, policy, trigger, on=approved_on, by=by)
+            grant = await _open_award(session, center=center, policy=policy, trigger=trigger, on=approved_on, by=by)
             if grant is not None:
                 opened.append(grant)
     return opened
@@ -134,7 +134,9 @@ async def open_awards_on_tier_change(
     for policy in policies_of(rules().policies, center.jurisdiction, changed_on):
         trigger = award_trigger(policy, center.tier)
         if trigger is not None:
-            grant = await _open_award(session, center, policy, trigger, on=changed_on, by="registry:CenterTierChanged")
+            grant = await _open_award(
+                session, center=center, policy=policy, trigger=trigger, on=changed_on, by="registry:CenterTierChanged"
+            )
             if grant is not None:
                 opened.append(grant)
     return opened
@@ -142,9 +144,9 @@ async def open_awards_on_tier_change(
 
 async def _open(
     session: AsyncSession,
+    *,
     center: CenterRecord,
     policy: Policy,
-    *,
     funding_year: int,
     trigger: str | None,
     by: str,
@@ -174,21 +176,21 @@ async def _open(
 
 
 async def _open_award(
-    session: AsyncSession, center: CenterRecord, policy: Policy, trigger: Trigger, *, on: date, by: str
+    session: AsyncSession, *, center: CenterRecord, policy: Policy, trigger: Trigger, on: date, by: str
 ) -> GrantRecord | None:
     """An award is calculated as it is opened: it reads nothing the bureau verifies."""
     year = funding_year_at(approved_on=center.approved_on, policy=policy, on=on)
-    grant = await _open(session, center, policy, funding_year=year, trigger=trigger, by=by, on=on)
+    grant = await _open(session, center=center, policy=policy, funding_year=year, trigger=trigger, by=by, on=on)
     if grant is None:
         return None
-    return await _calculate(session, grant, center, investment=None, overlap=None, by=by)
+    return await _calculate(session, grant=grant, center=center, investment=None, overlap=None, by=by)
 
 
 # ---- commands ----
 
 
 async def _grant_for_command(
-    session: AsyncSession, principal: Principal, grant_id: uuid.UUID, if_match: str | None
+    session: AsyncSession, *, principal: Principal, grant_id: uuid.UUID, if_match: str | None
 ) -> tuple[GrantRecord, CenterRecord]:
     """The grant and its center, both locked; a 404 for a grant the caller may not see, a 412 for a stale ETag."""
     grant = await grants.get_grant(session, grant_id=grant_id, lock=True)
@@ -201,7 +203,7 @@ async def _grant_for_command(
     return grant, center
 
 
-def _next(grant: GrantRecord, action: GrantAction) -> GrantStatus:
+def _next(*, grant: GrantRecord, action: GrantAction) -> GrantStatus:
     try:
         return transition(GrantStatus(grant.status), action)
     except TransitionRefused as error:
@@ -225,21 +227,27 @@ async def open_grant(
         raise Conflict("center-not-approved", f"center {center_id} has not been approved; no grant can be opened")
     if await clawbacks.clawback_of(session, center_id=center_id) is not None:
         raise Conflict("grants-stopped", f"center {center_id} was {center.status}; its grants have stopped")
-    policy = _policy_to_open(center, policy_code, trigger)
+    policy = _policy_to_open(center=center, policy_code=policy_code, trigger=trigger)
     if takes_investment(policy):
         if trigger is not None:
             raise Problem(422, "not-an-award-policy", f"body.trigger: {policy.code} pays no one-off awards")
         if funding_year is None:
             raise Problem(422, "funding-year-required", "body.funding_year is required for a share policy")
-        grant = await _open(session, center, policy, funding_year=funding_year, trigger=None, by=principal.subject)
+        grant = await _open(
+            session, center=center, policy=policy, funding_year=funding_year, trigger=None, by=principal.subject
+        )
     else:
         if trigger is None:
             raise Problem(422, "trigger-required", f"body.trigger is required for the award policy {policy.code}")
         on = today()
         year = funding_year or funding_year_at(approved_on=center.approved_on, policy=policy, on=on)
-        grant = await _open(session, center, policy, funding_year=year, trigger=trigger, by=principal.subject, on=on)
+        grant = await _open(
+            session, center=center, policy=policy, funding_year=year, trigger=trigger, by=principal.subject, on=on
+        )
         if grant is not None:
-            grant = await _calculate(session, grant, center, investment=None, overlap=None, by=principal.subject)
+            grant = await _calculate(
+                session, grant=grant, center=center, investment=None, overlap=None, by=principal.subject
+            )
     if grant is None:
         raise Conflict(
             "grant-exists",
@@ -249,7 +257,7 @@ async def open_grant(
     return LocatedGrant(grant, center.district)
 
 
-def _policy_to_open(center: CenterRecord, policy_code: str | None, trigger: Trigger | None) -> Policy:
+def _policy_to_open(*, center: CenterRecord, policy_code: str | None, trigger: Trigger | None) -> Policy:
     """The policy named, if it is the center's jurisdiction's; else the one in force there for this kind of grant."""
     if policy_code is not None:
         policy = policy_named(policy_code)
@@ -286,20 +294,22 @@ async def calculate_grant(
 ) -> LocatedGrant:
     """Calculate from the projection (tier, status, lead unit, grade, what was granted); the client gives only
     the verified investment and another program's grant for the year."""
-    grant, center = await _grant_for_command(session, principal, grant_id, if_match)
-    _next(grant, GrantAction.CALCULATE)
+    grant, center = await _grant_for_command(session, principal=principal, grant_id=grant_id, if_match=if_match)
+    _next(grant=grant, action=GrantAction.CALCULATE)
     policy = rules().policies[grant.policy_code]
     if takes_investment(policy) and investment is None:
         raise Problem(422, "investment-required", f"body.verified_investment_fen is required under {policy.code}")
-    updated = await _calculate(session, grant, center, investment=investment, overlap=overlap, by=principal.subject)
+    updated = await _calculate(
+        session, grant=grant, center=center, investment=investment, overlap=overlap, by=principal.subject
+    )
     return LocatedGrant(updated, center.district)
 
 
 async def _calculate(
     session: AsyncSession,
+    *,
     grant: GrantRecord,
     center: CenterRecord,
-    *,
     investment: int | None,
     overlap: int | None,
     by: str,
@@ -324,21 +334,21 @@ async def _calculate(
         session,
         grant_id=grant.grant_id,
         values={
-            "status": _next(grant, GrantAction.CALCULATE).value,
+            "status": _next(grant=grant, action=GrantAction.CALCULATE).value,
             "verified_investment_fen": investment,
             "overlapping_grant_fen": overlap,
             "amount_fen": result.amount_fen,
             "trace_id": uuid.uuid4(),
-            "trace": stored_trace(inputs, result),
+            "trace": stored_trace(inputs=inputs, result=result),
             "calculated_at": datetime.now(UTC),
             "calculated_by": by,
         },
     )
-    await _record(session, SubsidyCalculated, updated, center.district)
+    await _record(session, model=SubsidyCalculated, grant=updated, district=center.district)
     return updated
 
 
-def stored_trace(inputs: SubsidyInputs, result: Quote) -> dict[str, Any]:
+def stored_trace(*, inputs: SubsidyInputs, result: Quote) -> dict[str, Any]:
     """What a grant keeps of its calculation: the inputs taken from the projection and every step."""
     return {
         "policy_code": result.policy_code,
@@ -352,19 +362,19 @@ async def approve_grant(
     session: AsyncSession, *, db: Database, principal: Principal, grant_id: uuid.UUID, if_match: str | None
 ) -> LocatedGrant:
     """Approve within the year's budget (a refusal is a 409 and a BudgetExceeded event)."""
-    grant, center = await _grant_for_command(session, principal, grant_id, if_match)
-    status = _next(grant, GrantAction.APPROVE)
+    grant, center = await _grant_for_command(session, principal=principal, grant_id=grant_id, if_match=if_match)
+    status = _next(grant=grant, action=GrantAction.APPROVE)
     await commit_grant(session, db=db, grant=grant)
     stamps = {"approved_at": datetime.now(UTC), "approved_by": principal.subject}
-    return await _advance(session, grant, center, status, SubsidyApproved, stamps)
+    return await _advance(session, grant=grant, center=center, status=status, event=SubsidyApproved, stamps=stamps)
 
 
 async def disburse_grant(
     session: AsyncSession, *, principal: Principal, grant_id: uuid.UUID, if_match: str | None
 ) -> LocatedGrant:
     """Pay an approved grant onto the center's ledger, once."""
-    grant, center = await _grant_for_command(session, principal, grant_id, if_match)
-    status = _next(grant, GrantAction.DISBURSE)
+    grant, center = await _grant_for_command(session, principal=principal, grant_id=grant_id, if_match=if_match)
+    status = _next(grant=grant, action=GrantAction.DISBURSE)
     if grant.amount_fen:
         await ledger.add_entry(
             session,
@@ -380,11 +390,12 @@ async def disburse_grant(
             },
         )
     stamps = {"disbursed_at": datetime.now(UTC), "disbursed_by": principal.subject}
-    return await _advance(session, grant, center, status, SubsidyDisbursed, stamps)
+    return await _advance(session, grant=grant, center=center, status=status, event=SubsidyDisbursed, stamps=stamps)
 
 
 async def _advance(
     session: AsyncSession,
+    *,
     grant: GrantRecord,
     center: CenterRecord,
     status: GrantStatus,
@@ -393,5 +404,5 @@ async def _advance(
 ) -> LocatedGrant:
     """Move the grant on to `status`, stamped with who and when, and say so."""
     updated = await grants.update_grant(session, grant_id=grant.grant_id, values={"status": status.value, **stamps})
-    await _record(session, event, updated, center.district)
+    await _record(session, model=event, grant=updated, district=center.district)
     return LocatedGrant(updated, center.district)

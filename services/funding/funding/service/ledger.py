@@ -86,7 +86,7 @@ async def record_expenditure(
             clawback_id=str(clawback.clawback_id),
         )
     spent_on = spent_on or today()
-    check_spent_on(center, spent_on)
+    check_spent_on(center=center, spent_on=spent_on)
     # The ledger's sums are stored (a clawback keeps what was spent) as bigint: they too stay within MAX_FEN.
     # The center's row is locked above, so no other expenditure slips in between the sum and the insert.
     spent = (await ledger_standing(session, center_id=center_id)).balance
@@ -118,7 +118,7 @@ def _earliest_policy(jurisdiction: str | None) -> DatedAct:
     return DatedAct(f"policy {first.code}", first.effective.starts_on)
 
 
-def check_spent_on(center: CenterRecord, spent_on: date) -> None:
+def check_spent_on(*, center: CenterRecord, spent_on: date) -> None:
     """An expenditure is dated like every act (POLICY §4a): not in the future, not before the approval."""
     approved = DatedAct("approval of the center", center.approved_on) if center.approved_on else None
     try:

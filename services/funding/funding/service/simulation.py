@@ -36,7 +36,9 @@ async def run_simulation(
         raise Forbidden("a simulation runs over every center of a jurisdiction; it is for bureau roles")
     policy = policy_named(policy_code)
     on = on or today()
-    population = await _population(session, policy, on, assumed_investment_fen=assumed_investment_fen, trigger=trigger)
+    population = await _population(
+        session, policy=policy, on=on, assumed_investment_fen=assumed_investment_fen, trigger=trigger
+    )
     if budget_fen is None:
         stored = await budgets.get_budget(session, jurisdiction=policy.jurisdiction, year=on.year)
         budget_fen = None if stored is None else stored.budget_fen
@@ -47,7 +49,7 @@ async def run_simulation(
 
 
 async def _population(
-    session: AsyncSession, policy: Policy, on: date, *, assumed_investment_fen: int, trigger: Trigger | None
+    session: AsyncSession, *, policy: Policy, on: date, assumed_investment_fen: int, trigger: Trigger | None
 ) -> list[tuple[str, SubsidyInputs]]:
     approved = await centers.approved_centers(session, jurisdiction=policy.jurisdiction, by=on)
     ids = [center.center_id for center in approved]
@@ -59,10 +61,10 @@ async def _population(
         (
             str(center.center_id),
             _inputs(
-                center,
-                policy,
-                on,
-                by_center.get(center.center_id, []),
+                center=center,
+                policy=policy,
+                on=on,
+                mine=by_center.get(center.center_id, []),
                 grade=latest_grades.get(center.center_id),
                 assumed_investment_fen=assumed_investment_fen,
                 trigger=trigger,
@@ -73,11 +75,11 @@ async def _population(
 
 
 def _inputs(
+    *,
     center: CenterRecord,
     policy: Policy,
     on: date,
     mine: list[GrantRecord],
-    *,
     grade: str | None,
     assumed_investment_fen: int,
     trigger: Trigger | None,

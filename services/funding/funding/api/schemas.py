@@ -393,13 +393,8 @@ class Clawback(BaseModel):
     @classmethod
     def of(cls, located: LocatedClawback) -> "Clawback":
         row = located.record
-        return cls.model_validate(
-            {
-                **{name: getattr(row, name) for name in cls.model_fields if hasattr(row, name)},
-                "district": located.district,
-                "outstanding_fen": row.amount_fen - row.repaid_fen,
-            }
-        )
+        owed = row.amount_fen - row.repaid_fen
+        return cls.model_validate({**asdict(row), "district": located.district, "outstanding_fen": owed})
 
 
 class NewRepayment(_Request):

@@ -110,10 +110,9 @@ async def list_grants(
 async def open_grants_on_approval(session: AsyncSession, *, center: CenterRecord) -> list[GrantRecord]:
     """CenterApproved: open the year-1 grant of each share policy (awaiting the verified investment), and
     calculate the creation award of each award policy that has one for the center's tier."""
-    approved_on = center.approved_on or today()
+    approved_on, by = center.approved_on or today(), "registry:CenterApproved"
     opened: list[GrantRecord] = []
     for policy in policies_of(rules().policies, center.jurisdiction, approved_on):
-        by = "registry:CenterApproved"
         if opens_on_approval(policy, center.tier):
             grant = await _open(session, center=center, policy=policy, funding_year=1, trigger=None, by=by)
             if grant is not None:

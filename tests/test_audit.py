@@ -123,7 +123,7 @@ async def test_audit_verify_names_an_edited_row_in_every_service(
         async with registry.state.db.transaction() as session:
             # The ledger and the evaluation history get a row each through their chain writer.
             from evaluation.store import evaluations as evaluation_store
-            from funding.store import queries as funding_queries
+            from funding.store import ledger as funding_ledger
 
             round_id, evaluation_id = uuid.uuid4(), uuid.uuid4()
             await session.execute(
@@ -143,9 +143,9 @@ async def test_audit_verify_names_an_edited_row_in_every_service(
             await evaluation_store.add_history(
                 session, entries=[{"evaluation_id": evaluation_id, "action": "assign_expert", "actor": "auditor"}]
             )
-            await funding_queries.add_entry(
+            await funding_ledger.add_entry(
                 session,
-                {
+                values={
                     "center_id": uuid.uuid4(),
                     "kind": "disbursement",
                     "amount_fen": 100,

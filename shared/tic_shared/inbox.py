@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -85,18 +86,34 @@ def forgery(handlers: EventHandlers, event: CloudEvent, stream_producer: str | N
 
 async def _mark_handled(session: AsyncSession, inbox: Table, consumer: str, event: CloudEvent) -> bool:
     """Record the event as handled; False when it already was (a redelivery)."""
+    return bool(await _mark_all_handled(session, inbox, consumer, [event]))
+
+
+async def _mark_all_handled(
+    session: AsyncSession, inbox: Table, consumer: str, events: list[CloudEvent]
+) -> set[uuid.UUID]:
+    """Record a batch as handled in one statement; the ids not handled before (the rest are redeliveries)."""
+    unique = {event.id: event for event in events}
     result = await session.execute(
         insert(inbox)
-        .values(consumer=consumer, event_id=event.id, event_type=event.type)
+        .values([{"consumer": consumer, "event_id": e.id, "event_type": e.type} for e in unique.values()])
         .on_conflict_do_nothing()
         .returning(inbox.c.event_id)
     )
-    return result.first() is not None
+    return set(result.scalars())
 
 
 @contextmanager
 def handling(event: CloudEvent, consumer: str) -> Iterator[None]:
     """A consumer span in the event's trace, and that trace in the logs (and any event the handler records)."""
+    if not telemetry.recording():
+        # No span to make, but the trace still runs on: what the handler records carries it.
+        token = traceparent_var.set(child_traceparent(event.traceparent))
+        try:
+            yield
+        finally:
+            traceparent_var.reset(token)
+        return
     with telemetry.span(
         f"handle {event.type}",
         parent=event.traceparent,
@@ -127,7 +144,8 @@ async def handle_once(
         async with db.transaction() as session:
             if not await _mark_handled(session, tables.inbox, consumer, event):
                 return False
-            await asyncio.wait_for(handler(session, event), timeout=timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await handler(session, event)
             return True
 
 
@@ -138,15 +156,19 @@ async def handle_batch(
     work: list[tuple[Handler, CloudEvent]],
     timeout_s: float,
 ) -> list[bool]:
-    """Several events in one transaction, each applied at most once; which were applied (not seen before)."""
+    """Several events in one transaction, each applied at most once; which were applied (not seen before).
+    The whole batch is marked handled in one statement first; only the events that mark was new for run."""
     applied: list[bool] = []
     async with db.transaction() as session:
+        fresh = await _mark_all_handled(session, tables.inbox, consumer, [event for _, event in work])
         for handler, event in work:
-            with handling(event, consumer):
-                fresh = await _mark_handled(session, tables.inbox, consumer, event)
-                if fresh:
-                    await asyncio.wait_for(handler(session, event), timeout=timeout_s)
-                applied.append(fresh)
+            first = event.id in fresh
+            fresh.discard(event.id)  # the same event twice in one batch is applied once
+            if first:
+                with handling(event, consumer):
+                    async with asyncio.timeout(timeout_s):  # a deadline without a task per event
+                        await handler(session, event)
+            applied.append(first)
     return applied
 
 
@@ -221,33 +243,45 @@ class InboxConsumer:
         and a pull request answered just after the reconnect lands in that same inbox. Dropping the subscription
         there (as we once did) lost those messages until the ack wait ran out — the 30 s catch-ups of issue 13."""
         idle = 0
-        while not self._stopping.is_set():
-            if not self.link.connected:
-                # A fetch now would only queue a pull request in the client's buffer, to be sent on reconnect.
-                await asyncio.sleep(0.05)
-                continue
-            try:
-                fetch_s = self.settings.consumer_fetch_timeout_s
-                msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s)
-            except (nats.errors.TimeoutError, TimeoutError):
-                # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
-                # exists: a server that lost it would otherwise leave us waiting forever.
-                idle += 1
-                if idle % 15 == 0 and self.link.connected and not await self._consumer_alive():
-                    return
-                continue
-            except (nats.errors.ConnectionClosedError, nats.js.errors.NotFoundError) as exc:
-                log.warning("%s lost its subscription to %s: %s", self.service, self.stream, exc)
-                return
-            except Exception as exc:
+        ahead: asyncio.Task[list[Any]] | None = None
+        try:
+            while not self._stopping.is_set():
                 if not self.link.connected:
-                    continue  # the connection dropped during the fetch; wait for it, keep the subscription
-                log.warning("%s fetch from %s failed: %r", self.service, self.stream, exc)
-                await asyncio.sleep(0.5)
-                return
-            idle = 0
-            async with self._in_progress(msgs):
-                await self._process_batch(msgs)
+                    # A fetch now would only queue a pull request in the client's buffer, sent on reconnect.
+                    await asyncio.sleep(0.05)
+                    continue
+                try:
+                    fetch_s = self.settings.consumer_fetch_timeout_s
+                    fetching, ahead = ahead, None
+                    msgs = await (fetching or sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s))
+                except (nats.errors.TimeoutError, TimeoutError):
+                    # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
+                    # exists: a server that lost it would otherwise leave us waiting forever.
+                    idle += 1
+                    if idle % 15 == 0 and self.link.connected and not await self._consumer_alive():
+                        return
+                    continue
+                except (nats.errors.ConnectionClosedError, nats.js.errors.NotFoundError) as exc:
+                    log.warning("%s lost its subscription to %s: %s", self.service, self.stream, exc)
+                    return
+                except Exception as exc:
+                    if not self.link.connected:
+                        continue  # the connection dropped during the fetch; wait for it, keep the subscription
+                    log.warning("%s fetch from %s failed: %r", self.service, self.stream, exc)
+                    await asyncio.sleep(0.5)
+                    return
+                idle = 0
+                if len(msgs) >= self.settings.consumer_batch_size:
+                    # More are likely waiting: ask for them now, so the broker's round trip overlaps the
+                    # database work of this batch.
+                    ahead = asyncio.create_task(sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s))
+                async with self._in_progress(msgs):
+                    await self._process_batch(msgs)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead
 
     @contextlib.asynccontextmanager
     async def _in_progress(self, msgs: list[Any]) -> AsyncIterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -12,7 +13,7 @@ from typing import Any
 
 import asyncpg
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Row, Table, delete, func, select, update
+from sqlalchemy import Table, delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tic_shared import telemetry
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 _PUBLISH_TIMEOUT_S = 5.0
 _PRUNE_EVERY_S = 3600.0
+_LAG_EVERY_S = 1.0
+# Batches whose acknowledgements may be awaited while the next is read and sent.
+_BATCHES_IN_FLIGHT = 4
 
 
 async def record_event(
@@ -87,6 +91,7 @@ class OutboxRelay:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._failures = 0
+        self._lag_reported_at = float("-inf")
 
     def start(self) -> None:
         self.link.on_connected(self.wake)
@@ -120,7 +125,7 @@ class OutboxRelay:
                 await self._sleep(self.settings.relay_poll_interval_s)
 
     async def _lead(self) -> None:
-        conn: Any = await asyncpg.connect(asyncpg_dsn(self.db.engine.url.render_as_string(False)))
+        conn: Any = await self._connect()
         try:
             got = await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"tic-relay:{self.schema}")
             if not got:
@@ -136,15 +141,20 @@ class OutboxRelay:
                 if time.monotonic() - pruned_at > _PRUNE_EVERY_S:
                     await self.prune()
                     pruned_at = time.monotonic()
-                published = await self.drain()
+                # Cleared before the pass: a commit notified while it runs wakes the next one at once.
+                self._wake.clear()
+                published = await self.drain(conn)
                 if self._stopping:
                     return
-                if published == 0:
+                if published == 0 or self._failures:
                     await self._sleep(self._retry_delay() or self.settings.relay_poll_interval_s)
         finally:
             self.is_leader = False
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    async def _connect(self) -> Any:
+        return await asyncpg.connect(asyncpg_dsn(self.db.engine.url.render_as_string(False)))
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -156,18 +166,49 @@ class OutboxRelay:
             return 0.0
         return float(min(self.settings.relay_max_backoff_s, 0.2 * 2 ** min(self._failures, 10)))
 
-    async def drain(self) -> int:
-        """Publish every committed row, batch by batch; returns how many were published."""
+    async def drain(self, conn: Any = None) -> int:
+        """Publish every committed row; returns how many were published.
+
+        A pipeline: while one batch's acknowledgements are on their way, the next batch is read and sent, so
+        the broker never waits for the database nor the database for the broker. Rows go out in id order on
+        one connection (their order on the wire); a batch is marked published in one statement once all its
+        acknowledgements are in. A failed publish ends the pass after what is in flight is settled: the rows
+        left are tried again on the next pass, from the oldest unpublished row — so is a row whose transaction
+        committed after rows with higher ids had already been read.
+        """
+        if conn is None:
+            own = await self._connect()
+            try:
+                return await self.drain(own)
+            finally:
+                await own.close()
+        if not self.link.connected:
+            self._failures += 1
+            await self._report_lag(conn)  # the backlog an operator's alert watches while the broker is away
+            return 0
         total = 0
+        after = 0
+        failed = False
+        in_flight: collections.deque[tuple[list[Any], list[asyncio.Future[Any]]]] = collections.deque()
         while True:
-            rows = await self._next_batch()
-            await self._report_lag()
-            if not rows:
-                return total
-            published = await self._publish(rows)
-            total += published
-            if published < len(rows):
-                return total
+            rows = [] if failed else await self._next_batch(conn, after)
+            if rows:
+                in_flight.append((rows, await self._send(rows)))
+                after = rows[-1]["id"]
+            if in_flight and (not rows or len(in_flight) >= _BATCHES_IN_FLIGHT):
+                sent_rows, futures = in_flight.popleft()
+                sent = await self._settle(conn, sent_rows, futures)
+                total += sent
+                failed = failed or sent < len(sent_rows)
+            elif not rows:
+                break
+        if failed:
+            await self._report_lag(conn)
+        else:
+            self._failures = 0
+            self.metrics.outbox_pending.set(0)
+            self.metrics.outbox_oldest_age.set(0)
+        return total
 
     async def prune(self) -> int:
         """Forget published events past the retention period; the stream keeps them for subscribers."""
@@ -180,75 +221,106 @@ class OutboxRelay:
             )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def _next_batch(self) -> Sequence[Row[Any, Any, Any, Any]]:
-        o = self.outbox.c
-        async with self.db.transaction() as session:
-            result = await session.execute(
-                select(o.id, o.event_id, o.subject, o.payload)
-                .where(o.published_at.is_(None))
-                .order_by(o.id)
-                .limit(self.settings.relay_batch_size)
+    async def _next_batch(self, conn: Any, after: int) -> list[Any]:
+        return list(
+            await conn.fetch(
+                f"SELECT id, event_id, subject, event_type, payload::text AS payload,"
+                f" payload->>'traceparent' AS traceparent FROM {self._table}"
+                " WHERE published_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+                after,
+                self.settings.relay_batch_size,
             )
-            return result.all()
+        )
 
-    async def _publish(self, rows: Sequence[Row[Any, Any, Any, Any]]) -> int:
-        if not self.link.connected:
-            self._failures += 1
-            return 0
+    async def _send(self, rows: list[Any]) -> list[asyncio.Future[Any]]:
+        """Put a batch on the wire; the futures complete with the stream's acknowledgements. The stored
+        CloudEvent goes out as stored (it was validated when recorded); Nats-Msg-Id = event id makes a
+        repeat of an already stored event a no-op within the stream's duplicate window."""
         js = self.link.js
-        # All in flight at once on one connection keeps their order on the wire; the duplicate window
-        # (Nats-Msg-Id = event id) makes a retry of an already stored event a no-op.
+        traced = telemetry.recording()
+        futures: list[asyncio.Future[Any]] = []
+        for row in rows:
+            try:
+                if traced:
+                    # A producer span in the trace of the request (or handler) that recorded the event.
+                    with telemetry.span(
+                        f"publish {row['event_type']}",
+                        parent=row["traceparent"],
+                        kind=SpanKind.PRODUCER,
+                        attributes={"messaging.system": "nats", "messaging.destination.name": row["subject"]},
+                    ):
+                        future = await self._publish_one(js, row)
+                else:
+                    future = await self._publish_one(js, row)
+            except Exception as exc:
+                future = asyncio.get_running_loop().create_future()
+                future.set_exception(exc)
+            futures.append(future)
+        return futures
 
-        async def publish(row: Row[Any, Any, Any, Any]) -> Any:
-            # A producer span in the trace of the request (or handler) that recorded the event.
-            with telemetry.span(
-                f"publish {row.payload['type']}",
-                parent=row.payload.get("traceparent"),
-                kind=SpanKind.PRODUCER,
-                attributes={"messaging.system": "nats", "messaging.destination.name": row.subject},
-            ):
-                return await js.publish(
-                    row.subject,
-                    CloudEvent.model_validate(row.payload).to_json(),
-                    timeout=_PUBLISH_TIMEOUT_S,
-                    headers={"Nats-Msg-Id": str(row.event_id), "Ce-Type": row.payload["type"]},
-                )
+    @staticmethod
+    async def _publish_one(js: Any, row: Any) -> asyncio.Future[Any]:
+        # No stall timeout here (it would cost a task per message): the acknowledgements are awaited, bounded,
+        # in `_settle`, and the client's window of pending publishes bounds what is in flight.
+        future: asyncio.Future[Any] = await js.publish_async(
+            row["subject"],
+            row["payload"].encode(),
+            headers={"Nats-Msg-Id": str(row["event_id"]), "Ce-Type": row["event_type"]},
+        )
+        return future
 
-        results = await asyncio.gather(*(publish(row) for row in rows), return_exceptions=True)
-        sent = [row.id for row, result in zip(rows, results, strict=True) if not isinstance(result, BaseException)]
-        failed = {
-            row.id: result for row, result in zip(rows, results, strict=True) if isinstance(result, BaseException)
-        }
-        o = self.outbox.c
-        async with self.db.transaction() as session:
-            if sent:
-                await session.execute(
-                    update(self.outbox)
-                    .where(o.id.in_(sent))
-                    .values(published_at=func.now(), attempts=o.attempts + 1, last_error=None)
-                )
-            for row_id, error in failed.items():
-                await session.execute(
-                    update(self.outbox)
-                    .where(o.id == row_id)
-                    .values(attempts=o.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:2000])
-                )
-        self.metrics.events_published.inc(len(sent))
+    async def _settle(self, conn: Any, rows: list[Any], futures: list[asyncio.Future[Any]]) -> int:
+        """Wait for a batch's acknowledgements (bounded), then mark what the stream stored in one statement."""
+        if futures:
+            _, late = await asyncio.wait(futures, timeout=_PUBLISH_TIMEOUT_S)
+            for future in late:
+                future.cancel()
+        sent: list[int] = []
+        failed: list[tuple[int, str]] = []
+        for row, future in zip(rows, futures, strict=True):
+            error = _failure(future)
+            if error is None:
+                sent.append(row["id"])
+            else:
+                failed.append((row["id"], error))
+        if sent:
+            await conn.execute(
+                f"UPDATE {self._table} SET published_at = now(), attempts = attempts + 1, last_error = NULL"
+                " WHERE id = ANY($1::bigint[])",
+                sent,
+            )
         if failed:
+            await conn.executemany(
+                f"UPDATE {self._table} SET attempts = attempts + 1, last_error = $2 WHERE id = $1", failed
+            )
             self._failures += 1
             log.warning("outbox relay of %s: %d of %d publishes failed", self.schema, len(failed), len(rows))
-        else:
-            self._failures = 0
+        self.metrics.events_published.inc(len(sent))
         return len(sent)
 
-    async def _report_lag(self) -> None:
-        o = self.outbox.c
-        async with self.db.transaction() as session:
-            result = await session.execute(
-                select(func.count(), func.extract("epoch", func.now() - func.min(o.created_at))).where(
-                    o.published_at.is_(None)
-                )
-            )
-            count, age = result.one()
-        self.metrics.outbox_pending.set(count)
-        self.metrics.outbox_oldest_age.set(float(age or 0))
+    @property
+    def _table(self) -> str:
+        return f'"{self.outbox.schema or self.schema}"."{self.outbox.name}"'
+
+    async def _report_lag(self, conn: Any) -> None:
+        """How far behind a relay that cannot publish is, at most once a second (a pass that leaves nothing
+        behind needs no count: it sets zero). The partial index of unpublished rows keeps the count as cheap as
+        the backlog is small."""
+        now = time.monotonic()
+        if now - self._lag_reported_at < _LAG_EVERY_S:
+            return
+        self._lag_reported_at = now
+        row = await conn.fetchrow(
+            f"SELECT count(*) AS pending, extract(epoch FROM now() - min(created_at)) AS age FROM {self._table}"
+            " WHERE published_at IS NULL"
+        )
+        self.metrics.outbox_pending.set(row["pending"])
+        self.metrics.outbox_oldest_age.set(float(row["age"] or 0))
+
+
+def _failure(future: asyncio.Future[Any]) -> str | None:
+    """Why a publish did not reach the stream, or None when it did."""
+    if future.cancelled():
+        return f"TimeoutError: no acknowledgement within {_PUBLISH_TIMEOUT_S:g} s"
+    error = future.exception()
+    return None if error is None else f"{type(error).__name__}: {error}"[:2000]

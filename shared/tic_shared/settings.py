@@ -61,7 +61,7 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = Field(default=1.0, gt=0)
     relay_max_backoff_s: float = Field(default=30.0, gt=0)
     outbox_retention_days: int = Field(default=7, ge=1, description="How long published events stay in the outbox")
-    consumer_batch_size: int = Field(default=50, ge=1)
+    consumer_batch_size: int = Field(default=100, ge=1)
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_delays_s: list[float] = Field(
         default=[0.5, 2.0, 5.0, 15.0], description="The delay before the 2nd, 3rd, … attempt of a failed event"

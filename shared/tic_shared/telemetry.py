@@ -78,6 +78,11 @@ def current_traceparent() -> str | None:
     return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
 
 
+def recording() -> bool:
+    """Whether spans go anywhere (an SDK tracer provider is set): a hot loop skips making spans nobody records."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
 @contextmanager
 def span(name: str, *, parent: str | None, kind: SpanKind, attributes: dict[str, Any]) -> Iterator[Span]:
     """A span whose parent is the given traceparent (an event's), else the current span."""

@@ -63,3 +63,12 @@ class Grade(StrEnum):
 class EvaluationKind(StrEnum):
     ANNUAL = "annual"
     ACCEPTANCE = "acceptance"
+
+
+class Trigger(StrEnum):
+    """One-off award events, in the words of 003 §4(3): a municipal TIC established (组建), a center recognised
+    as a provincial or national TIC (认定为省级、国家级技术创新中心)."""
+
+    MUNICIPAL_TIC_ESTABLISHED = "municipal_tic_established"
+    RECOGNIZED_AS_PROVINCIAL_TIC = "recognized_as_provincial_tic"
+    RECOGNIZED_AS_NATIONAL_TIC = "recognized_as_national_tic"

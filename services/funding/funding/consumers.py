@@ -3,7 +3,7 @@ the year-1 grant on approval, awards on recognition, and the clawback when a cen
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from funding import service
+from funding.service import centers, clawbacks, grants
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     CenterAccepted,
@@ -24,64 +24,62 @@ handlers = EventHandlers()
 @handlers.on(CenterApproved)
 async def on_center_approved(session: AsyncSession, event: CloudEvent) -> None:
     data = event.data_as(CenterApproved)
-    center = await service.project_approval(
+    center = await centers.project_approval(
         session,
-        data,
+        data=data,
         name_zh=data.name_zh or "",
         lead_unit_type=str(data.lead_unit.type),
         approved_on=data.approved_on,
     )
     if center is not None:
-        await service.open_grants_on_approval(session, center)
+        await grants.open_grants_on_approval(session, center=center)
 
 
 @handlers.on(CenterTierChanged)
 async def on_center_tier_changed(session: AsyncSession, event: CloudEvent) -> None:
     data = event.data_as(CenterTierChanged)
-    center = await service.project_center(session, data)
+    center = await centers.project_center(session, data=data)
     if center is not None and center.approved_on is not None:
-        await service.open_awards_on_tier_change(session, center, data.changed_on)
+        await grants.open_awards_on_tier_change(session, center=center, changed_on=data.changed_on)
 
 
 @handlers.on(CenterAccepted)
 async def on_center_accepted(session: AsyncSession, event: CloudEvent) -> None:
-    await service.project_center(session, event.data_as(CenterAccepted))
+    await centers.project_center(session, data=event.data_as(CenterAccepted))
+
+
+async def _ended(session: AsyncSession, event: CloudEvent, data: CenterCancelled | CenterDelisted) -> None:
+    center = await centers.project_center(session, data=data)
+    if center is not None:
+        await clawbacks.order_clawback(session, center=center, event=event, reason=data.reason)
 
 
 @handlers.on(CenterCancelled)
 async def on_center_cancelled(session: AsyncSession, event: CloudEvent) -> None:
-    data = event.data_as(CenterCancelled)
-    center = await service.project_center(session, data)
-    if center is not None:
-        await service.order_clawback(session, center, event, data.reason)
+    await _ended(session, event, event.data_as(CenterCancelled))
 
 
 @handlers.on(CenterDelisted)
 async def on_center_delisted(session: AsyncSession, event: CloudEvent) -> None:
-    data = event.data_as(CenterDelisted)
-    center = await service.project_center(session, data)
-    if center is not None:
-        await service.order_clawback(session, center, event, data.reason)
+    await _ended(session, event, event.data_as(CenterDelisted))
 
 
 @handlers.on(CenterReinstated)
 async def on_center_reinstated(session: AsyncSession, event: CloudEvent) -> None:
-    center = await service.project_center(session, event.data_as(CenterReinstated))
+    center = await centers.project_center(session, data=event.data_as(CenterReinstated))
     if center is not None:
-        await service.reverse_ending(session, center, event)
+        await clawbacks.reverse_ending(session, center=center, event=event)
 
 
 async def _record_grade(session: AsyncSession, data: EvaluationCompleted) -> None:
-    await service.record_grade(
+    await centers.record_grade(
         session,
-        {
-            "center_id": data.center_id,
-            "year": data.year,
-            "kind": str(data.kind),
-            "grade": str(data.grade),
-            "evaluation_id": data.evaluation_id,
-            "revision": data.revision,
-        },
+        center_id=data.center_id,
+        year=data.year,
+        kind=str(data.kind),
+        grade=str(data.grade),
+        evaluation_id=data.evaluation_id,
+        revision=data.revision,
     )
 
 

@@ -5,6 +5,9 @@ Loaded through the funding API after the registry's and evaluation's loaders; th
 
 import asyncio
 import hashlib
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,10 +15,16 @@ import httpx
 from tic_platform.demo import DemoApi
 
 WAIT_S = 60.0
-# Demo figures only (not policy): a verified investment per center between 2 and 12 million yuan, in fen.
-_INVESTMENT_FEN = (200_000_000, 1_000_000_000)
-_BUDGET_FEN = 10_000_000_000
-_SPENDING = (("equipment", 0.40), ("talent", 0.20), ("sponsorship", 0.05))
+# Demo figures only (not policy): the jurisdiction's yearly budget, a verified investment per center between its
+# low and high in fen, and the share of each grant spent per category (a category marked once, such as the
+# forbidden one to be flagged, is spent by the first paid center only).
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo" / "funding.json"
+
+
+@cache
+def _demo() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    return data
 
 
 async def _all(client: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -42,7 +51,7 @@ async def _until(check: Any, timeout_s: float = WAIT_S) -> Any:
 
 
 def _investment(center_id: str) -> int:
-    low, high = _INVESTMENT_FEN
+    low, high = _demo()["investment_fen"]["low"], _demo()["investment_fen"]["high"]
     return low + int(hashlib.sha256(center_id.encode()).hexdigest(), 16) % (high - low) // 100 * 100
 
 
@@ -66,10 +75,11 @@ async def load_demo(api: DemoApi) -> str:
         if not waiting:
             return "funding: no demo center's year-1 grant arrived from the registry; nothing loaded"
 
+        demo = _demo()
         for year in sorted({g["budget_year"] for g in waiting}):
-            await client.put(f"/api/v1/budgets/ningbo/{year}", json={"budget_fen": _BUDGET_FEN})
+            await client.put(f"/api/v1/budgets/{demo['jurisdiction']}/{year}", json={"budget_fen": demo["budget_fen"]})
         paid = 0
-        forbidden_recorded = False
+        done_once: set[str] = set()
         for grant in waiting:
             gid, center_id = grant["grant_id"], grant["center_id"]
             calculated = await _post(
@@ -83,8 +93,9 @@ async def load_demo(api: DemoApi) -> str:
             await _post(client, f"/api/v1/grants/{gid}/approve", f"demo-approve-{gid}")
             await _post(client, f"/api/v1/grants/{gid}/disburse", f"demo-disburse-{gid}")
             paid += 1
-            for category, share in _SPENDING:
-                if category == "sponsorship" and forbidden_recorded:
+            for spent in demo["spending"]:
+                category, share = spent["category"], spent["share"]
+                if category in done_once:
                     continue
                 await _post(
                     client,
@@ -96,7 +107,8 @@ async def load_demo(api: DemoApi) -> str:
                         "description": "演示数据 demo",
                     },
                 )
-                forbidden_recorded = forbidden_recorded or category == "sponsorship"
+                if spent.get("once"):
+                    done_once.add(category)
 
         async def clawbacks() -> list[dict[str, Any]]:
             return await _all(client, "/api/v1/clawbacks")

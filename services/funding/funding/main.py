@@ -2,9 +2,9 @@
 
 from fastapi import FastAPI
 
-from funding import service
 from funding.api import ROUTERS
 from funding.consumers import handlers
+from funding.service.policies import rules
 from funding.store.tables import messaging
 from tic_shared.service_app import ServiceSpec, create_service_app
 from tic_shared.settings import ServiceSettings
@@ -12,7 +12,7 @@ from tic_shared.settings import ServiceSettings
 
 async def _load_rules(app: FastAPI) -> None:
     """Load and validate the policies, categories and jurisdictions now: a bad file stops the start."""
-    app.state.rules = service.rules()
+    app.state.rules = rules()
 
 
 SPEC = ServiceSpec(

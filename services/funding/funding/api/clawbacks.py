@@ -5,13 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from funding import service
-from funding.api.schemas import Clawback, NewRepayment
-from funding.store import queries
+from funding.api.schemas import Clawback, NewRepayment, page_of
+from funding.service import clawbacks
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
-from tic_shared.pagination import Page, cursor_field, encode_cursor
-from tic_shared.problems import NotFound
+from tic_shared.pagination import Page, cursor_field
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["clawbacks"])
@@ -26,17 +24,17 @@ async def list_clawbacks(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> Page[Clawback]:
-    rows = await queries.list_clawbacks(
+    found = await clawbacks.list_clawbacks(
         session,
-        principal,
+        principal=principal,
         status=status,
         district=district,
         after=cursor_field(cursor, "n") if cursor else None,
         limit=limit,
     )
-    items = [Clawback.of(row) for row in rows[:limit]]
-    next_cursor = encode_cursor({"n": rows[limit - 1].n}) if len(rows) > limit else None
-    return Page[Clawback](items=items, next_cursor=next_cursor)
+    return page_of(
+        Page[Clawback], found, limit=limit, present=Clawback.of, position=lambda located: {"n": located.record.n}
+    )
 
 
 @router.get("/clawbacks/{clawback_id}", response_model=Clawback, summary="One clawback")
@@ -46,11 +44,9 @@ async def get_clawback(
     response: Response,
     principal: Annotated[Principal, scoped("funding:read")],
 ) -> Clawback:
-    row = await queries.visible_clawback(session, principal, clawback_id)
-    if row is None:
-        raise NotFound("clawback", clawback_id)
-    set_etag(response, service.clawback_etag(row))
-    return Clawback.of(row)
+    found = await clawbacks.get_clawback(session, principal=principal, clawback_id=clawback_id)
+    set_etag(response, clawbacks.clawback_etag(found))
+    return Clawback.of(found)
 
 
 @router.post(
@@ -61,21 +57,19 @@ async def record_repayment(
     body: NewRepayment,
     session: SessionDep,
     idem: IdempotencyDep,
-    response: Response,
     principal: Annotated[Principal, scoped("funding:write")],
     if_match: IfMatch = None,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    row = await service.record_repayment(
-        session,
-        principal,
-        clawback_id,
-        amount_fen=body.amount_fen,
-        repaid_on=body.repaid_on or service.today(),
-        if_match=if_match,
+    return await idem.run(
+        lambda: clawbacks.record_repayment(
+            session,
+            principal=principal,
+            clawback_id=clawback_id,
+            amount_fen=body.amount_fen,
+            repaid_on=body.repaid_on,
+            if_match=if_match,
+        ),
+        present=Clawback.of,
+        etag=clawbacks.clawback_etag,
+        status_code=201,
     )
-    center = await queries.center(session, row.center_id)
-    result = Clawback.of(row).model_copy(update={"district": center.district if center else None})
-    set_etag(response, service.clawback_etag(row))
-    return await idem.save(result, status_code=201, headers={"ETag": service.clawback_etag(row)})

@@ -1,19 +1,87 @@
 """Request and response bodies of the funding API; money is integer fen everywhere."""
 
 import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Union, cast
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from funding.domain.calculator import SubsidyInputs, TraceStep
+from funding.domain.calculator import Quote, SubsidyInputs, TraceStep
 from funding.domain.grants import GrantStatus, allowed_actions
-from funding.domain.ledger import LedgerBalance
 from funding.domain.policy import Policy, load_policies
-from funding.domain.terms import Grade, LeadUnitType, Status, Tier, Trigger
-from funding.store.queries import AnyRow
+from funding.service.budgets import BudgetStanding, YearStanding
+from funding.service.caps import CapStanding
+from funding.service.history import FundingHistory as CenterFunding
+from funding.service.ledger import LedgerPage, LedgerStanding, RecordedSpending
+from funding.store.records import CenterRecord, LedgerEntryRecord, LocatedClawback, LocatedGrant
 from tic_shared.bounds import Fen, PositiveFen
+from tic_shared.pagination import Page, encode_cursor
 from tic_shared.request_model import RequestModel
+from tic_shared.vocabulary import CenterStatus, Grade, LeadUnitType, Tier, Trigger
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def page_of(
+    page: type[Page[T]],
+    rows: Sequence[R],
+    *,
+    limit: int,
+    present: Callable[[R], T],
+    position: Callable[[R], dict[str, Any]],
+) -> Page[T]:
+    """A page of `limit` items from the `limit` + 1 rows a list use case gives, with the cursor past the last."""
+    more = len(rows) > limit
+    return page(
+        items=[present(row) for row in rows[:limit]],
+        next_cursor=encode_cursor(position(rows[limit - 1])) if more else None,
+    )
+
+
+# ---- the vocabulary's words ----
+
+# The statuses in the order the quote's schema has always listed them.
+_STATUSES_AS_PUBLISHED = (
+    CenterStatus.DRAFT,
+    CenterStatus.SUBMITTED,
+    CenterStatus.UNDER_REVIEW,
+    CenterStatus.REVIEWED,
+    CenterStatus.DECIDED,
+    CenterStatus.REJECTED,
+    CenterStatus.WITHDRAWN,
+    CenterStatus.PUBLIC_NOTICE,
+    CenterStatus.OBJECTION_REVIEW,
+    CenterStatus.BUILDING,
+    CenterStatus.OPERATING,
+    CenterStatus.CANCELLED,
+    CenterStatus.DELISTED,
+)
+if set(_STATUSES_AS_PUBLISHED) != set(CenterStatus):
+    raise RuntimeError("a center status is missing from the funding quote's list of statuses")
+
+
+def _spelled_out(words: Iterable[StrEnum]) -> Any:
+    return Literal[tuple(word.value for word in words)]
+
+
+# The funding contract spells the vocabulary's words out where a field takes them (no shared schema to refer to),
+# and takes and gives them as plain strings, as it always has; the type checker sees the vocabulary's enums.
+if TYPE_CHECKING:
+    TierWord = Tier
+    StatusWord = CenterStatus
+    GradeWord = Grade
+    LeadUnitWord = LeadUnitType
+    TriggerWord = Trigger
+else:
+    TierWord = _spelled_out(Tier)
+    StatusWord = _spelled_out(_STATUSES_AS_PUBLISHED)
+    GradeWord = _spelled_out(Grade)
+    LeadUnitWord = _spelled_out(LeadUnitType)
+    TriggerWord = _spelled_out(Trigger)
 
 
 class _Request(RequestModel):
@@ -27,7 +95,7 @@ class _Request(RequestModel):
 class _QuoteBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    tier: Tier
+    tier: TierWord
 
     def inputs(self) -> SubsidyInputs:
         return SubsidyInputs.model_validate(self.model_dump(exclude={"policy"}))
@@ -37,10 +105,10 @@ class InvestmentShareQuote(_QuoteBody):
     """What a capability-investment-share policy reads (e.g. ningbo-tic-2022, 001 §3(4)): the year's verified
     investment, the funding year, the registry status, the previous grade, what was granted, any overlap."""
 
-    status: Status
+    status: StatusWord
     funding_year: Annotated[int, Field(ge=1, le=100)]
     verified_investment_fen: Fen = 0
-    previous_grade: Grade | None = None
+    previous_grade: GradeWord | None = None
     granted_so_far_fen: Fen = 0
     overlapping_grant_fen: Fen = 0
 
@@ -49,9 +117,9 @@ class OneOffAwardQuote(_QuoteBody):
     """What a one-off award policy reads (e.g. weihai-2018, 003 §4(3)): the award event, who leads the center,
     and the awards it already received."""
 
-    lead_unit_type: LeadUnitType
-    trigger: Trigger
-    awards_already_received: list[Trigger] = Field(default_factory=list, max_length=10)
+    lead_unit_type: LeadUnitWord
+    trigger: TriggerWord
+    awards_already_received: list[TriggerWord] = Field(default_factory=list, max_length=10)
 
 
 _BODY_OF_RULE: dict[str, type[_QuoteBody]] = {
@@ -92,6 +160,32 @@ class QuoteResponse(BaseModel):
     amount_fen: int
     trace: list[TraceStep]
 
+    @classmethod
+    def of(cls, result: Quote) -> "QuoteResponse":
+        return cls(policy=result.policy_code, amount_fen=result.amount_fen, trace=result.trace)
+
+
+class PolicySummary(BaseModel):
+    code: str
+    jurisdiction: str
+    title_zh: str
+    title_en: str
+    effective_from: str
+    effective_to: str | None
+    rule_kind: str
+
+    @classmethod
+    def of(cls, policy: Policy) -> "PolicySummary":
+        return cls(
+            code=policy.code,
+            jurisdiction=policy.jurisdiction,
+            title_zh=policy.title.zh,
+            title_en=policy.title.en,
+            effective_from=policy.effective.starts_on.isoformat(),
+            effective_to=policy.effective.ends_on.isoformat() if policy.effective.ends_on else None,
+            rule_kind=policy.rule.kind,
+        )
+
 
 # ---- grants ----
 
@@ -111,7 +205,7 @@ class Grant(BaseModel):
     jurisdiction: str
     funding_year: int
     budget_year: int
-    trigger: Trigger | None
+    trigger: TriggerWord | None
     status: GrantStatus
     allowed_actions: list[str]
     verified_investment_fen: int | None
@@ -130,17 +224,18 @@ class Grant(BaseModel):
     stopped_at: datetime | None
 
     @classmethod
-    def of(cls, row: AnyRow, *, district: str | None = None, with_trace: bool = True) -> "Grant":
+    def of(cls, located: LocatedGrant, *, with_trace: bool = True) -> "Grant":
+        row = located.record
         status = GrantStatus(row.status)
         return cls(
             grant_id=row.grant_id,
             center_id=row.center_id,
-            district=district if district is not None else getattr(row, "district", None),
+            district=located.district,
             policy=row.policy_code,
             jurisdiction=row.jurisdiction,
             funding_year=row.funding_year,
             budget_year=row.budget_year,
-            trigger=row.trigger,
+            trigger=cast(Trigger | None, row.trigger),
             status=status,
             allowed_actions=allowed_actions(status),
             verified_investment_fen=row.verified_investment_fen,
@@ -164,7 +259,7 @@ class OpenGrant(_Request):
     center_id: uuid.UUID
     policy: Annotated[str | None, Field(max_length=60)] = None
     funding_year: Annotated[int, Field(strict=True, ge=1, le=100)] | None = None
-    trigger: Trigger | None = None
+    trigger: TriggerWord | None = None
 
 
 class CalculateGrant(_Request):
@@ -190,8 +285,8 @@ class Center(BaseModel):
     sequence: int
 
     @classmethod
-    def of(cls, row: AnyRow) -> "Center":
-        return cls.model_validate(row._mapping, from_attributes=False)
+    def of(cls, center: CenterRecord) -> "Center":
+        return cls.model_validate(center, from_attributes=True)
 
 
 class NewExpenditure(_Request):
@@ -216,8 +311,8 @@ class LedgerEntry(BaseModel):
     recorded_at: datetime
 
     @classmethod
-    def of(cls, row: AnyRow) -> "LedgerEntry":
-        return cls.model_validate({k: v for k, v in row._mapping.items() if k != "n"})
+    def of(cls, entry: LedgerEntryRecord) -> "LedgerEntry":
+        return cls.model_validate(entry, from_attributes=True)
 
 
 class LedgerSummary(BaseModel):
@@ -230,7 +325,8 @@ class LedgerSummary(BaseModel):
     balance_fen: int = Field(description="disbursed − spent − repaid; negative when more was booked than paid.")
 
     @classmethod
-    def of(cls, balance: LedgerBalance, repaid_fen: int) -> "LedgerSummary":
+    def of(cls, standing: LedgerStanding) -> "LedgerSummary":
+        balance, repaid_fen = standing.balance, standing.repaid_fen
         return cls(
             disbursed_fen=balance.disbursed_fen,
             compliant_spent_fen=balance.compliant_spent_fen,
@@ -245,12 +341,32 @@ class RecordedExpenditure(BaseModel):
     flagged_non_compliant: bool
     ledger: LedgerSummary
 
+    @classmethod
+    def of(cls, recorded: RecordedSpending) -> "RecordedExpenditure":
+        return cls(
+            entry=LedgerEntry.of(recorded.entry),
+            flagged_non_compliant=not recorded.entry.compliant,
+            ledger=LedgerSummary.of(recorded.standing),
+        )
+
 
 class Ledger(BaseModel):
     center_id: uuid.UUID
     summary: LedgerSummary
     items: list[LedgerEntry]
     next_cursor: str | None = None
+
+    @classmethod
+    def of(cls, page: LedgerPage, *, limit: int) -> "Ledger":
+        entries = page_of(
+            Page[LedgerEntry], page.entries, limit=limit, present=LedgerEntry.of, position=lambda e: {"n": e.n}
+        )
+        return cls(
+            center_id=page.center_id,
+            summary=LedgerSummary.of(page.standing),
+            items=entries.items,
+            next_cursor=entries.next_cursor,
+        )
 
 
 # ---- clawbacks ----
@@ -275,9 +391,10 @@ class Clawback(BaseModel):
     repaid_at: datetime | None
 
     @classmethod
-    def of(cls, row: AnyRow) -> "Clawback":
-        data = {k: v for k, v in row._mapping.items() if k != "n"}
-        return cls.model_validate({**data, "outstanding_fen": row.amount_fen - row.repaid_fen})
+    def of(cls, located: LocatedClawback) -> "Clawback":
+        row = located.record
+        owed = row.amount_fen - row.repaid_fen
+        return cls.model_validate({**asdict(row), "district": located.district, "outstanding_fen": owed})
 
 
 class NewRepayment(_Request):
@@ -308,6 +425,12 @@ class Budget(BaseModel):
     updated_at: datetime
     updated_by: str
 
+    @classmethod
+    def of(cls, standing: BudgetStanding) -> "Budget":
+        # What the caller's reach draws on the budget, not the budget's running total of every grant.
+        drawn = {"committed_fen": standing.committed_fen, "disbursed_fen": standing.disbursed_fen}
+        return cls.model_validate({**asdict(standing.budget), **drawn, "remaining_fen": standing.remaining_fen})
+
 
 class JurisdictionTotal(BaseModel):
     jurisdiction: str
@@ -320,6 +443,17 @@ class JurisdictionTotal(BaseModel):
     remaining_fen: int | None
     within_budget: bool | None
 
+    @classmethod
+    def of(cls, standing: YearStanding) -> "JurisdictionTotal":
+        return cls.model_validate(
+            {
+                **asdict(standing.totals),
+                "budget_fen": standing.budget_fen,
+                "remaining_fen": standing.remaining_fen,
+                "within_budget": standing.within_budget,
+            }
+        )
+
 
 class CenterCap(BaseModel):
     center_id: uuid.UUID
@@ -329,6 +463,11 @@ class CenterCap(BaseModel):
     disbursed_fen: int
     total_cap_fen: int | None
     room_left_fen: int | None
+
+    @classmethod
+    def of(cls, standing: CapStanding) -> "CenterCap":
+        cap = {"total_cap_fen": standing.total_cap_fen, "room_left_fen": standing.room_left_fen}
+        return cls.model_validate({**asdict(standing.granted), **cap})
 
 
 # ---- funding history ----
@@ -340,6 +479,16 @@ class FundingHistory(BaseModel):
     ledger: LedgerSummary
     clawback: Clawback | None
     caps: list[CenterCap]
+
+    @classmethod
+    def of(cls, history: CenterFunding) -> "FundingHistory":
+        return cls(
+            center=Center.of(history.center),
+            grants=[Grant.of(grant) for grant in history.grants],
+            ledger=LedgerSummary.of(history.ledger),
+            clawback=None if history.clawback is None else Clawback.of(history.clawback),
+            caps=[CenterCap.of(cap) for cap in history.caps],
+        )
 
 
 # ---- simulation ----
@@ -360,4 +509,4 @@ class SimulationRequest(_Request):
     assumed_investment_fen: Fen = Field(
         default=0, description="The investment of a center whose grant for that year has none verified yet."
     )
-    trigger: Trigger | None = None
+    trigger: TriggerWord | None = None

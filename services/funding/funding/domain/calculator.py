@@ -1,11 +1,17 @@
-"""The subsidy calculator: a policy and one center's year in, an exact amount in fen and its trace out."""
+"""The subsidy calculator: a policy and one center's year in, an exact amount in fen and its trace out.
+
+Each rule of a policy is one small function that takes the amount so far and returns its trace step (the step's
+result is the new amount); a quote runs the rule kind's steps in order. What a step says comes from the policy
+file, beside the clause it applies.
+"""
 
 import calendar
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from funding.domain.policy import (
     Award,
@@ -14,9 +20,11 @@ from funding.domain.policy import (
     Parameter,
     Policy,
 )
-from funding.domain.terms import Grade, LeadUnitType, Status, Tier, Trigger
+from tic_shared.vocabulary import CenterStatus, Grade, LeadUnitType, Tier, Trigger
 
 FenAmount = Annotated[int, Field(ge=0)]
+# The inputs are strict (no "100" for 100 fen); a word of the vocabulary is still taken by its value.
+_BY_VALUE = Strict(False)
 
 
 class SubsidyInputs(BaseModel):
@@ -24,21 +32,21 @@ class SubsidyInputs(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    tier: Tier
+    tier: Annotated[Tier, _BY_VALUE]
     # What a policy does not read may be left out: a share policy reads the status and the funding year, an
     # award policy the lead unit's type.
-    status: Status | None = None
-    lead_unit_type: LeadUnitType | None = None
+    status: Annotated[CenterStatus, _BY_VALUE] | None = None
+    lead_unit_type: Annotated[LeadUnitType, _BY_VALUE] | None = None
     funding_year: Annotated[int, Field(ge=1)] | None = None
     # 创新能力建设投入: the capability-building investment verified for this funding year.
     verified_investment_fen: FenAmount = 0
     # The latest finalized annual evaluation; None when there is none yet.
-    previous_grade: Grade | None = None
+    previous_grade: Annotated[Grade, _BY_VALUE] | None = None
     granted_so_far_fen: FenAmount = 0
     # Another municipal program's grant to the same center for the same year (就高不重复).
     overlapping_grant_fen: FenAmount = 0
-    trigger: Trigger | None = None
-    awards_already_received: list[Trigger] = Field(default_factory=list)
+    trigger: Annotated[Trigger, _BY_VALUE] | None = None
+    awards_already_received: list[Annotated[Trigger, _BY_VALUE]] = Field(default_factory=list)
 
 
 ParameterValue = str | int | bool | list[str] | dict[str, str]
@@ -78,6 +86,32 @@ class Quote(BaseModel):
     trace: list[TraceStep]
 
 
+R = TypeVar("R", CapabilityInvestmentShareRule, OneOffAwardsRule)
+# One rule: the policy's rule, the inputs and the amount so far in; its step (and so the new amount) out.
+Step = Callable[[R, SubsidyInputs, int], TraceStep]
+
+
+def quote(policy: Policy, inputs: SubsidyInputs) -> Quote:
+    """Quote what the policy grants for these inputs, with the trace of every rule applied."""
+    if isinstance(policy.rule, CapabilityInvestmentShareRule):
+        trace = _run(policy.rule, inputs, INVESTMENT_SHARE_STEPS)
+    else:
+        trace = _run(policy.rule, inputs, ONE_OFF_AWARD_STEPS)
+    return Quote(policy_code=policy.code, amount_fen=trace[-1].result_fen, trace=trace)
+
+
+def _run(rule: R, inputs: SubsidyInputs, steps: Sequence[Step[R]]) -> list[TraceStep]:
+    trace: list[TraceStep] = []
+    amount = 0
+    for step in steps:
+        trace.append(step(rule, inputs, amount))
+        amount = trace[-1].result_fen
+    return trace
+
+
+# ---- the parts of a step ----
+
+
 def _render(value: object) -> ParameterValue:
     if isinstance(value, Decimal):
         return str(value)
@@ -109,239 +143,156 @@ def _yuan(value_fen: int) -> str:
     return f"{value_fen // 100:,}.{value_fen % 100:02d}"
 
 
-class _Trace:
-    def __init__(self) -> None:
-        self.steps: list[TraceStep] = []
-
-    def add(
-        self,
-        code: str,
-        *,
-        zh: str,
-        en: str,
-        inputs: dict[str, InputValue],
-        result_fen: int,
-        clause: str,
-        parameters: list[ParameterUsed],
-    ) -> int:
-        self.steps.append(
-            TraceStep(
-                code=code,
-                zh=zh,
-                en=en,
-                inputs=inputs,
-                result_fen=result_fen,
-                clause=clause,
-                parameters=parameters,
-            )
-        )
-        return result_fen
-
-
-def quote(policy: Policy, inputs: SubsidyInputs) -> Quote:
-    """Quote what the policy grants for these inputs, with the trace of every rule applied."""
-    if isinstance(policy.rule, CapabilityInvestmentShareRule):
-        return _quote_investment_share(policy.code, policy.rule, inputs)
-    return _quote_one_off_awards(policy.code, policy.rule, inputs)
-
-
-def _quote_investment_share(code: str, rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs) -> Quote:
-    trace = _Trace()
-    rate = rule.rate.value
-    invested = inputs.verified_investment_fen
-
-    amount = trace.add(
-        "base",
-        zh=f"基数 = 创新能力建设投入 {_yuan(invested)} 元 × {rate}，取整到分",
-        en=f"Base = verified capability investment {_yuan(invested)} CNY × {rate}, floored to the fen",
-        inputs={"verified_investment_fen": invested},
-        result_fen=_times(invested, rate),
-        clause=rule.rate.clause,
-        parameters=[_used("rate", rule.rate)],
+def _step(
+    code: str,
+    said: tuple[str, str],
+    *,
+    inputs: dict[str, InputValue],
+    result_fen: int,
+    clause: str,
+    parameters: list[ParameterUsed],
+) -> TraceStep:
+    zh, en = said
+    return TraceStep(
+        code=code, zh=zh, en=en, inputs=inputs, result_fen=result_fen, clause=clause, parameters=parameters
     )
 
-    tier_parameters = [
-        _used("eligible_tiers", rule.eligible_tiers),
-        _used("tiers_funded_elsewhere", rule.tiers_funded_elsewhere),
-    ]
+
+# ---- a yearly share of the verified investment (e.g. ningbo-tic-2022) ----
+
+
+def _base(rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, _: int) -> TraceStep:
+    rate, invested = rule.rate, inputs.verified_investment_fen
+    return _step(
+        "base",
+        rate.trace["base"].says(investment=_yuan(invested), rate=rate.value),
+        inputs={"verified_investment_fen": invested},
+        result_fen=_times(invested, rate.value),
+        clause=rate.clause,
+        parameters=[_used("rate", rate)],
+    )
+
+
+def _tier(rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, amount: int) -> TraceStep:
     if inputs.tier in rule.tiers_funded_elsewhere.value:
-        amount = trace.add(
-            "tier",
-            zh=f"{inputs.tier} 按国家、省有关规定给予支持，本政策不予支持：0",
-            en=f"A {inputs.tier} is funded under national or provincial rules, not by this policy: 0",
-            inputs={"tier": inputs.tier},
-            result_fen=0,
-            clause=rule.tiers_funded_elsewhere.clause,
-            parameters=tier_parameters,
-        )
+        deciding, outcome, result = rule.tiers_funded_elsewhere, "funded_elsewhere", 0
     elif inputs.tier not in rule.eligible_tiers.value:
-        amount = trace.add(
-            "tier",
-            zh=f"{inputs.tier} 不属于本政策支持对象：0",
-            en=f"A {inputs.tier} is not covered by this policy: 0",
-            inputs={"tier": inputs.tier},
-            result_fen=0,
-            clause=rule.eligible_tiers.clause,
-            parameters=tier_parameters,
-        )
+        deciding, outcome, result = rule.eligible_tiers, "not_covered", 0
     else:
-        amount = trace.add(
-            "tier",
-            zh=f"{inputs.tier} 属于本政策支持对象，金额不变",
-            en=f"A {inputs.tier} is covered by this policy; amount unchanged",
-            inputs={"tier": inputs.tier},
-            result_fen=amount,
-            clause=rule.eligible_tiers.clause,
-            parameters=tier_parameters,
-        )
+        deciding, outcome, result = rule.eligible_tiers, "covered", amount
+    return _step(
+        "tier",
+        deciding.trace[outcome].says(tier=inputs.tier),
+        inputs={"tier": inputs.tier},
+        result_fen=result,
+        clause=deciding.clause,
+        parameters=[
+            _used("eligible_tiers", rule.eligible_tiers),
+            _used("tiers_funded_elsewhere", rule.tiers_funded_elsewhere),
+        ],
+    )
 
-    if inputs.status in rule.eligible_statuses.value:
-        amount = trace.add(
-            "status",
-            zh=f"登记状态为 {inputs.status}，处于建设期内，金额不变",
-            en=f"Registry status {inputs.status} is within construction; amount unchanged",
-            inputs={"status": inputs.status},
-            result_fen=amount,
-            clause=rule.eligible_statuses.clause,
-            parameters=[_used("eligible_statuses", rule.eligible_statuses)],
-        )
-    else:
-        amount = trace.add(
-            "status",
-            zh=f"登记状态为 {inputs.status}，不在建设期内，不予支持：0",
-            en=f"Registry status {inputs.status} is not construction; no grant: 0",
-            inputs={"status": inputs.status},
-            result_fen=0,
-            clause=rule.eligible_statuses.clause,
-            parameters=[_used("eligible_statuses", rule.eligible_statuses)],
-        )
 
-    if inputs.funding_year is None:
-        raise ValueError(f"{code} reads the funding year: give funding_year")
-    year = inputs.funding_year
-    last_year = rule.funded_years.value
-    within = year <= last_year
-    amount = trace.add(
+def _status(rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, amount: int) -> TraceStep:
+    statuses = rule.eligible_statuses
+    within = inputs.status in statuses.value
+    return _step(
+        "status",
+        statuses.trace["within" if within else "outside"].says(status=inputs.status),
+        inputs={"status": inputs.status},
+        result_fen=amount if within else 0,
+        clause=statuses.clause,
+        parameters=[_used("eligible_statuses", statuses)],
+    )
+
+
+def _funding_year(rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, amount: int) -> TraceStep:
+    year, funded = inputs.funding_year, rule.funded_years
+    if year is None:
+        raise ValueError("a share policy reads the funding year: give funding_year")
+    within = year <= funded.value
+    return _step(
         "funding_year",
-        zh=(
-            f"第{year}个资助年度在前{last_year}年创建期内，金额不变"
-            if within
-            else f"第{year}个资助年度超出前{last_year}年创建期，不予支持：0"
-        ),
-        en=(
-            f"Funding year {year} is within the first {last_year} years; amount unchanged"
-            if within
-            else f"Funding year {year} is after the first {last_year} years; no grant: 0"
-        ),
+        funded.trace["within" if within else "after"].says(year=year, last_year=funded.value),
         inputs={"funding_year": year},
         result_fen=amount if within else 0,
-        clause=rule.funded_years.clause,
-        parameters=[_used("funded_years", rule.funded_years)],
+        clause=funded.clause,
+        parameters=[_used("funded_years", funded)],
     )
 
-    if year == 1:
-        cap = rule.first_year_cap_fen.value
-        amount = trace.add(
-            "first_year_cap",
-            zh=f"首年创建经费不超过 {_yuan(cap)} 元：取 {_yuan(amount)} 与上限的较小者",
-            en=f"The first-year grant is at most {_yuan(cap)} CNY: the lesser of {_yuan(amount)} and the cap",
-            inputs={"amount_fen": amount},
-            result_fen=min(amount, cap),
-            clause=rule.first_year_cap_fen.clause,
-            parameters=[_used("first_year_cap_fen", rule.first_year_cap_fen)],
-        )
-    else:
-        amount = _apply_previous_grade(trace, rule, inputs.previous_grade, amount)
 
-    cap = rule.total_cap_fen.value
-    room = max(0, cap - inputs.granted_so_far_fen)
-    amount = trace.add(
-        "total_cap",
-        zh=(f"合计不超过 {_yuan(cap)} 元：已支持 {_yuan(inputs.granted_so_far_fen)} 元，剩余额度 {_yuan(room)} 元"),
-        en=(
-            f"Total at most {_yuan(cap)} CNY: {_yuan(inputs.granted_so_far_fen)} CNY already granted, "
-            f"{_yuan(room)} CNY of room left"
-        ),
-        inputs={"amount_fen": amount, "granted_so_far_fen": inputs.granted_so_far_fen, "room_left_fen": room},
-        result_fen=min(amount, room),
-        clause=rule.total_cap_fen.clause,
-        parameters=[_used("total_cap_fen", rule.total_cap_fen)],
+def _first_year_cap_or_previous_grade(
+    rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, amount: int
+) -> TraceStep:
+    """Year 1 is capped; from year 2 the grant follows the previous annual evaluation."""
+    if inputs.funding_year == 1:
+        return _first_year_cap(rule, inputs, amount)
+    return _previous_grade(rule, inputs, amount)
+
+
+def _first_year_cap(rule: CapabilityInvestmentShareRule, _: SubsidyInputs, amount: int) -> TraceStep:
+    cap = rule.first_year_cap_fen
+    return _step(
+        "first_year_cap",
+        cap.trace["capped"].says(cap=_yuan(cap.value), amount=_yuan(amount)),
+        inputs={"amount_fen": amount},
+        result_fen=min(amount, cap.value),
+        clause=cap.clause,
+        parameters=[_used("first_year_cap_fen", cap)],
     )
 
-    overlap = inputs.overlapping_grant_fen
-    if rule.highest_never_stacked.value:
-        amount = trace.add(
-            "highest_never_stacked",
-            zh=(
-                f"就高不重复：同年其他市级资金 {_yuan(overlap)} 元，"
-                f"只补足差额 max(0, {_yuan(amount)} − {_yuan(overlap)})"
-            ),
-            en=(
-                f"Highest, never stacked: another municipal program granted {_yuan(overlap)} CNY this year; "
-                f"only the top-up max(0, {_yuan(amount)} − {_yuan(overlap)}) is paid"
-            ),
-            inputs={"amount_fen": amount, "overlapping_grant_fen": overlap},
-            result_fen=max(0, amount - overlap),
-            clause=rule.highest_never_stacked.clause,
-            parameters=[_used("highest_never_stacked", rule.highest_never_stacked)],
-        )
-    else:
-        amount = trace.add(
-            "highest_never_stacked",
-            zh="本政策不扣减其他市级资金，金额不变",
-            en="This policy does not deduct other municipal grants; amount unchanged",
-            inputs={"amount_fen": amount, "overlapping_grant_fen": overlap},
-            result_fen=amount,
-            clause=rule.highest_never_stacked.clause,
-            parameters=[_used("highest_never_stacked", rule.highest_never_stacked)],
-        )
 
-    return Quote(policy_code=code, amount_fen=_round_down(trace, rule.rounding_unit_fen, amount), trace=trace.steps)
-
-
-def _apply_previous_grade(trace: _Trace, rule: CapabilityInvestmentShareRule, grade: Grade | None, amount: int) -> int:
-    parameters = [
-        _used("qualifying_grades", rule.qualifying_grades),
-        _used("grade_multipliers", rule.grade_multipliers),
-    ]
-    clause = rule.qualifying_grades.clause
+def _previous_grade(rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, amount: int) -> TraceStep:
+    grade, grades = inputs.previous_grade, rule.qualifying_grades
     if grade is None:
-        return trace.add(
-            "previous_grade",
-            zh="第2年起根据上一年度绩效评价给予支持：尚无定论的年度评价，不予支持：0",
-            en="From year 2 support follows the previous annual evaluation; none is finalized: 0",
-            inputs={"amount_fen": amount, "previous_grade": None},
-            result_fen=0,
-            clause=clause,
-            parameters=parameters,
-        )
-    if grade not in rule.qualifying_grades.value:
-        return trace.add(
-            "previous_grade",
-            zh=f"上一年度绩效评价为 {grade}，不予支持：0",
-            en=f"The previous annual evaluation is {grade}, which does not qualify: 0",
-            inputs={"amount_fen": amount, "previous_grade": grade},
-            result_fen=0,
-            clause=clause,
-            parameters=parameters,
-        )
-    factor = rule.multiplier_for(grade)
-    return trace.add(
+        said, result = grades.trace["no_grade"].says(), 0
+    elif grade not in grades.value:
+        said, result = grades.trace["not_qualifying"].says(grade=grade), 0
+    else:
+        factor = rule.multiplier_for(grade)
+        said, result = grades.trace["qualifying"].says(grade=grade, factor=factor), _times(amount, factor)
+    return _step(
         "previous_grade",
-        zh=f"上一年度绩效评价为 {grade}，按系数 {factor} 支持，取整到分",
-        en=f"The previous annual evaluation is {grade}: paid at factor {factor}, floored to the fen",
+        said,
         inputs={"amount_fen": amount, "previous_grade": grade},
-        result_fen=_times(amount, factor),
-        clause=clause,
-        parameters=parameters,
+        result_fen=result,
+        clause=grades.clause,
+        parameters=[_used("qualifying_grades", grades), _used("grade_multipliers", rule.grade_multipliers)],
     )
 
 
-def _round_down(trace: _Trace, unit: Parameter[int], amount: int) -> int:
-    return trace.add(
+def _total_cap(rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, amount: int) -> TraceStep:
+    cap, granted = rule.total_cap_fen, inputs.granted_so_far_fen
+    room = max(0, cap.value - granted)
+    return _step(
+        "total_cap",
+        cap.trace["capped"].says(cap=_yuan(cap.value), granted=_yuan(granted), room=_yuan(room)),
+        inputs={"amount_fen": amount, "granted_so_far_fen": granted, "room_left_fen": room},
+        result_fen=min(amount, room),
+        clause=cap.clause,
+        parameters=[_used("total_cap_fen", cap)],
+    )
+
+
+def _highest_never_stacked(rule: CapabilityInvestmentShareRule, inputs: SubsidyInputs, amount: int) -> TraceStep:
+    """就高不重复: highest, never stacked."""
+    never_stacked, overlap = rule.highest_never_stacked, inputs.overlapping_grant_fen
+    outcome = "top_up" if never_stacked.value else "not_deducted"
+    return _step(
+        "highest_never_stacked",
+        never_stacked.trace[outcome].says(overlap=_yuan(overlap), amount=_yuan(amount)),
+        inputs={"amount_fen": amount, "overlapping_grant_fen": overlap},
+        result_fen=max(0, amount - overlap) if never_stacked.value else amount,
+        clause=never_stacked.clause,
+        parameters=[_used("highest_never_stacked", never_stacked)],
+    )
+
+
+def _round_down(rule: CapabilityInvestmentShareRule | OneOffAwardsRule, _: SubsidyInputs, amount: int) -> TraceStep:
+    unit = rule.rounding_unit_fen
+    return _step(
         "round_down",
-        zh=f"向下取整到 {unit.value} 分（整元）",
-        en=f"Floored to a multiple of {unit.value} fen (the whole yuan)",
+        unit.trace["floored"].says(unit=unit.value),
         inputs={"amount_fen": amount},
         result_fen=amount // unit.value * unit.value,
         clause=unit.clause,
@@ -349,72 +300,19 @@ def _round_down(trace: _Trace, unit: Parameter[int], amount: int) -> int:
     )
 
 
-def _quote_one_off_awards(code: str, rule: OneOffAwardsRule, inputs: SubsidyInputs) -> Quote:
-    trace = _Trace()
-    trigger = inputs.trigger
-    same_event = [a for a in rule.awards if a.trigger == trigger]
-    award = rule.award_for(trigger, inputs.lead_unit_type) if trigger is not None else None
-    event_inputs: dict[str, InputValue] = {"trigger": trigger, "lead_unit_type": inputs.lead_unit_type}
+INVESTMENT_SHARE_STEPS: tuple[Step[CapabilityInvestmentShareRule], ...] = (
+    _base,
+    _tier,
+    _status,
+    _funding_year,
+    _first_year_cap_or_previous_grade,
+    _total_cap,
+    _highest_never_stacked,
+    _round_down,
+)
 
-    if trigger is None:
-        amount = trace.add(
-            "award_event",
-            zh="未给出奖补事项（组建、认定省级或国家级），不予奖补：0",
-            en="No award event (creation, provincial or national recognition) was given: 0",
-            inputs=event_inputs,
-            result_fen=0,
-            clause=rule.awards[0].clause,
-            parameters=[_award_used(a) for a in rule.awards],
-        )
-    elif award is None:
-        amount = trace.add(
-            "award_event",
-            zh=f"政策未对 {inputs.lead_unit_type} 牵头的中心规定 {trigger} 奖补金额：0",
-            en=f"The policy sets no {trigger} award for a center led by a {inputs.lead_unit_type}: 0",
-            inputs=event_inputs,
-            result_fen=0,
-            clause=same_event[0].clause if same_event else rule.awards[0].clause,
-            parameters=[_award_used(a) for a in same_event or rule.awards],
-        )
-    else:
-        amount = trace.add(
-            "award_event",
-            zh=f"{award.zh}：{_yuan(award.amount_fen)} 元",
-            en=f"{award.en}: {_yuan(award.amount_fen)} CNY",
-            inputs=event_inputs,
-            result_fen=award.amount_fen,
-            clause=award.clause,
-            parameters=[_award_used(award)],
-        )
 
-    received = sorted(set(inputs.awards_already_received))
-    once_inputs: dict[str, InputValue] = {
-        "amount_fen": amount,
-        "trigger": trigger,
-        "awards_already_received": list(received),
-    }
-    if rule.once_per_center.value and trigger is not None and trigger in received:
-        amount = trace.add(
-            "once_per_center",
-            zh=f"该中心已获得 {trigger} 奖补，每项奖补只给予一次：0",
-            en=f"The center already received the {trigger} award, which is paid once per center: 0",
-            inputs=once_inputs,
-            result_fen=0,
-            clause=rule.once_per_center.clause,
-            parameters=[_used("once_per_center", rule.once_per_center)],
-        )
-    else:
-        amount = trace.add(
-            "once_per_center",
-            zh="该中心此前未获得此项奖补，金额不变",
-            en="The center has not received this award before; amount unchanged",
-            inputs=once_inputs,
-            result_fen=amount,
-            clause=rule.once_per_center.clause,
-            parameters=[_used("once_per_center", rule.once_per_center)],
-        )
-
-    return Quote(policy_code=code, amount_fen=_round_down(trace, rule.rounding_unit_fen, amount), trace=trace.steps)
+# ---- one-off awards on events (e.g. weihai-2018) ----
 
 
 def _award_used(award: Award) -> ParameterUsed:
@@ -425,6 +323,47 @@ def _award_used(award: Award) -> ParameterUsed:
         effective_from=award.effective_from,
         clause=award.clause,
     )
+
+
+def _award_event(rule: OneOffAwardsRule, inputs: SubsidyInputs, _: int) -> TraceStep:
+    trigger, lead = inputs.trigger, inputs.lead_unit_type
+    award = rule.award_for(trigger, lead) if trigger is not None else None
+    if award is not None:
+        said = rule.award_event["awarded"].says(award_zh=award.zh, award_en=award.en, amount=_yuan(award.amount_fen))
+        result, cited = award.amount_fen, [award]
+    elif trigger is None:
+        said, result, cited = rule.award_event["no_event"].says(), 0, rule.awards
+    else:
+        said = rule.award_event["not_set"].says(trigger=trigger, lead_unit_type=lead)
+        result, cited = 0, [a for a in rule.awards if a.trigger == trigger] or rule.awards
+    return _step(
+        "award_event",
+        said,
+        inputs={"trigger": trigger, "lead_unit_type": lead},
+        result_fen=result,
+        clause=cited[0].clause,
+        parameters=[_award_used(a) for a in cited],
+    )
+
+
+def _once_per_center(rule: OneOffAwardsRule, inputs: SubsidyInputs, amount: int) -> TraceStep:
+    once, trigger = rule.once_per_center, inputs.trigger
+    received = sorted(set(inputs.awards_already_received))
+    again = once.value and trigger is not None and trigger in received
+    return _step(
+        "once_per_center",
+        once.trace["already_received"].says(trigger=trigger) if again else once.trace["first_time"].says(),
+        inputs={"amount_fen": amount, "trigger": trigger, "awards_already_received": list(received)},
+        result_fen=0 if again else amount,
+        clause=once.clause,
+        parameters=[_used("once_per_center", once)],
+    )
+
+
+ONE_OFF_AWARD_STEPS: tuple[Step[OneOffAwardsRule], ...] = (_award_event, _once_per_center, _round_down)
+
+
+# ---- funding years ----
 
 
 def _add_months(day: date, months: int) -> date:

@@ -3,9 +3,9 @@
 from datetime import date
 from enum import StrEnum
 
-from funding.domain.calculator import _add_months
+from funding.domain.calculator import _add_months, funding_year_of
 from funding.domain.policy import CapabilityInvestmentShareRule, OneOffAwardsRule, Policy
-from funding.domain.terms import Tier, Trigger
+from tic_shared.vocabulary import CenterStatus, Tier, Trigger
 
 
 class GrantStatus(StrEnum):
@@ -70,7 +70,7 @@ def takes_investment(policy: Policy) -> bool:
     return isinstance(policy.rule, CapabilityInvestmentShareRule)
 
 
-def opens_on_approval(policy: Policy, tier: Tier) -> bool:
+def opens_on_approval(policy: Policy, tier: str) -> bool:
     """CenterApproved opens the year-1 grant of a share policy when the data makes the tier eligible."""
     return isinstance(policy.rule, CapabilityInvestmentShareRule) and tier in policy.rule.eligible_tiers.value
 
@@ -87,6 +87,13 @@ def funding_year_starts_on(approved_on: date, funding_year: int, months_per_year
     return _add_months(approved_on, (funding_year - 1) * months_per_year)
 
 
+def funding_year_at(*, approved_on: date | None, policy: Policy, on: date) -> int:
+    """The funding year running on `on` under the policy; 1 before the approval or when it is unknown."""
+    if approved_on is None or on < approved_on:
+        return 1
+    return funding_year_of(approved_on, on, months_per_year=months_per_funding_year(policy) or 12)
+
+
 def budget_year(*, approved_on: date | None, funding_year: int, months_per_year: int | None, fallback: date) -> int:
     """The calendar year whose program budget a grant draws on: the year its funding year starts.
 
@@ -99,10 +106,15 @@ def budget_year(*, approved_on: date | None, funding_year: int, months_per_year:
 
 
 _TIER_TRIGGERS: dict[str, Trigger] = {
-    "municipal_tic": "municipal_tic_established",
-    "provincial_tic": "recognized_as_provincial_tic",
-    "national_tic": "recognized_as_national_tic",
+    Tier.MUNICIPAL_TIC: Trigger.MUNICIPAL_TIC_ESTABLISHED,
+    Tier.PROVINCIAL_TIC: Trigger.RECOGNIZED_AS_PROVINCIAL_TIC,
+    Tier.NATIONAL_TIC: Trigger.RECOGNIZED_AS_NATIONAL_TIC,
 }
+
+# A center in one of these states is over: a late approval opens nothing for it.
+ENDED_STATUSES = frozenset(
+    {CenterStatus.CANCELLED, CenterStatus.DELISTED, CenterStatus.REJECTED, CenterStatus.WITHDRAWN}
+)
 
 
 def award_trigger(policy: Policy, tier: str) -> Trigger | None:

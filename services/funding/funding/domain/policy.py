@@ -5,7 +5,8 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from string import Formatter
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -18,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from funding.domain.terms import LEAD_UNIT_TYPES, Grade, LeadUnitType, Status, Tier, Trigger
+from tic_shared.vocabulary import CenterStatus, Grade, LeadUnitType, Tier, Trigger
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 # Lives next to the policies but is not one; the ledger loads it.
@@ -74,14 +75,32 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Sentence(_Frozen):
+    """What one outcome of a calculation step says in its trace, in both languages; `{name}` is filled in from
+    the step (amounts as yuan, 1,234.56)."""
+
+    zh: Text
+    en: Text
+
+    def says(self, **values: object) -> tuple[str, str]:
+        return self.zh.format(**values), self.en.format(**values)
+
+    def names(self) -> set[str]:
+        return {name for text in (self.zh, self.en) for _, name, _, _ in Formatter().parse(text) if name is not None}
+
+
+Sentences = dict[str, Sentence]
+
+
 class Parameter(_Frozen, Generic[T]):
-    """One number or choice of a policy, with the clause it comes from."""
+    """One number or choice of a policy, with the clause it comes from and what the trace says when it applies."""
 
     value: T
     clause: Clause
     effective_from: date
     zh: Text
     en: Text
+    trace: Sentences = Field(default_factory=dict)
 
 
 class LocalizedText(_Frozen):
@@ -111,6 +130,25 @@ def _no_duplicates(values: list[Any], what: str) -> None:
         raise ValueError(f"{what} lists {seen[0]!r} twice")
 
 
+# What the calculator's trace can say, per part of a rule: each outcome's sentence and the names it may fill in.
+SentencesWanted = Mapping[str, Mapping[str, frozenset[str]]]
+
+
+def _says_what_is_wanted(rule: BaseModel, wanted: SentencesWanted) -> None:
+    for part, outcomes in wanted.items():
+        given = getattr(rule, part)
+        sentences: Sentences = given if isinstance(given, dict) else given.trace
+        where = f"{part}.trace" if isinstance(given, Parameter) else part
+        if set(sentences) != set(outcomes):
+            raise ValueError(f"{where} must say exactly {sorted(outcomes)}, not {sorted(sentences)}")
+        for outcome, sentence in sentences.items():
+            unknown = sentence.names() - outcomes[outcome]
+            if unknown:
+                raise ValueError(
+                    f"{where}.{outcome} names {sorted(unknown)[0]!r}; it may name {sorted(outcomes[outcome])}"
+                )
+
+
 class CapabilityInvestmentShareRule(_Frozen):
     """A yearly share of verified capability investment (创新能力建设投入), capped per year and in total."""
 
@@ -122,14 +160,37 @@ class CapabilityInvestmentShareRule(_Frozen):
     funding_year_months: Parameter[PositiveInt]
     eligible_tiers: Parameter[list[Tier]]
     tiers_funded_elsewhere: Parameter[list[Tier]]
-    eligible_statuses: Parameter[list[Status]]
+    eligible_statuses: Parameter[list[CenterStatus]]
     qualifying_grades: Parameter[list[Grade]]
     grade_multipliers: Parameter[dict[Grade, Multiplier]]
     highest_never_stacked: Parameter[Annotated[bool, Field(strict=True)]]
     rounding_unit_fen: Parameter[PositiveFen]
 
+    SENTENCES: ClassVar[SentencesWanted] = {
+        "rate": {"base": frozenset({"investment", "rate"})},
+        "eligible_tiers": {"covered": frozenset({"tier"}), "not_covered": frozenset({"tier"})},
+        "tiers_funded_elsewhere": {"funded_elsewhere": frozenset({"tier"})},
+        "eligible_statuses": {"within": frozenset({"status"}), "outside": frozenset({"status"})},
+        "funded_years": {"within": frozenset({"year", "last_year"}), "after": frozenset({"year", "last_year"})},
+        "funding_year_months": {},
+        "first_year_cap_fen": {"capped": frozenset({"cap", "amount"})},
+        "qualifying_grades": {
+            "no_grade": frozenset(),
+            "not_qualifying": frozenset({"grade"}),
+            "qualifying": frozenset({"grade", "factor"}),
+        },
+        "grade_multipliers": {},
+        "total_cap_fen": {"capped": frozenset({"cap", "granted", "room"})},
+        "highest_never_stacked": {
+            "top_up": frozenset({"overlap", "amount"}),
+            "not_deducted": frozenset({"overlap", "amount"}),
+        },
+        "rounding_unit_fen": {"floored": frozenset({"unit"})},
+    }
+
     @model_validator(mode="after")
     def _coherent(self) -> "CapabilityInvestmentShareRule":
+        _says_what_is_wanted(self, self.SENTENCES)
         if self.first_year_cap_fen.value > self.total_cap_fen.value:
             raise ValueError("first_year_cap_fen exceeds total_cap_fen")
         _no_duplicates(self.eligible_tiers.value, "eligible_tiers")
@@ -170,18 +231,31 @@ class OneOffAwardsRule(_Frozen):
 
     kind: Literal["one_off_awards"]
     awards: list[Award] = Field(min_length=1)
+    # What the trace says of the award event; its clause is the award's own.
+    award_event: Sentences
     once_per_center: Parameter[Annotated[bool, Field(strict=True)]]
     rounding_unit_fen: Parameter[PositiveFen]
 
+    SENTENCES: ClassVar[SentencesWanted] = {
+        "award_event": {
+            "no_event": frozenset(),
+            "not_set": frozenset({"trigger", "lead_unit_type"}),
+            "awarded": frozenset({"award_zh", "award_en", "amount"}),
+        },
+        "once_per_center": {"already_received": frozenset({"trigger"}), "first_time": frozenset()},
+        "rounding_unit_fen": {"floored": frozenset({"unit"})},
+    }
+
     @model_validator(mode="after")
     def _unambiguous(self) -> "OneOffAwardsRule":
+        _says_what_is_wanted(self, self.SENTENCES)
         for i, award in enumerate(self.awards):
             for other in self.awards[:i]:
                 if award.trigger != other.trigger:
                     continue
                 # No list means every lead-unit type.
-                mine = set(award.lead_unit_types or LEAD_UNIT_TYPES)
-                theirs = set(other.lead_unit_types or LEAD_UNIT_TYPES)
+                mine = set(award.lead_unit_types or LeadUnitType)
+                theirs = set(other.lead_unit_types or LeadUnitType)
                 if mine & theirs:
                     raise ValueError(f"two awards for {award.trigger!r} cover the same lead-unit type")
         return self

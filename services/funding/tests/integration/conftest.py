@@ -10,7 +10,7 @@ from typing import Any
 import nats
 import pytest
 
-from tic_platform.testing import bearer
+from tic_platform.testing import bearer, eventually
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     CenterApproved,
@@ -20,6 +20,7 @@ from tic_shared.events.catalog import (
     CenterTierChanged,
     EvaluationCompleted,
     LeadUnit,
+    RegistryEvent,
 )
 from tic_shared.streams import ensure_stream
 from tic_shared.vocabulary import CenterStatus, EvaluationKind, Field, Grade, LeadUnitType, Tier
@@ -38,6 +39,21 @@ async def publish(url: str, event: CloudEvent, msg_id: str | None = None, settin
         await nc.close()
 
 
+def _registry(
+    model: type[RegistryEvent],
+    center_id: uuid.UUID,
+    *,
+    status: CenterStatus,
+    district: str,
+    sequence: int,
+    tier: Tier = Tier.MUNICIPAL_TIC,
+    **facts: Any,
+) -> CloudEvent:
+    """A registry event about one center: its state as the event leaves it, and the facts of the event."""
+    data = model(center_id=center_id, tier=tier, status=status, district=district, sequence=sequence, **facts)
+    return CloudEvent.of(data, subject=str(center_id))
+
+
 def approved(
     center_id: uuid.UUID,
     *,
@@ -47,13 +63,14 @@ def approved(
     sequence: int = 5,
     approved_on: dt.date = dt.date(2026, 3, 1),
 ) -> CloudEvent:
-    data = CenterApproved(
-        center_id=center_id,
-        code=f"NB-TIC-{center_id.hex[:6]}",
-        tier=tier,
+    return _registry(
+        CenterApproved,
+        center_id,
         status=CenterStatus.BUILDING,
         district=district,
         sequence=sequence,
+        tier=tier,
+        code=f"NB-TIC-{center_id.hex[:6]}",
         name_zh="测试技术创新中心",
         name_en="Test TIC",
         field=Field.NEW_MATERIALS,
@@ -63,65 +80,34 @@ def approved(
         construction_start=approved_on,
         construction_end=approved_on.replace(year=approved_on.year + 5),
     )
-    return CloudEvent.of(data, subject=str(center_id))
 
 
 def delisted(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
-    data = CenterDelisted(
-        center_id=center_id,
-        tier=Tier.MUNICIPAL_TIC,
-        status=CenterStatus.DELISTED,
-        district=district,
-        sequence=sequence,
-        reason="two unqualified annual evaluations in a row",
-        effective_on=dt.date(2027, 6, 1),
-    )
-    return CloudEvent.of(data, subject=str(center_id))
+    reason, on = "two unqualified annual evaluations in a row", dt.date(2027, 6, 1)
+    where = {"district": district, "sequence": sequence}
+    return _registry(CenterDelisted, center_id, status=CenterStatus.DELISTED, reason=reason, effective_on=on, **where)
 
 
 def reinstated(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 10) -> CloudEvent:
-    data = CenterReinstated(
-        center_id=center_id,
-        tier=Tier.MUNICIPAL_TIC,
-        status=CenterStatus.BUILDING,
-        district=district,
-        sequence=sequence,
-        reverses="CenterDelisted",
-        document_no="甬科发〔2026〕42号",
-        decided_on=dt.date(2026, 11, 1),
-        reason="评价结果更正",
+    decision = {"document_no": "甬科发〔2026〕42号", "decided_on": dt.date(2026, 11, 1), "reason": "评价结果更正"}
+    where = {"district": district, "sequence": sequence}
+    return _registry(
+        CenterReinstated, center_id, status=CenterStatus.BUILDING, reverses="CenterDelisted", **decision, **where
     )
-    return CloudEvent.of(data, subject=str(center_id))
 
 
 def cancelled(center_id: uuid.UUID, *, district: str = "yinzhou", sequence: int = 9) -> CloudEvent:
-    data = CenterCancelled(
-        center_id=center_id,
-        tier=Tier.MUNICIPAL_TIC,
-        status=CenterStatus.CANCELLED,
-        district=district,
-        sequence=sequence,
-        reason="acceptance failed: construction tasks not completed",
-        effective_on=dt.date(2031, 3, 2),
-    )
-    return CloudEvent.of(data, subject=str(center_id))
+    reason, on = "acceptance failed: construction tasks not completed", dt.date(2031, 3, 2)
+    where = {"district": district, "sequence": sequence}
+    return _registry(CenterCancelled, center_id, status=CenterStatus.CANCELLED, reason=reason, effective_on=on, **where)
 
 
 def tier_changed(
     center_id: uuid.UUID, to: Tier, *, district: str = "yinzhou", sequence: int = 6, frm: Tier = Tier.MUNICIPAL_TIC
 ) -> CloudEvent:
-    data = CenterTierChanged(
-        center_id=center_id,
-        tier=to,
-        status=CenterStatus.BUILDING,
-        district=district,
-        sequence=sequence,
-        from_tier=frm,
-        to_tier=to,
-        document_no="文号",
-        changed_on=dt.date(2026, 9, 1),
-    )
-    return CloudEvent.of(data, subject=str(center_id))
+    change = {"from_tier": frm, "to_tier": to, "document_no": "文号", "changed_on": dt.date(2026, 9, 1)}
+    where = {"district": district, "sequence": sequence}
+    return _registry(CenterTierChanged, center_id, status=CenterStatus.BUILDING, tier=to, **change, **where)
 
 
 def graded(
@@ -152,8 +138,19 @@ async def grants_of(client: Any, headers: dict[str, str], center_id: uuid.UUID) 
     return items
 
 
+async def opened(client: Any, headers: dict[str, str], center_id: uuid.UUID, count: int = 1) -> list[dict[str, Any]]:
+    """The center's grants once there are `count` of them (the events that open them are asynchronous)."""
+
+    async def enough() -> list[dict[str, Any]] | None:
+        found = await grants_of(client, headers, center_id)
+        return found if len(found) >= count else None
+
+    found: list[dict[str, Any]] = await eventually(enough)
+    return found
+
+
 class Events:
-    """Registry and evaluation events as their producers would publish them."""
+    """Registry and evaluation events as their producers would publish them, and the grants they open."""
 
     approved = staticmethod(approved)
     delisted = staticmethod(delisted)
@@ -162,6 +159,7 @@ class Events:
     tier_changed = staticmethod(tier_changed)
     graded = staticmethod(graded)
     grants_of = staticmethod(grants_of)
+    opened = staticmethod(opened)
 
 
 @pytest.fixture
@@ -177,6 +175,18 @@ def publish_event(nats_url: str, make_settings: Callable[..., Any]) -> Callable[
         await publish(nats_url, event, msg_id, settings)
 
     return send
+
+
+@pytest.fixture
+def approve(publish_event: Callable[..., Any], admin: dict[str, str]) -> Callable[..., Any]:
+    """Approve a new center (CenterApproved, as the registry publishes it); its id and the grants that opens."""
+
+    async def approve_new(client: Any, **event: Any) -> tuple[uuid.UUID, list[dict[str, Any]]]:
+        center_id = uuid.uuid4()
+        await publish_event(approved(center_id, **event))
+        return center_id, await opened(client, admin, center_id)
+
+    return approve_new
 
 
 @pytest.fixture

@@ -6,29 +6,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tic_platform.testing import bearer, eventually
 from tic_shared.vocabulary import Grade, LeadUnitType, Tier
 
 YI = 100  # fen per yuan, for readable amounts in the tests
 
 
-async def _opened(client: Any, admin: dict[str, str], center_id: uuid.UUID, count: int = 1) -> list[dict[str, Any]]:
-    async def check() -> list[dict[str, Any]] | None:
-        response = await client.get("/api/v1/grants", params={"center_id": str(center_id)}, headers=admin)
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items if len(items) >= count else None
-
-    result: list[dict[str, Any]] = await eventually(check)
-    return result
-
-
 async def test_center_approved_opens_the_year_1_grant_awaiting_the_investment(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, admin: dict[str, str]
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        [grant] = await _opened(client, admin, center_id)
+        _, [grant] = await approve(client)
         assert grant["status"] == "awaiting_investment"
         assert grant["funding_year"] == 1
         assert grant["policy"] == "ningbo-tic-2022"
@@ -37,12 +27,10 @@ async def test_center_approved_opens_the_year_1_grant_awaiting_the_investment(
 
 
 async def test_grant_is_calculated_from_the_projection_not_from_client_input(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, ev: Any, publish_event: Any, admin: dict[str, str]
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        [grant] = await _opened(client, admin, center_id)
+        center_id, [grant] = await approve(client)
         url = f"/api/v1/grants/{grant['grant_id']}/calculate"
 
         sneaky = await client.post(
@@ -72,41 +60,11 @@ async def test_grant_is_calculated_from_the_projection_not_from_client_input(
         assert again.json()["trace"]["inputs"]["tier"] == "provincial_tic"
 
 
-async def test_year_2_follows_the_projected_grade(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
-) -> None:
-    center_id = uuid.uuid4()
-    async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        await _opened(client, admin, center_id)
-        opened = await client.post(
-            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
-        )
-        assert opened.status_code == 201, opened.text
-        url = f"/api/v1/grants/{opened.json()['grant_id']}/calculate"
-        ungraded = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
-        assert ungraded.json()["amount_fen"] == 0
-
-        await publish_event(ev.graded(center_id, Grade.GOOD))
-
-        async def paid() -> bool:
-            r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
-            return bool(r.json()["amount_fen"] == 30_000 * YI)
-
-        await eventually(paid)
-        duplicate = await client.post(
-            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
-        )
-        assert duplicate.status_code == 409
-
-
 async def test_a_retried_disbursement_with_the_same_key_pays_once(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, admin: dict[str, str]
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        [grant] = await _opened(client, admin, center_id)
+        center_id, [grant] = await approve(client)
         gid = grant["grant_id"]
         calc = await client.post(
             f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": 200_000 * YI}, headers=admin
@@ -129,13 +87,9 @@ async def test_a_retried_disbursement_with_the_same_key_pays_once(
         assert ledger["summary"]["disbursed_fen"] == 60_000 * YI
 
 
-async def test_a_stale_if_match_is_refused_with_412(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
-) -> None:
-    center_id = uuid.uuid4()
+async def test_a_stale_if_match_is_refused_with_412(run_service: Any, approve: Any, admin: dict[str, str]) -> None:
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        [grant] = await _opened(client, admin, center_id)
+        _, [grant] = await approve(client)
         gid = grant["grant_id"]
         read = await client.get(f"/api/v1/grants/{gid}", headers=admin)
         etag = read.headers["etag"]
@@ -154,12 +108,10 @@ async def test_a_stale_if_match_is_refused_with_412(
 
 
 async def test_weihai_creation_award_is_calculated_on_approval_and_paid_once(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, ev: Any, publish_event: Any, admin: dict[str, str]
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id, district="huancui", lead=LeadUnitType.UNIVERSITY))
-        [award] = await _opened(client, admin, center_id)
+        center_id, [award] = await approve(client, district="huancui", lead=LeadUnitType.UNIVERSITY)
         assert award["policy"] == "weihai-2018"
         assert award["trigger"] == "municipal_tic_established"
         assert award["status"] == "calculated"
@@ -172,7 +124,7 @@ async def test_weihai_creation_award_is_calculated_on_approval_and_paid_once(
         assert again.status_code == 409
 
         await publish_event(ev.tier_changed(center_id, Tier.PROVINCIAL_TIC, district="huancui"))
-        items = await _opened(client, admin, center_id, count=2)
+        items = await ev.opened(client, admin, center_id, count=2)
         provincial = next(g for g in items if g["trigger"] == "recognized_as_provincial_tic")
         assert provincial["amount_fen"] == 5_000_000 * YI
 
@@ -193,35 +145,47 @@ async def test_unknown_center_and_bad_ids_are_problems(
         assert forbidden.status_code == 403
 
 
+@pytest.mark.parametrize(
+    "grades",
+    [
+        pytest.param([(None, 0), ((Grade.GOOD, 2026), 30_000 * YI)], id="none-then-good"),
+        pytest.param([((Grade.GOOD, 2026), 30_000 * YI), ((Grade.UNQUALIFIED, 2027), 0)], id="good-then-unqualified"),
+    ],
+)
 async def test_years_2_and_3_follow_the_latest_finalized_annual_evaluation(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, ev: Any, publish_event: Any, admin: dict[str, str], grades: list[tuple[Any, int]]
 ) -> None:
-    """'The previous annual evaluation' is the latest finalized one when the grant is calculated (POLICY §5)."""
-    center_id = uuid.uuid4()
+    """'The previous annual evaluation' is the latest finalized one when the grant is calculated (POLICY §5):
+    none yet pays nothing, a qualifying grade pays, a later unqualified one replaces an earlier good one."""
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        await _opened(client, admin, center_id)
+        center_id, _ = await approve(client)
         opened = await client.post(
             "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
         )
         assert opened.status_code == 201, opened.text
         url = f"/api/v1/grants/{opened.json()['grant_id']}/calculate"
 
-        async def amount() -> int:
+        async def calculated() -> dict[str, Any]:
             r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
             assert r.status_code == 200, r.text
-            return int(r.json()["amount_fen"])
+            body: dict[str, Any] = r.json()
+            return body
 
-        await publish_event(ev.graded(center_id, Grade.GOOD, year=2026))
-        await eventually(lambda: _amount_is(amount, 30_000 * YI))
+        for graded, expected_fen in grades:
+            if graded is not None:
+                grade, year = graded
+                await publish_event(ev.graded(center_id, grade, year=year))
 
-        # A later year's unqualified result replaces the earlier good one: nothing is granted.
-        await publish_event(ev.graded(center_id, Grade.UNQUALIFIED, year=2027))
-        await eventually(lambda: _amount_is(amount, 0))
-        r = await client.post(url, json={"verified_investment_fen": 100_000 * YI}, headers=admin)
-        step = next(s for s in r.json()["trace"]["steps"] if s["code"] == "previous_grade")
-        assert step["inputs"]["previous_grade"] == "unqualified" and step["result_fen"] == 0
+            async def paid(expected: int = expected_fen) -> dict[str, Any] | None:
+                body = await calculated()
+                return body if body["amount_fen"] == expected else None
 
+            body = await eventually(paid)
+            step = next(s for s in body["trace"]["steps"] if s["code"] == "previous_grade")
+            assert step["inputs"]["previous_grade"] == (None if graded is None else graded[0])
+            assert step["result_fen"] == expected_fen
 
-async def _amount_is(amount: Any, expected: int) -> bool:
-    return bool(await amount() == expected)
+        duplicate = await client.post(
+            "/api/v1/grants", json={"center_id": str(center_id), "funding_year": 2}, headers=admin
+        )
+        assert duplicate.status_code == 409

@@ -8,21 +8,19 @@ from typing import Any
 
 import nats
 from nats.js.api import DeliverPolicy
+from sqlalchemy import insert
 
+from funding.store.tables import centers, grants
 from tic_platform.testing import bearer, eventually
 from tic_shared.events import CloudEvent
 
 YI = 100
 
 
-async def _year_1(client: Any, admin: dict[str, str], center_id: uuid.UUID) -> str:
-    async def check() -> str | None:
-        r = await client.get("/api/v1/grants", params={"center_id": str(center_id)}, headers=admin)
-        items = r.json()["items"]
-        return str(items[0]["grant_id"]) if items else None
-
-    gid: str = await eventually(check)
-    return gid
+async def _outstanding(client: Any, admin: dict[str, str], center_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The center's outstanding clawbacks."""
+    r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
+    return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
 
 
 async def _paid(client: Any, admin: dict[str, str], gid: str, investment_fen: int) -> int:
@@ -54,9 +52,8 @@ async def _events(url: str, subject: str, match: Callable[[dict[str, Any]], bool
 
 
 async def test_approving_past_the_budget_is_refused_with_409_and_budget_exceeded(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], nats_url: str
+    run_service: Any, approve: Any, admin: dict[str, str], nats_url: str
 ) -> None:
-    center_id = uuid.uuid4()
     # A year of its own, so the budget and its commitments are this test's alone.
     year = 2100 + uuid.uuid4().int % 100
     approved_on = __import__("datetime").date(year, 1, 15)
@@ -67,8 +64,8 @@ async def test_approving_past_the_budget_is_refused_with_409_and_budget_exceeded
             f"/api/v1/budgets/ningbo/{year}", json={"budget_fen": 1}, headers={**admin, "If-Match": 'W/"nope"'}
         )
         assert stale.status_code == 412
-        await publish_event(ev.approved(center_id, approved_on=approved_on))
-        gid = await _year_1(client, admin, center_id)
+        _, [grant] = await approve(client, approved_on=approved_on)
+        gid = grant["grant_id"]
         await client.post(
             f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": 1_000_000 * YI}, headers=admin
         )
@@ -88,12 +85,17 @@ async def test_approving_past_the_budget_is_refused_with_409_and_budget_exceeded
 
 
 async def test_delisting_orders_the_clawback_of_disbursed_minus_compliant_spending_once(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], nats_url: str, token: Callable[..., str]
+    run_service: Any,
+    approve: Any,
+    ev: Any,
+    publish_event: Any,
+    admin: dict[str, str],
+    nats_url: str,
+    token: Callable[..., str],
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        gid = await _year_1(client, admin, center_id)
+        center_id, [grant] = await approve(client)
+        gid = grant["grant_id"]
         paid = await _paid(client, admin, gid, 1_000_000 * YI)
         assert paid == 300_000 * YI
         center = bearer(token(roles=["center_user"], center_id=str(center_id)))
@@ -124,11 +126,7 @@ async def test_delisting_orders_the_clawback_of_disbursed_minus_compliant_spendi
         await publish_event(delist)
         await publish_event(delist, msg_id=f"again-{delist.id}")  # a redelivered copy
 
-        async def ordered() -> list[dict[str, Any]]:
-            r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
-            return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
-
-        [clawback] = await eventually(ordered)
+        [clawback] = await eventually(lambda: _outstanding(client, admin, center_id))
         # disbursed − compliant = unspent balance + non-compliant spending
         assert clawback["amount_fen"] == (300_000 - 150_000) * YI
         assert clawback["non_compliant_spent_fen"] == 50_000 * YI
@@ -195,12 +193,10 @@ async def test_quote_returns_the_amount_and_the_bilingual_trace(run_service: Any
 
 
 async def test_simulation_compares_a_variant_on_the_projected_centers(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
+    run_service: Any, approve: Any, admin: dict[str, str], token: Callable[..., str]
 ) -> None:
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        await _year_1(client, admin, center_id)
+        center_id, _ = await approve(client)
         r = await client.post(
             "/api/v1/simulations",
             json={
@@ -234,13 +230,12 @@ async def test_simulation_compares_a_variant_on_the_projected_centers(
 
 
 async def test_cancellation_stops_future_grants_and_orders_the_clawback(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
+    run_service: Any, approve: Any, ev: Any, publish_event: Any, admin: dict[str, str], token: Callable[..., str]
 ) -> None:
     """CenterCancelled (取消创建资格) ends funding like a delisting: grants stop, disbursed − compliant comes back."""
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        gid = await _year_1(client, admin, center_id)
+        center_id, [grant] = await approve(client)
+        gid = grant["grant_id"]
         assert await _paid(client, admin, gid, 1_000_000 * YI) == 300_000 * YI
         center = bearer(token(roles=["center_user"], center_id=str(center_id)))
         for category, amount in [("research_projects", 100_000 * YI), ("infrastructure", 50_000 * YI)]:
@@ -258,11 +253,7 @@ async def test_cancellation_stops_future_grants_and_orders_the_clawback(
         cancel = ev.cancelled(center_id)
         await publish_event(cancel)
 
-        async def ordered() -> list[dict[str, Any]]:
-            r = await client.get("/api/v1/clawbacks", params={"status": "outstanding"}, headers=admin)
-            return [c for c in r.json()["items"] if c["center_id"] == str(center_id)]
-
-        [clawback] = await eventually(ordered)
+        [clawback] = await eventually(lambda: _outstanding(client, admin, center_id))
         assert clawback["amount_fen"] == (300_000 - 100_000) * YI
         assert clawback["non_compliant_spent_fen"] == 50_000 * YI
         assert clawback["reason_event_id"] == str(cancel.id)
@@ -275,7 +266,7 @@ async def test_cancellation_stops_future_grants_and_orders_the_clawback(
 
 
 async def test_concurrent_approvals_never_commit_past_the_budget(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, admin: dict[str, str]
 ) -> None:
     """Five approvals race for a budget that holds two: exactly two win, and the running total says so."""
     import asyncio
@@ -289,9 +280,8 @@ async def test_concurrent_approvals_never_commit_past_the_budget(
         assert put.status_code == 200, put.text
         grants = []
         for _ in range(5):
-            center_id = uuid.uuid4()
-            await publish_event(ev.approved(center_id, approved_on=dt.date(year, 2, 1)))
-            gid = await _year_1(client, admin, center_id)
+            _, [grant] = await approve(client, approved_on=dt.date(year, 2, 1))
+            gid = grant["grant_id"]
             calculated = await client.post(
                 f"/api/v1/grants/{gid}/calculate", json={"verified_investment_fen": 10_000_000 * YI}, headers=admin
             )
@@ -305,14 +295,12 @@ async def test_concurrent_approvals_never_commit_past_the_budget(
 
 
 async def test_a_centers_spending_never_sums_past_the_bound_of_any_amount(
-    run_service: Any, ev: Any, publish_event: Any, admin: dict[str, str]
+    run_service: Any, approve: Any, admin: dict[str, str]
 ) -> None:
     from tic_shared.bounds import MAX_FEN
 
-    center_id = uuid.uuid4()
     async with run_service("funding") as (_, client):
-        await publish_event(ev.approved(center_id))
-        await _year_1(client, admin, center_id)
+        center_id, _ = await approve(client)
         url = f"/api/v1/centers/{center_id}/expenditures"
         first = await client.post(url, json={"category": "equipment", "amount_fen": MAX_FEN}, headers=admin)
         assert first.status_code == 201, first.text
@@ -321,3 +309,41 @@ async def test_a_centers_spending_never_sums_past_the_bound_of_any_amount(
         assert past.json()["type"] == "urn:tic:problem:ledger-bound"
         ledger = (await client.get(f"/api/v1/centers/{center_id}/ledger", headers=admin)).json()
         assert ledger["summary"]["compliant_spent_fen"] + ledger["summary"]["non_compliant_spent_fen"] == MAX_FEN
+
+
+async def test_a_centers_history_shows_its_caps_however_many_centers_sort_before_it(
+    run_service: Any, token: Callable[..., str]
+) -> None:
+    """The history reads the center's own standing against the total cap, not a window of every center's: a
+    center with a thousand others before it in its reach still sees its caps."""
+    district = f"c{uuid.uuid4().hex[:8]}"
+    # Sorted after every random (version 4) id: the last center of the district.
+    last = uuid.UUID(int=(1 << 128) - 1 - uuid.uuid4().int % (1 << 32))
+    before = [uuid.uuid4() for _ in range(1001)]
+    center = {"tier": "municipal_tic", "status": "building", "district": district, "jurisdiction": "ningbo"}
+    grant = {"policy_code": "ningbo-tic-2022", "jurisdiction": "ningbo", "budget_year": 2026, "opened_by": "test"}
+    async with run_service("funding") as (app, client):
+        async with app.state.db.transaction() as session:
+            await session.execute(insert(centers), [{"center_id": c, "sequence": 1, **center} for c in [*before, last]])
+            await session.execute(
+                insert(grants),
+                [
+                    {"grant_id": uuid.uuid4(), "center_id": c, "funding_year": 1, "status": "calculated", **grant}
+                    | {"amount_fen": 1_000 * YI if c == last else YI}
+                    for c in [*before, last]
+                ],
+            )
+        officer = bearer(token(subject="do", roles=["district_officer"], district=district))
+        history = await client.get(f"/api/v1/centers/{last}/funding", headers=officer)
+        assert history.status_code == 200, history.text
+        assert history.json()["caps"] == [
+            {
+                "center_id": str(last),
+                "district": district,
+                "policy": "ningbo-tic-2022",
+                "granted_fen": 1_000 * YI,
+                "disbursed_fen": 0,
+                "total_cap_fen": 10_000_000 * YI,
+                "room_left_fen": 9_999_000 * YI,
+            }
+        ]

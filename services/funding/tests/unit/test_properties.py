@@ -5,7 +5,11 @@ from hypothesis import strategies as st
 
 from funding.domain.calculator import SubsidyInputs, quote
 from funding.domain.policy import CapabilityInvestmentShareRule, OneOffAwardsRule, load_policies
-from funding.domain.terms import GRADES, LEAD_UNIT_TYPES, STATUSES, TIERS, TRIGGERS
+from tic_shared.vocabulary import CenterStatus, Grade, LeadUnitType, Tier, Trigger
+
+GRADES, LEAD_UNIT_TYPES, STATUSES, TIERS, TRIGGERS = (
+    [word.value for word in words] for words in (Grade, LeadUnitType, CenterStatus, Tier, Trigger)
+)
 
 POLICIES = load_policies()
 NINGBO = POLICIES["ningbo-tic-2022"]

@@ -40,6 +40,25 @@ async def test_filters_text_search_and_cursor_pages(registry: Any) -> None:
     assert {c["id"] for c in made} <= set(seen)
 
 
+async def test_text_search_finds_any_piece_of_any_name_in_any_case_and_only_those(registry: Any) -> None:
+    tag = registry.credit_code()[-6:]
+    made = await registry.create(name_zh=f"宁波市甬江{tag}技术创新中心", name_en=f"Yongjiang {tag} TIC")
+    other = await registry.create(name_zh=f"宁波市江北{tag}技术创新中心", name_en=f"Jiangbei {tag} TIC")
+
+    async def found(q: str) -> set[str]:
+        page = await registry.client.get("/api/v1/centers", params={"q": q, "limit": 500}, headers=registry.admin)
+        assert page.status_code == 200, page.text
+        return {c["id"] for c in page.json()["items"]}
+
+    # two characters or more go through the index of two-character pieces; the text itself decides
+    assert made["id"] in await found(f"甬江{tag}") and other["id"] not in await found(f"甬江{tag}")
+    assert {made["id"], other["id"]} <= await found(f"{tag}技术")
+    assert made["id"] in await found(f"YONGJIANG {tag}")  # English names in any case
+    assert not {made["id"], other["id"]} & await found(f"江北{tag}甬")  # a piece neither has
+    assert made["id"] in await found(tag[-1])  # one character: no pieces to look up, the text alone
+    assert made["id"] not in await found(f"{tag}_%")  # LIKE's wildcards are plain characters here
+
+
 async def test_counts_by_status_and_filters(registry: Any) -> None:
     center = await registry.to("building", district="fenghua", recommender="奉化区人民政府")
     counts = (

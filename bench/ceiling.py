@@ -1,0 +1,173 @@
+"""Every figure of the platform beside the raw ceiling of its own stack, measured in one run, written to
+docs/PERFORMANCE.md with charts in docs/performance/.
+
+    .venv/bin/python bench/ceiling.py [--quick] [--only reads|events] [--no-write]
+
+The reads (bench/ceiling_reads.py) and the event path (bench/ceiling_events.py) each start their own embedded
+PostgreSQL and NATS. A figure's ratio compares it with its baseline from the same run on the same machine, so
+a loaded machine moves both; the load average during the run is written beside them. Not part of pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ceiling_events import measure_events, table
+from ceiling_reads import measure_reads
+from figures import Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+CHARTS = ROOT / "docs" / "performance"
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def charts(figures: list[Figure]) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    CHARTS.mkdir(parents=True, exist_ok=True)
+    drawn: list[str] = []
+
+    # How close each figure comes to its goal: the ratio as a bar, the goal as a tick.
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(figures) + 1.2))
+    names = [f.name for f in figures][::-1]
+    shown = [f.ratio if f.higher_is_better else f.goal / max(f.ratio, 1e-9) for f in figures][::-1]
+    colors = ["#2e7d32" if f.met else "#c62828" for f in figures][::-1]
+    ax.barh(names, shown, color=colors)
+    ax.axvline(1.0, color="#555", linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("how far past the goal (1 = exactly the goal; right of the line = met)")
+    ax.set_title("Each figure against its goal (green met, red not)")
+    fig.tight_layout()
+    fig.savefig(CHARTS / "goals.png", dpi=110)
+    plt.close(fig)
+    drawn.append("goals.png")
+
+    rates = [f for f in figures if f.higher_is_better]
+    if rates:
+        fig, ax = plt.subplots(figsize=(10, 0.7 * len(rates) + 1.2))
+        y = range(len(rates))
+        ax.barh([i + 0.2 for i in y], [f.baseline for f in rates], height=0.4, color="#90a4ae", label="raw baseline")
+        ax.barh([i - 0.2 for i in y], [f.ours for f in rates], height=0.4, color="#1e4f8f", label="ours")
+        ax.set_yticks(list(y), [f"{f.name}\n({f.unit})" for f in rates])
+        ax.set_xscale("log")
+        ax.legend(loc="lower right")
+        ax.set_title("Throughput: ours beside the raw stack, same run")
+        fig.tight_layout()
+        fig.savefig(CHARTS / "throughput.png", dpi=110)
+        plt.close(fig)
+        drawn.append("throughput.png")
+
+    spread = [f for f in figures if f.samples.get("ours") and f.samples.get("baseline")]
+    if spread:
+        fig, axes = plt.subplots(1, len(spread), figsize=(3.2 * len(spread) + 1, 4), squeeze=False)
+        for ax, f in zip(axes[0], spread, strict=True):
+            ax.boxplot(
+                [f.samples["baseline"], f.samples["ours"]], tick_labels=["raw", "ours"], whis=(1, 99), showfliers=False
+            )
+            ax.set_yscale("log")
+            ax.set_title(f.name.split(":")[0][:34], fontsize=8)
+            ax.set_ylabel("ms")
+        fig.suptitle("Latency spread (box: p25–p75, whiskers: p1–p99)")
+        fig.tight_layout()
+        fig.savefig(CHARTS / "latency.png", dpi=110)
+        plt.close(fig)
+        drawn.append("latency.png")
+    return drawn
+
+
+def document(
+    figures: list[Figure], *, started: dt.datetime, seconds: float, load: tuple[float, float], quick: bool
+) -> str:
+    met = sum(f.met for f in figures)
+    rows = "\n".join(
+        f"| {f.name} | {f.ours:,.1f} {f.unit} | {f.baseline:,.1f} ({f.baseline_label}) | {f.ratio:.2f}"
+        f" | {f.goal_text} | {'yes' if f.met else '**no**'} | {f.detail} |"
+        for f in figures
+    )
+    command = "bench/ceiling.py --quick" if quick else "bench/ceiling.py"
+    return f"""# Performance: our figures beside the ceiling of our own stack
+
+Written by `{command}` on {started:%Y-%m-%d %H:%M} UTC in {seconds:.0f} s. Every figure is
+measured in the same run as its raw baseline — the same stack with nothing of ours on top (nats-py alone, a bare
+pull consumer, a bare FastAPI + asyncpg endpoint served and driven the same way, the same query over 1,000 centers)
+— so the ratio says what our code costs, whatever the machine. **{met} of {len(figures)} goals met.**
+
+- Machine: {machine()}.
+- Load average while it ran: {load[0]:.2f} at the start, {load[1]:.2f} at the end (2 cores: above 2 means other
+  work was queueing beside the bench; a loaded machine lowers absolute figures and widens tails).
+- Rerun: `.venv/bin/python bench/ceiling.py` (`--quick` for a smaller run; `--only reads` or `--only events`).
+  The HTTP figure needs Debian's `wrk` on PATH.
+
+| figure | ours | raw baseline (same run) | ratio | goal | met | detail |
+|---|---|---|---|---|---|---|
+{rows}
+
+A throughput's ratio is ours / raw and must reach its goal; a latency's is ours / raw as a multiple and must stay
+under it; a list's is its median over 100,000 centers / its median over 1,000.
+
+![Each figure against its goal](performance/goals.png)
+
+![Throughput, ours beside the raw stack](performance/throughput.png)
+
+![Latency spread](performance/latency.png)
+"""
+
+
+async def run(args: argparse.Namespace) -> list[Figure]:
+    figures: list[Figure] = []
+    if args.only in (None, "reads"):
+        figures += await measure_reads(quick=args.quick)
+    if args.only in (None, "events"):
+        figures += await measure_events(quick=args.quick)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", choices=("reads", "events"))
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args()
+    started = dt.datetime.now(dt.UTC)
+    load_start = os.getloadavg()[0]
+    clock = time.perf_counter()
+    figures = asyncio.run(run(args))
+    seconds = time.perf_counter() - clock
+    print(table(figures))
+    if not args.no_write:
+        charts(figures)
+        DOC.write_text(
+            document(figures, started=started, seconds=seconds, load=(load_start, os.getloadavg()[0]), quick=args.quick)
+        )
+        print(f"wrote {DOC.relative_to(ROOT)} and {CHARTS.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Funding's use cases, one module per concern; none of them commits."""

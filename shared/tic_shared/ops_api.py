@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 
+from tic_shared import ops_store
 from tic_shared.auth import Principal, scoped
 from tic_shared.bounds import RowId
 from tic_shared.http import IdempotencyDep
@@ -66,11 +66,21 @@ class OutboxStatus(BaseModel):
     nats_connected: bool
 
 
-def _to_model(row: object) -> DeadLetter:
-    data = dict(row._mapping)  # type: ignore[attr-defined]
-    data["event_id"] = str(data["event_id"]) if data["event_id"] else None
-    data.pop("stream_seq", None)
-    return DeadLetter.model_validate(data)
+def _to_model(record: ops_store.DeadLetterRecord) -> DeadLetter:
+    return DeadLetter(
+        id=record.id,
+        consumer=record.consumer,
+        stream=record.stream,
+        subject=record.subject,
+        event_id=str(record.event_id) if record.event_id else None,
+        event_type=record.event_type,
+        error=record.error,
+        attempts=record.attempts,
+        created_at=record.created_at,
+        replayed_at=record.replayed_at,
+        replay_error=record.replay_error,
+        payload=record.payload,
+    )
 
 
 @router.get("/dead-letters", response_model=Page[DeadLetter], summary="List dead letters")
@@ -81,16 +91,14 @@ async def list_dead_letters(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(description="From a previous page's next_cursor")] = None,
 ) -> Page[DeadLetter]:
-    dl = request.app.state.messaging.dead_letters
-    query = select(dl).order_by(dl.c.id.desc()).limit(limit + 1)
-    if state == "open":
-        query = query.where(dl.c.replayed_at.is_(None))
-    elif state == "replayed":
-        query = query.where(dl.c.replayed_at.is_not(None))
-    if cursor:
-        query = query.where(dl.c.id < cursor_field(cursor, "id"))
-    async with request.app.state.db.transaction() as session:
-        rows = (await session.execute(query)).all()
+    async with request.app.state.db.reading() as session:
+        rows = await ops_store.list_dead_letters(
+            session,
+            request.app.state.messaging.dead_letters,
+            state=state,
+            before_id=cursor_field(cursor, "id") if cursor else None,
+            limit=limit + 1,
+        )
     items = [_to_model(row) for row in rows[:limit]]
     next_cursor = encode_cursor({"id": items[-1].id}) if len(rows) > limit else None
     return Page[DeadLetter](items=items, next_cursor=next_cursor)
@@ -102,12 +110,11 @@ async def get_dead_letter(
     _: Annotated[Principal, scoped("ops:read")],
     dead_letter_id: RowId,
 ) -> DeadLetter:
-    dl = request.app.state.messaging.dead_letters
-    async with request.app.state.db.transaction() as session:
-        row = (await session.execute(select(dl).where(dl.c.id == dead_letter_id))).first()
-    if row is None:
+    async with request.app.state.db.reading() as session:
+        found = await ops_store.get_dead_letter(session, request.app.state.messaging.dead_letters, dead_letter_id)
+    if found is None:
         raise NotFound("dead letter", dead_letter_id)
-    return _to_model(row)
+    return _to_model(found)
 
 
 @router.post(
@@ -123,31 +130,27 @@ async def replay(
 ) -> Any:
     # Replaying twice is harmless (the second finds the event applied), but a retry with the same key gets
     # the first answer rather than a different one.
-    if (replayed := await idem.replay()) is not None:
-        return replayed
     state = request.app.state
-    result = await replay_dead_letter(
-        db=state.db,
-        tables=state.messaging,
-        handlers=state.handlers,
-        dead_letter_id=dead_letter_id,
-        timeout_s=state.settings.consumer_ack_wait_s,
+    return await idem.run(
+        lambda: replay_dead_letter(
+            db=state.db,
+            tables=state.messaging,
+            handlers=state.handlers,
+            dead_letter_id=dead_letter_id,
+            timeout_s=state.settings.consumer_ack_wait_s,
+        ),
+        present=ReplayResult.model_validate,
     )
-    return await idem.save(ReplayResult.model_validate(result))
 
 
 @router.get("/outbox", response_model=OutboxStatus, summary="How far the outbox relay is behind")
 async def outbox_status(request: Request, _: Annotated[Principal, scoped("ops:read")]) -> OutboxStatus:
-    o = request.app.state.messaging.outbox
-    async with request.app.state.db.transaction() as session:
-        pending, oldest = (
-            await session.execute(select(func.count(), func.min(o.c.created_at)).where(o.c.published_at.is_(None)))
-        ).one()
-        published = (await session.execute(select(func.count()).where(o.c.published_at.is_not(None)))).scalar_one()
+    async with request.app.state.db.transaction() as session:  # both counts from one snapshot
+        lag = await ops_store.outbox_lag(session, request.app.state.messaging.outbox)
     return OutboxStatus(
-        pending=pending,
-        oldest_pending_at=oldest,
-        published=published,
+        pending=lag.pending,
+        oldest_pending_at=lag.oldest_pending_at,
+        published=lag.published,
         relay_is_leader=request.app.state.relay.is_leader,
         nats_connected=request.app.state.link.connected,
     )

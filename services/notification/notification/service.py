@@ -281,3 +281,15 @@ async def replay_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Any:
     replayed = await deliveries_store.requeue(session, delivery_id)
     await deliveries_store.wake_workers(session)
     return replayed
+
+
+async def received_events(
+    session: AsyncSession,
+    *,
+    event_type: str | None,
+    subject: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[received.ReceivedRecord]:
+    """The log of events this service received, newest first (a page after `after`)."""
+    return await received.newest(session, event_type=event_type, subject=subject, after=after, limit=limit)

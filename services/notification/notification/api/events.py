@@ -1,13 +1,13 @@
 """The events this service has received, newest first."""
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from notification.store.tables import received_events
+from notification import service
 from tic_shared.auth import Principal, scoped
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.service_app import SessionDep
@@ -32,15 +32,10 @@ async def list_received_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Page[ReceivedEvent]:
-    r = received_events.c
-    query = select(received_events).order_by(r.received_at.desc(), r.event_id).limit(limit + 1)
-    if event_type:
-        query = query.where(r.event_type == event_type)
-    if subject:
-        query = query.where(r.subject == subject)
+    after = None
     if cursor:
-        query = query.where(r.received_at < cursor_field(cursor, "at", datetime.fromisoformat))
-    rows = (await session.execute(query)).all()
+        after = (cursor_field(cursor, "at", datetime.fromisoformat), cursor_field(cursor, "id", uuid.UUID))
+    rows = await service.received_events(session, event_type=event_type, subject=subject, after=after, limit=limit + 1)
     items = [
         ReceivedEvent(
             event_id=str(row.event_id),
@@ -51,5 +46,6 @@ async def list_received_events(
         )
         for row in rows[:limit]
     ]
-    next_cursor = encode_cursor({"at": items[-1].received_at.isoformat()}) if len(rows) > limit else None
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = encode_cursor({"at": last.received_at.isoformat(), "id": str(last.event_id)}) if last else None
     return Page[ReceivedEvent](items=items, next_cursor=next_cursor)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,3 +24,38 @@ async def record(
 
 
 _RECORD = insert(received_events).on_conflict_do_nothing()
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedRecord:
+    event_id: uuid.UUID
+    event_type: str
+    subject: str | None
+    received_at: datetime
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: Any) -> ReceivedRecord:
+        return cls(**row._mapping)
+
+
+async def newest(
+    session: AsyncSession,
+    *,
+    event_type: str | None,
+    subject: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[ReceivedRecord]:
+    """Newest first, then by event id: a batch received in one transaction shares its `received_at`, so the
+    page boundary is the pair, or a page would skip the rest of a batch that straddles it."""
+    r = received_events.c
+    query = select(received_events).order_by(r.received_at.desc(), r.event_id).limit(limit)
+    if event_type:
+        query = query.where(r.event_type == event_type)
+    if subject:
+        query = query.where(r.subject == subject)
+    if after is not None:
+        at, event_id = after
+        query = query.where(or_(r.received_at < at, and_(r.received_at == at, r.event_id > event_id)))
+    return [ReceivedRecord.of(row) for row in (await session.execute(query)).all()]

@@ -253,6 +253,35 @@ async def test_received_events_slice_lists_what_arrived(
         assert item["event_id"] == str(event.id) and item["payload"]["data"]["name_zh"] == event.data["name_zh"]
 
 
+async def test_received_events_page_through_a_batch_received_at_one_instant_without_losing_any(
+    notification: Any, admin: dict[str, str]
+) -> None:
+    """A fetched batch is applied in one transaction, so its events share `received_at`: pages must still
+    walk every one of them exactly once."""
+    from notification.store.tables import received_events
+
+    subject = str(uuid.uuid4())
+    async with notification() as (app, client):
+        async with app.state.db.transaction() as session:
+            await session.execute(
+                received_events.insert(),
+                [
+                    {"event_id": uuid.uuid4(), "event_type": "tic.bench.Batch.v1", "subject": subject, "payload": {}}
+                    for _ in range(5)
+                ],
+            )
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"subject": subject, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/api/v1/received-events", params=params, headers=admin)).json()
+            seen += [item["event_id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == 5 and len(set(seen)) == 5
+
+
 async def test_a_webhook_pointing_inside_is_refused_where_private_addresses_are_not_allowed(
     notification: Any, admin: dict[str, str]
 ) -> None:

@@ -2,8 +2,8 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notification import service
 from notification.cache import FanOutCache
+from notification.service import fanout
 from notification.settings import NotificationSettings
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import CATALOG
@@ -16,7 +16,7 @@ def build_handlers(settings: NotificationSettings, cache: FanOutCache) -> EventH
 
     async def notify(session: AsyncSession, event: CloudEvent) -> None:
         """Fan the event out per the rules: deliveries (email, webhook) for the worker, inbox items right away."""
-        await service.fan_out(session, event, settings=settings, cache=cache)
+        await fanout.fan_out(session, event, settings=settings, cache=cache)
 
     for model in CATALOG:
         handlers.on(model)(notify)

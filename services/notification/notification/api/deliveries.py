@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from notification import service
+from notification.service import deliveries as deliveries_service
 from notification.store import deliveries as deliveries_store
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
@@ -130,5 +130,5 @@ async def replay_delivery(
 ) -> Any:
     if (replayed := await idem.replay()) is not None:
         return replayed
-    row = await service.replay_delivery(session, delivery_id)
+    row = await deliveries_service.replay_delivery(session, delivery_id)
     return await idem.save(_out(row), status_code=200)

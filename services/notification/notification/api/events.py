@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from notification import service
+from notification.service import events
 from tic_shared.auth import Principal, scoped
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.service_app import SessionDep
@@ -35,7 +35,7 @@ async def list_received_events(
     after = None
     if cursor:
         after = (cursor_field(cursor, "at", datetime.fromisoformat), cursor_field(cursor, "id", uuid.UUID))
-    rows = await service.received_events(session, event_type=event_type, subject=subject, after=after, limit=limit + 1)
+    rows = await events.received_events(session, event_type=event_type, subject=subject, after=after, limit=limit + 1)
     items = [
         ReceivedEvent(
             event_id=str(row.event_id),

@@ -8,14 +8,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
-from notification import service
 from notification.domain import signing
-from notification.store import subscriptions as subscriptions_store
-from notification.store.deliveries import wake_workers
+from notification.service import subscriptions as subscriptions_service
 from tic_shared.auth import Principal, scoped
-from tic_shared.http import IdempotencyDep, IfMatch, check_if_match, etag_for, set_etag
+from tic_shared.http import IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
-from tic_shared.problems import NotFound, Problem
 from tic_shared.request_model import RequestModel
 from tic_shared.service_app import SessionDep
 
@@ -83,10 +80,6 @@ def _out(row: Any) -> SubscriptionOut:
     return SubscriptionOut.model_validate(data)
 
 
-def _etag(row: Any) -> str:
-    return etag_for("subscription", row.id, row.version)
-
-
 @router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, summary="Subscribe a webhook")
 async def create_subscription(
     request: Request,
@@ -95,27 +88,24 @@ async def create_subscription(
     principal: Annotated[Principal, scoped("notification:manage")],
     subscription: SubscriptionIn,
 ) -> Any:
-    service.check_subscription_input(
-        url=str(subscription.url), event_types=subscription.event_types, settings=request.app.state.settings
-    )
     if (replayed := await idem.replay()) is not None:
         return replayed
-    secret = signing.new_secret()
-    row = await subscriptions_store.create(
+    made = await subscriptions_service.create_subscription(
         session,
         url=str(subscription.url),
         event_types=subscription.event_types,
         description=subscription.description,
-        sealed_secret=request.app.state.settings.secret_box.seal(secret),
         by=principal.subject,
+        settings=request.app.state.settings,
+        cache=request.app.state.fanout_cache,
     )
-    request.app.state.fanout_cache.clear()
-    out = _out(row)
-    headers = {"ETag": _etag(row), "Location": f"/api/v1/subscriptions/{out.id}"}
-    # What a retry replays is kept without the secret: it is shown once and stored nowhere but its own row.
+    out = _out(made.subscription)
+    headers = {"ETag": subscriptions_service.etag(made.subscription), "Location": f"/api/v1/subscriptions/{out.id}"}
+    # The one command that does not end in idem.run: what a retry replays is kept without the secret, which is
+    # shown in this answer only and stored nowhere but sealed in its own row.
     await idem.save(SubscriptionCreated(**out.model_dump(), secret=None), status_code=201, headers=headers)
-    created = SubscriptionCreated(**out.model_dump(), secret=secret)
-    return JSONResponse(created.model_dump(mode="json"), status_code=201, headers=headers)
+    shown = SubscriptionCreated(**out.model_dump(), secret=made.secret)
+    return JSONResponse(shown.model_dump(mode="json"), status_code=201, headers=headers)
 
 
 @router.get("/subscriptions", response_model=Page[SubscriptionOut], summary="List webhook subscriptions")
@@ -129,7 +119,7 @@ async def list_subscriptions(
     after = None
     if cursor:
         after = (cursor_field(cursor, "at", datetime.fromisoformat), cursor_field(cursor, "id", uuid.UUID))
-    rows = await subscriptions_store.list_subscriptions(session, status=status, after=after, limit=limit + 1)
+    rows = await subscriptions_service.list_subscriptions(session, status=status, after=after, limit=limit + 1)
     items = [_out(row) for row in rows[:limit]]
     next_cursor = (
         encode_cursor({"at": items[-1].created_at.isoformat(), "id": items[-1].id}) if len(rows) > limit else None
@@ -144,11 +134,9 @@ async def get_subscription(
     _: Annotated[Principal, scoped("notification:manage")],
     subscription_id: SubscriptionId,
 ) -> SubscriptionOut:
-    row = await subscriptions_store.get(session, subscription_id)
-    if row is None:
-        raise NotFound("subscription", subscription_id)
-    set_etag(response, _etag(row))
-    return _out(row)
+    found = await subscriptions_service.get_subscription(session, subscription_id=subscription_id)
+    set_etag(response, subscriptions_service.etag(found))
+    return _out(found)
 
 
 @router.patch(
@@ -166,38 +154,22 @@ async def update_subscription(
     patch: SubscriptionPatch,
     if_match: IfMatch = None,
 ) -> SubscriptionOut:
-    ident = subscription_id
-    service.check_subscription_input(
-        url=str(patch.url) if patch.url else None, event_types=patch.event_types, settings=request.app.state.settings
+    changed = await subscriptions_service.update_subscription(
+        session,
+        subscription_id=subscription_id,
+        changes=subscriptions_service.Changes(
+            url=str(patch.url) if patch.url else None,
+            event_types=patch.event_types,
+            description=patch.description,
+            description_given="description" in patch.model_fields_set,
+            status=patch.status,
+        ),
+        if_match=if_match,
+        settings=request.app.state.settings,
+        cache=request.app.state.fanout_cache,
     )
-    current = await subscriptions_store.get(session, ident)
-    if current is None:
-        raise NotFound("subscription", subscription_id)
-    check_if_match(if_match, _etag(current))
-    values: dict[str, Any] = {}
-    if patch.url is not None:
-        values["url"] = str(patch.url)
-    if patch.event_types is not None:
-        values["event_types"] = patch.event_types
-    if "description" in patch.model_fields_set:
-        values["description"] = patch.description
-    if patch.status == "active" and current.status != "active":
-        values.update(
-            status="active", paused_reason=None, consecutive_failures=0, failing_since=None, pause_warned_at=None
-        )
-    elif patch.status == "paused" and current.status != "paused":
-        values.update(status="paused", paused_reason="paused through the API")
-    if not values:
-        set_etag(response, _etag(current))
-        return _out(current)
-    row = await subscriptions_store.update_fields(session, ident, current.version, values)
-    if row is None:
-        raise Problem(412, "precondition-failed", "the subscription changed meanwhile; read it again and retry")
-    request.app.state.fanout_cache.clear()
-    if values.get("status") == "active":
-        await wake_workers(session)
-    set_etag(response, _etag(row))
-    return _out(row)
+    set_etag(response, subscriptions_service.etag(changed))
+    return _out(changed)
 
 
 @router.delete(
@@ -213,12 +185,7 @@ async def delete_subscription(
     subscription_id: SubscriptionId,
     if_match: IfMatch = None,
 ) -> Response:
-    ident = subscription_id
-    current = await subscriptions_store.get(session, ident)
-    if current is None:
-        raise NotFound("subscription", subscription_id)
-    check_if_match(if_match, _etag(current))
-    await subscriptions_store.update_fields(session, ident, current.version, {"status": "deleted"})
-    await subscriptions_store.cancel_open_deliveries(session, ident)
-    request.app.state.fanout_cache.clear()
+    await subscriptions_service.delete_subscription(
+        session, subscription_id=subscription_id, if_match=if_match, cache=request.app.state.fanout_cache
+    )
     return Response(status_code=204)

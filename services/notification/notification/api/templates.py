@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from notification import service
 from notification.domain import templates as tpl
+from notification.service import templates as templates_service
 from notification.store import templates as templates_store
 from tic_shared.auth import Principal, scoped
 from tic_shared.events.catalog import BY_TYPE
@@ -57,7 +57,7 @@ def _out(row: Any) -> TemplateOut:
 
 
 def _name(event_name: str) -> str:
-    return service.known_event(event_name)
+    return templates_service.known_event(event_name)
 
 
 @router.get("/templates", response_model=Page[TemplateOut], summary="List templates")
@@ -115,7 +115,7 @@ async def put_template(
     if_match: IfMatch = None,
 ) -> TemplateOut:
     name = _name(event_name)
-    service.check_template(name, locale, template.subject, template.body)
+    templates_service.check_template(name, locale, template.subject, template.body)
     current = await templates_store.get(session, name, locale)
     if current is None:
         check_if_match(if_match, etag_for("template", name, locale, 0))
@@ -170,7 +170,7 @@ async def preview_template(
     body = preview.body or (stored.body if stored else None)
     if subject is None or body is None:
         raise NotFound("template", f"{name}/{locale}")
-    context = service.sample_context(name, locale, preview.data)
+    context = templates_service.sample_context(name, locale, preview.data)
     try:
         rendered = tpl.check(subject, body, context)
     except tpl.TemplateRefused as exc:

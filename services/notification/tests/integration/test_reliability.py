@@ -11,7 +11,7 @@ import nats
 from nats.js.api import DeliverPolicy
 from sqlalchemy import func, select
 
-from notification import service
+from notification.service import fanout
 from notification.store.tables import deliveries
 from tic_platform.testing import eventually
 from tic_shared.events import CloudEvent
@@ -259,7 +259,7 @@ async def test_redelivered_and_replayed_events_send_nothing_twice(
         await eventually(lambda: _count(receiver, event.id), timeout_s=RETRY_WAIT_S)
         # Even past the inbox (a dead letter replayed, a lost inbox mark), the deliveries are unique.
         async with app.state.db.transaction() as session:
-            created = await service.fan_out(session, event, settings=app.state.settings)
+            created = await fanout.fan_out(session, event, settings=app.state.settings)
         assert created == 0
         await asyncio.sleep(0.5)
         assert receiver.count(event.id) == 1

@@ -1,28 +1,23 @@
-"""Use cases: fan an event out to its recipients, edit templates, manage subscriptions. Never commits."""
+"""Fanning an event out to its recipients: inbox items, e-mails and webhook deliveries, rendered in one go."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.cache import FanOutCache
-from notification.data import samples
 from notification.domain import rules as rules_domain
 from notification.domain import templates as tpl
 from notification.settings import NotificationSettings
 from notification.store import deliveries as deliveries_store
 from notification.store import inbox as inbox_store
 from notification.store import projection, received
-from notification.store import subscriptions as subscriptions_store
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import BY_TYPE
-from tic_shared.problems import Conflict, NotFound, Problem, TransitionConflict
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +26,6 @@ EMAIL_DISABLED = "email channel disabled: TIC_SMTP_HOST is not set"
 
 class ContactsNotYetKnown(RuntimeError):
     """An event owes the lead unit an e-mail before the event that names its contacts was applied."""
-
-
-# ---- fan-out ----
 
 
 async def fan_out(
@@ -185,111 +177,3 @@ def _render_all(
 def _fallback(payload: dict[str, Any], context: dict[str, Any]) -> dict[str, str]:
     text = f"{payload.get('type')} {context.get('center_name') or ''}".strip()
     return tpl.Rendered(subject=text, body=f"<p>{text}</p>").as_dict()
-
-
-# ---- templates ----
-
-
-def known_event(event_name: str) -> str:
-    if event_name not in rules_domain.EVENT_NAMES:
-        raise NotFound("event type", event_name)
-    return event_name
-
-
-def sample_context(event_name: str, locale: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The context a template is checked and previewed with: the packaged sample, or data the caller gives."""
-    sample = samples()[event_name]
-    model = next(m for m in BY_TYPE.values() if m.event_name == event_name)
-    event_data = sample["data"] if data is None else data
-    payload = {
-        "id": "00000000-0000-4000-8000-000000000000",
-        "type": model.ce_type(),
-        "source": f"/services/{model.producer}",
-        "subject": str(event_data.get("center_id") or ""),
-        "time": "2026-03-01T08:00:00+00:00",
-        "data": event_data,
-    }
-    return tpl.context_for(event=payload, center=sample.get("center"), locale=locale)
-
-
-def check_template(event_name: str, locale: str, subject: str, body: str) -> tpl.Rendered:
-    try:
-        return tpl.check(subject, body, sample_context(event_name, locale))
-    except tpl.TemplateRefused as exc:
-        raise Problem(
-            422,
-            "template-invalid",
-            f"body.{exc.field} {exc.detail}",
-            errors=[{"field": f"body.{exc.field}", "message": exc.detail, "type": "template"}],
-        ) from exc
-
-
-# ---- subscriptions ----
-
-
-def points_inside(url: str) -> bool:
-    """Whether a webhook URL names this host or a private network: a subscriber must not make us call inward."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return not address.is_global
-
-
-def check_subscription_input(*, url: str | None, event_types: list[str] | None, settings: NotificationSettings) -> None:
-    errors = []
-    if url is not None and url.startswith("http://") and not settings.http_webhooks_allowed:
-        errors.append({"field": "body.url", "message": "must be https in this environment", "type": "value_error"})
-    if url is not None and not settings.private_webhooks_allowed and points_inside(url):
-        message = "must not point at a loopback, private or link-local address in this environment"
-        errors.append({"field": "body.url", "message": message, "type": "value_error"})
-    for index, pattern in enumerate(event_types or []):
-        reason = rules_domain.invalid_filter(pattern)
-        if reason:
-            errors.append({"field": f"body.event_types.{index}", "message": reason, "type": "value_error"})
-    if errors:
-        fields = ", ".join(error["field"] for error in errors)
-        raise Problem(422, "validation-error", f"invalid input: {fields}", errors=errors)
-
-
-async def replay_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Any:
-    row = await deliveries_store.get(session, delivery_id)
-    if row is None:
-        raise NotFound("delivery", delivery_id)
-    if row.status != "dead":
-        raise TransitionConflict(
-            "not-dead-lettered",
-            f"delivery {delivery_id} is {row.status}; only a dead-lettered delivery can be replayed",
-            current_state=row.status,
-            allowed_actions=[],
-        )
-    if row.subscription_id is not None:
-        subscription = await subscriptions_store.get(session, row.subscription_id)
-        if subscription is None:
-            raise Conflict("subscription-deleted", f"subscription {row.subscription_id} was deleted")
-        if subscription.status != "active":
-            raise TransitionConflict(
-                "subscription-paused",
-                f"subscription {row.subscription_id} is {subscription.status}; resume it first "
-                '(PATCH /api/v1/subscriptions/{id} {"status": "active"})',
-                current_state=subscription.status,
-                allowed_actions=["resume"],
-            )
-    replayed = await deliveries_store.requeue(session, delivery_id)
-    await deliveries_store.wake_workers(session)
-    return replayed
-
-
-async def received_events(
-    session: AsyncSession,
-    *,
-    event_type: str | None,
-    subject: str | None,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[received.ReceivedRecord]:
-    """The log of events this service received, newest first (a page after `after`)."""
-    return await received.newest(session, event_type=event_type, subject=subject, after=after, limit=limit)

@@ -8,11 +8,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from notification.service import deliveries as deliveries_service
-from notification.store import deliveries as deliveries_store
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
 from tic_shared.pagination import Page, cursor_field, encode_cursor
-from tic_shared.problems import Forbidden, NotFound
+from tic_shared.problems import Forbidden
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["deliveries"])
@@ -83,10 +82,10 @@ async def list_deliveries(
     after = None
     if cursor:
         after = (cursor_field(cursor, "at", datetime.fromisoformat), cursor_field(cursor, "id", uuid.UUID))
-    rows = await deliveries_store.list_deliveries(
+    rows = await deliveries_service.list_deliveries(
         session,
         event_id=event_id,
-        recipient=recipient.lower() if recipient and "@" in recipient else recipient,
+        recipient=recipient,
         channel=channel,
         status=status,
         subscription_id=subscription_id,
@@ -108,10 +107,8 @@ async def get_delivery(
     delivery_id: Annotated[uuid.UUID, Path()],
 ) -> DeliveryDetail:
     _bureau_only(principal)
-    row = await deliveries_store.get(session, delivery_id)
-    if row is None:
-        raise NotFound("delivery", delivery_id)
-    attempts = [Attempt.model_validate(dict(a._mapping)) for a in await deliveries_store.attempts_of(session, row.id)]
+    row, attempt_rows = await deliveries_service.get_delivery(session, delivery_id=delivery_id)
+    attempts = [Attempt.model_validate(dict(a._mapping)) for a in attempt_rows]
     detail: DeliveryDetail = _out(row, DeliveryDetail, attempt_log=attempts)
     return detail
 
@@ -128,7 +125,4 @@ async def replay_delivery(
     _: Annotated[Principal, scoped("notification:manage")],
     delivery_id: Annotated[uuid.UUID, Path()],
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    row = await deliveries_service.replay_delivery(session, delivery_id)
-    return await idem.save(_out(row), status_code=200)
+    return await idem.run(lambda: deliveries_service.replay_delivery(session, delivery_id=delivery_id), present=_out)

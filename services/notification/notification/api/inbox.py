@@ -9,11 +9,10 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from notification.domain.templates import DEFAULT_LOCALE
-from notification.store import inbox as inbox_store
+from notification.service import inbox as inbox_service
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
 from tic_shared.pagination import Page, cursor_field, encode_cursor
-from tic_shared.problems import NotFound
 from tic_shared.request_model import RequestModel
 from tic_shared.service_app import SessionDep
 
@@ -74,8 +73,8 @@ async def list_inbox(
     after = None
     if cursor:
         after = (cursor_field(cursor, "at", datetime.fromisoformat), cursor_field(cursor, "id", uuid.UUID))
-    rows = await inbox_store.list_items(
-        session, principal, unread_only=unread_only, event_type=event_type, after=after, limit=limit + 1
+    rows = await inbox_service.list_items(
+        session, principal=principal, unread_only=unread_only, event_type=event_type, after=after, limit=limit + 1
     )
     items = [_out(row, locale) for row in rows[:limit]]
     next_cursor = (
@@ -88,7 +87,7 @@ async def list_inbox(
 async def unread_count(
     session: SessionDep, principal: Annotated[Principal, scoped("notification:read")]
 ) -> UnreadCount:
-    return UnreadCount(unread=await inbox_store.unread_count(session, principal))
+    return UnreadCount(unread=await inbox_service.unread_count(session, principal=principal))
 
 
 @router.get("/inbox/{item_id}", response_model=InboxItem, summary="One of my items")
@@ -98,10 +97,7 @@ async def get_item(
     item_id: Annotated[uuid.UUID, Path()],
     locale: Annotated[Locale, Query()] = "zh",
 ) -> InboxItem:
-    row = await inbox_store.get_item(session, principal, item_id)
-    if row is None:
-        raise NotFound("inbox item", item_id)
-    return _out(row, locale)
+    return _out(await inbox_service.get_item(session, principal=principal, item_id=item_id), locale)
 
 
 @router.post("/inbox/{item_id}/read", response_model=InboxItem, summary="Mark one of my items read")
@@ -112,13 +108,10 @@ async def mark_item_read(
     item_id: Annotated[uuid.UUID, Path()],
     locale: Annotated[Locale, Query()] = "zh",
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    if await inbox_store.get_item(session, principal, item_id) is None:
-        raise NotFound("inbox item", item_id)
-    await inbox_store.mark_read(session, principal, [item_id])
-    row = await inbox_store.get_item(session, principal, item_id)
-    return await idem.save(_out(row, locale))
+    return await idem.run(
+        lambda: inbox_service.mark_item_read(session, principal=principal, item_id=item_id),
+        present=lambda item: _out(item, locale),
+    )
 
 
 @router.post("/inbox/read", response_model=Marked, summary="Mark several (or all) of my items read")
@@ -128,7 +121,7 @@ async def mark_read(
     principal: Annotated[Principal, scoped("notification:read")],
     request: MarkRead,
 ) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    marked = await inbox_store.mark_read(session, principal, request.item_ids)
-    return await idem.save(Marked(marked=marked))
+    return await idem.run(
+        lambda: inbox_service.mark_read(session, principal=principal, item_ids=request.item_ids),
+        present=lambda marked: Marked(marked=marked),
+    )

@@ -4,16 +4,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from notification.domain import templates as tpl
 from notification.service import templates as templates_service
-from notification.store import templates as templates_store
 from tic_shared.auth import Principal, scoped
-from tic_shared.events.catalog import BY_TYPE
-from tic_shared.http import IfMatch, check_if_match, etag_for, set_etag
+from tic_shared.http import IfMatch, set_etag
 from tic_shared.pagination import Page, decode_cursor, encode_cursor
-from tic_shared.problems import NotFound, Problem
+from tic_shared.problems import Problem
 from tic_shared.request_model import RequestModel
 from tic_shared.service_app import SessionDep
 
@@ -56,10 +53,6 @@ def _out(row: Any) -> TemplateOut:
     return TemplateOut.model_validate(dict(row._mapping))
 
 
-def _name(event_name: str) -> str:
-    return templates_service.known_event(event_name)
-
-
 @router.get("/templates", response_model=Page[TemplateOut], summary="List templates")
 async def list_templates(
     session: SessionDep,
@@ -75,7 +68,7 @@ async def list_templates(
         if not isinstance(position.get("e"), str) or not isinstance(position.get("l"), str):
             raise Problem(400, "invalid-cursor", "query.cursor is not a cursor this API returned")
         after = (position["e"], position["l"])
-    rows = await templates_store.list_templates(
+    rows = await templates_service.list_templates(
         session, event_name=event_name, locale=locale, after=after, limit=limit + 1
     )
     items = [_out(row) for row in rows[:limit]]
@@ -91,11 +84,9 @@ async def get_template(
     event_name: EventName,
     locale: Locale,
 ) -> TemplateOut:
-    row = await templates_store.get(session, _name(event_name), locale)
-    if row is None:
-        raise NotFound("template", f"{event_name}/{locale}")
-    set_etag(response, etag_for("template", event_name, locale, row.version))
-    return _out(row)
+    found = await templates_service.get_template(session, event_name=event_name, locale=locale)
+    set_etag(response, templates_service.etag(event_name, locale, found.version))
+    return _out(found)
 
 
 @router.put(
@@ -114,31 +105,18 @@ async def put_template(
     template: TemplateIn,
     if_match: IfMatch = None,
 ) -> TemplateOut:
-    name = _name(event_name)
-    templates_service.check_template(name, locale, template.subject, template.body)
-    current = await templates_store.get(session, name, locale)
-    if current is None:
-        check_if_match(if_match, etag_for("template", name, locale, 0))
-        row = await templates_store.create(
-            session, event_name=name, locale=locale, subject=template.subject, body=template.body, by=principal.subject
-        )
-    else:
-        check_if_match(if_match, etag_for("template", name, locale, current.version))
-        saved = await templates_store.save(
-            session,
-            event_name=name,
-            locale=locale,
-            subject=template.subject,
-            body=template.body,
-            by=principal.subject,
-            expected_version=current.version,
-        )
-        if saved is None:
-            raise Problem(412, "precondition-failed", "the template changed meanwhile; read it again and retry")
-        row = saved
-    request.app.state.fanout_cache.clear()
-    set_etag(response, etag_for("template", name, locale, row.version))
-    return _out(row)
+    saved = await templates_service.put_template(
+        session,
+        event_name=event_name,
+        locale=locale,
+        subject=template.subject,
+        body=template.body,
+        by=principal.subject,
+        if_match=if_match,
+        cache=request.app.state.fanout_cache,
+    )
+    set_etag(response, templates_service.etag(event_name, locale, saved.version))
+    return _out(saved)
 
 
 @router.post(
@@ -153,31 +131,8 @@ async def preview_template(
     locale: Locale,
     preview: Annotated[PreviewIn | None, Body()] = None,
 ) -> PreviewOut:
-    name = _name(event_name)
     preview = preview or PreviewIn()
-    if preview.data is not None:
-        model = next(m for m in BY_TYPE.values() if m.event_name == name)
-        try:
-            model.model_validate(preview.data)
-        except ValidationError as exc:
-            errors = [
-                {"field": ".".join(["body", "data", *map(str, e["loc"])]), "message": e["msg"], "type": e["type"]}
-                for e in exc.errors()
-            ]
-            raise Problem(422, "validation-error", f"body.data is not a {name} event", errors=errors) from exc
-    stored = await templates_store.get(session, name, locale)
-    subject = preview.subject or (stored.subject if stored else None)
-    body = preview.body or (stored.body if stored else None)
-    if subject is None or body is None:
-        raise NotFound("template", f"{name}/{locale}")
-    context = templates_service.sample_context(name, locale, preview.data)
-    try:
-        rendered = tpl.check(subject, body, context)
-    except tpl.TemplateRefused as exc:
-        raise Problem(
-            422,
-            "template-invalid",
-            f"body.{exc.field} {exc.detail}",
-            errors=[{"field": f"body.{exc.field}", "message": exc.detail, "type": "template"}],
-        ) from exc
+    rendered, context = await templates_service.preview_template(
+        session, event_name=event_name, locale=locale, subject=preview.subject, body=preview.body, data=preview.data
+    )
     return PreviewOut(subject=rendered.subject, body=rendered.body, text=rendered.text, data=context["data"])

@@ -1,8 +1,10 @@
-"""Deliveries: replaying a dead-lettered one once its subscription can take it."""
+"""Deliveries of e-mails and webhooks: finding them, and replaying a dead-lettered one once its subscription can
+take it."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,7 @@ from notification.store import subscriptions as subscriptions_store
 from tic_shared.problems import Conflict, NotFound, TransitionConflict
 
 
-async def replay_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Any:
+async def replay_delivery(session: AsyncSession, *, delivery_id: uuid.UUID) -> Any:
     row = await deliveries_store.get(session, delivery_id)
     if row is None:
         raise NotFound("delivery", delivery_id)
@@ -38,3 +40,39 @@ async def replay_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Any:
     replayed = await deliveries_store.requeue(session, delivery_id)
     await deliveries_store.wake_workers(session)
     return replayed
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID | None,
+    recipient: str | None,
+    channel: str | None,
+    status: str | None,
+    subscription_id: uuid.UUID | None,
+    center_id: uuid.UUID | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Any]:
+    """Newest first; an e-mail address is matched as stored (lower-cased)."""
+    return list(
+        await deliveries_store.list_deliveries(
+            session,
+            event_id=event_id,
+            recipient=recipient.lower() if recipient and "@" in recipient else recipient,
+            channel=channel,
+            status=status,
+            subscription_id=subscription_id,
+            center_id=center_id,
+            after=after,
+            limit=limit,
+        )
+    )
+
+
+async def get_delivery(session: AsyncSession, *, delivery_id: uuid.UUID) -> tuple[Any, list[Any]]:
+    """The delivery and its attempts, oldest first."""
+    found = await deliveries_store.get(session, delivery_id)
+    if found is None:
+        raise NotFound("delivery", delivery_id)
+    return found, list(await deliveries_store.attempts_of(session, found.id))

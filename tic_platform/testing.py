@@ -279,6 +279,25 @@ async def eventually(check: Callable[[], Awaitable[Any]], *, timeout_s: float = 
         await asyncio.sleep(interval_s)
 
 
+async def publish(url: str, event: Any, msg_id: str | None = None, settings: Any = None) -> Any:
+    """Publish a CloudEvent as its producer's relay would; `msg_id` other than the event id stores a second copy
+    (a redelivery, as the consumer sees it). With `settings`, the producer's stream is declared first."""
+    import nats
+
+    from tic_shared.streams import ensure_stream
+
+    nc = await nats.connect(url)
+    try:
+        if settings is not None:
+            await ensure_stream(nc.jetstream(), event.type.split(".")[1], settings)
+        await nc.jetstream().publish(
+            event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
+        )
+    finally:
+        await nc.close()
+    return event
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

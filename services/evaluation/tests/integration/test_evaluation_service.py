@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import nats
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from tic_platform.testing import bearer, eventually
+from tic_platform.testing import publish as publish_event
 from tic_shared.dated_acts import today
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
@@ -39,15 +39,8 @@ async def publish(
     url: str, data: RegistryEvent, *, event: CloudEvent | None = None, msg_id: str | None = None
 ) -> CloudEvent:
     """Publish a registry event as the registry's relay would (`msg_id` other than the id makes a second copy)."""
-    event = event or CloudEvent.of(data, subject=str(data.center_id))
-    nc = await nats.connect(url)
-    try:
-        await nc.jetstream().publish(
-            event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
-        )
-    finally:
-        await nc.close()
-    return event
+    published: CloudEvent = await publish_event(url, event or CloudEvent.of(data, subject=str(data.center_id)), msg_id)
+    return published
 
 
 def approved(

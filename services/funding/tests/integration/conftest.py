@@ -7,10 +7,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import nats
 import pytest
 
-from tic_platform.testing import bearer, eventually
+from tic_platform.testing import bearer, eventually, publish
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import (
     CenterApproved,
@@ -22,21 +21,7 @@ from tic_shared.events.catalog import (
     LeadUnit,
     RegistryEvent,
 )
-from tic_shared.streams import ensure_stream
 from tic_shared.vocabulary import CenterStatus, EvaluationKind, Field, Grade, LeadUnitType, Tier
-
-
-async def publish(url: str, event: CloudEvent, msg_id: str | None = None, settings: Any = None) -> None:
-    """A producer's publish, done by hand: `msg_id` other than the event id stores a second copy."""
-    nc = await nats.connect(url)
-    try:
-        if settings is not None:
-            await ensure_stream(nc.jetstream(), event.type.split(".")[1], settings)
-        await nc.jetstream().publish(
-            event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
-        )
-    finally:
-        await nc.close()
 
 
 def _registry(

@@ -1,6 +1,7 @@
 """Webhook subscriptions of other government systems: the secret is shown once, at creation, never again."""
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, Field, HttpUrl
 
 from notification.domain import signing
 from notification.service import subscriptions as subscriptions_service
+from notification.store.records import SubscriptionRecord
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
@@ -74,10 +76,8 @@ class SubscriptionCreated(SubscriptionOut):
     timestamp_header: str = signing.TIMESTAMP_HEADER
 
 
-def _out(row: Any) -> SubscriptionOut:
-    data = dict(row._mapping)
-    data["id"] = str(data["id"])
-    return SubscriptionOut.model_validate(data)
+def _out(record: SubscriptionRecord) -> SubscriptionOut:
+    return SubscriptionOut.model_validate({**asdict(record), "id": str(record.id)})
 
 
 @router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, summary="Subscribe a webhook")

@@ -1,5 +1,6 @@
 """Message templates per event type and locale: list, read, replace (checked first), preview with a sample."""
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from notification.service import templates as templates_service
+from notification.store.records import TemplateRecord
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IfMatch, set_etag
 from tic_shared.pagination import Page, decode_cursor, encode_cursor
@@ -49,8 +51,8 @@ class PreviewOut(BaseModel):
     data: dict[str, Any] = Field(description="The event data it was rendered with")
 
 
-def _out(row: Any) -> TemplateOut:
-    return TemplateOut.model_validate(dict(row._mapping))
+def _out(record: TemplateRecord) -> TemplateOut:
+    return TemplateOut.model_validate(asdict(record))
 
 
 @router.get("/templates", response_model=Page[TemplateOut], summary="List templates")

@@ -17,6 +17,7 @@ from notification.domain import signing
 from notification.settings import NotificationSettings
 from notification.store import subscriptions as subscriptions_store
 from notification.store.deliveries import wake_workers
+from notification.store.records import SubscriptionRecord
 from tic_shared.http import check_if_match, etag_for
 from tic_shared.problems import NotFound, Problem
 
@@ -49,7 +50,7 @@ def check_subscription_input(*, url: str | None, event_types: list[str] | None, 
         raise Problem(422, "validation-error", f"invalid input: {fields}", errors=errors)
 
 
-def etag(subscription: Any) -> str:
+def etag(subscription: SubscriptionRecord) -> str:
     return etag_for("subscription", subscription.id, subscription.version)
 
 
@@ -57,7 +58,7 @@ def etag(subscription: Any) -> str:
 class Created:
     """A new subscription and its signing secret, which is shown once and kept only sealed."""
 
-    subscription: Any
+    subscription: SubscriptionRecord
     secret: str
 
 
@@ -87,11 +88,11 @@ async def create_subscription(
 
 async def list_subscriptions(
     session: AsyncSession, *, status: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int
-) -> list[Any]:
+) -> list[SubscriptionRecord]:
     return list(await subscriptions_store.list_subscriptions(session, status=status, after=after, limit=limit))
 
 
-async def get_subscription(session: AsyncSession, *, subscription_id: uuid.UUID) -> Any:
+async def get_subscription(session: AsyncSession, *, subscription_id: uuid.UUID) -> SubscriptionRecord:
     found = await subscriptions_store.get(session, subscription_id)
     if found is None:
         raise NotFound("subscription", subscription_id)
@@ -117,7 +118,7 @@ async def update_subscription(
     if_match: str | None,
     settings: NotificationSettings,
     cache: FanOutCache,
-) -> Any:
+) -> SubscriptionRecord:
     """Change a subscription; resuming one also clears its failures and wakes the delivery workers."""
     check_subscription_input(url=changes.url, event_types=changes.event_types, settings=settings)
     current = await get_subscription(session, subscription_id=subscription_id)

@@ -12,6 +12,7 @@ from notification.data import samples
 from notification.domain import rules as rules_domain
 from notification.domain import templates as tpl
 from notification.store import templates as templates_store
+from notification.store.records import TemplateRecord
 from tic_shared.events.catalog import BY_TYPE
 from tic_shared.http import check_if_match, etag_for
 from tic_shared.problems import NotFound, Problem
@@ -52,13 +53,13 @@ def etag(event_name: str, locale: str, version: int) -> str:
 
 async def list_templates(
     session: AsyncSession, *, event_name: str | None, locale: str | None, after: tuple[str, str] | None, limit: int
-) -> list[Any]:
+) -> list[TemplateRecord]:
     return list(
         await templates_store.list_templates(session, event_name=event_name, locale=locale, after=after, limit=limit)
     )
 
 
-async def get_template(session: AsyncSession, *, event_name: str, locale: str) -> Any:
+async def get_template(session: AsyncSession, *, event_name: str, locale: str) -> TemplateRecord:
     found = await templates_store.get(session, known_event(event_name), locale)
     if found is None:
         raise NotFound("template", f"{event_name}/{locale}")
@@ -75,7 +76,7 @@ async def put_template(
     by: str,
     if_match: str | None,
     cache: FanOutCache,
-) -> Any:
+) -> TemplateRecord:
     """Replace (or first write) a template, refused unless it renders with the sample event."""
     name = known_event(event_name)
     check_template(name, locale, subject, body)

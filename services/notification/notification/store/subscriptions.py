@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.domain.retry import should_pause, should_warn
 from notification.domain.sealing import PREFIX, SecretBox
+from notification.store.records import SubscriptionRecord
 from notification.store.tables import deliveries, subscriptions
 
 # Everything but the secret: it leaves the database only to sign a request.
@@ -20,7 +21,7 @@ PUBLIC_COLUMNS = [column for column in subscriptions.c if column.name != "secret
 
 async def create(
     session: AsyncSession, *, url: str, event_types: list[str], description: str | None, sealed_secret: str, by: str
-) -> Any:
+) -> SubscriptionRecord:
     """A new subscription; its secret arrives sealed (`SecretBox.seal`), and is stored only so."""
     result = await session.execute(
         subscriptions.insert()
@@ -35,25 +36,26 @@ async def create(
         )
         .returning(*PUBLIC_COLUMNS)
     )
-    return result.one()
+    return SubscriptionRecord.of(result.one())
 
 
-async def get(session: AsyncSession, subscription_id: uuid.UUID) -> Any | None:
+async def get(session: AsyncSession, subscription_id: uuid.UUID) -> SubscriptionRecord | None:
     s = subscriptions.c
     query = select(*PUBLIC_COLUMNS).where(s.id == subscription_id, s.status != "deleted")
-    return (await session.execute(query)).first()
+    row = (await session.execute(query)).first()
+    return SubscriptionRecord.of(row) if row is not None else None
 
 
 async def list_subscriptions(
     session: AsyncSession, *, status: str | None, after: tuple[datetime, uuid.UUID] | None, limit: int
-) -> list[Any]:
+) -> list[SubscriptionRecord]:
     s = subscriptions.c
     query = select(*PUBLIC_COLUMNS).where(s.status != "deleted").order_by(s.created_at, s.id).limit(limit)
     if status:
         query = query.where(s.status == status)
     if after:
         query = query.where(tuple_(s.created_at, s.id) > tuple_(literal(after[0]), literal(after[1])))
-    return list((await session.execute(query)).all())
+    return [SubscriptionRecord.of(row) for row in (await session.execute(query)).all()]
 
 
 async def matching_candidates(session: AsyncSession) -> list[Any]:
@@ -64,7 +66,7 @@ async def matching_candidates(session: AsyncSession) -> list[Any]:
 
 async def update_fields(
     session: AsyncSession, subscription_id: uuid.UUID, expected_version: int, values: dict[str, Any]
-) -> Any | None:
+) -> SubscriptionRecord | None:
     s = subscriptions.c
     result = await session.execute(
         update(subscriptions)
@@ -72,7 +74,8 @@ async def update_fields(
         .values(**values, version=s.version + 1, updated_at=func.now())
         .returning(*PUBLIC_COLUMNS)
     )
-    return result.first()
+    row = result.first()
+    return SubscriptionRecord.of(row) if row is not None else None
 
 
 async def cancel_open_deliveries(session: AsyncSession, subscription_id: uuid.UUID) -> int:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notification.store.records import TemplateRecord
 from notification.store.tables import templates
 
 
@@ -25,20 +24,21 @@ async def seed(session: AsyncSession, shipped: dict[tuple[str, str], dict[str, s
     return len(result.all())
 
 
-async def get(session: AsyncSession, event_name: str, locale: str) -> Any | None:
+async def get(session: AsyncSession, event_name: str, locale: str) -> TemplateRecord | None:
     t = templates.c
-    return (await session.execute(select(templates).where(t.event_name == event_name, t.locale == locale))).first()
+    row = (await session.execute(select(templates).where(t.event_name == event_name, t.locale == locale))).first()
+    return TemplateRecord.of(row) if row is not None else None
 
 
-async def for_event(session: AsyncSession, event_name: str) -> dict[str, Any]:
-    """locale -> template row, for one event."""
+async def for_event(session: AsyncSession, event_name: str) -> dict[str, TemplateRecord]:
+    """locale -> template, for one event."""
     rows = (await session.execute(select(templates).where(templates.c.event_name == event_name))).all()
-    return {row.locale: row for row in rows}
+    return {row.locale: TemplateRecord.of(row) for row in rows}
 
 
 async def list_templates(
     session: AsyncSession, *, event_name: str | None, locale: str | None, after: tuple[str, str] | None, limit: int
-) -> list[Any]:
+) -> list[TemplateRecord]:
     t = templates.c
     query = select(templates).order_by(t.event_name, t.locale).limit(limit)
     if event_name:
@@ -47,12 +47,12 @@ async def list_templates(
         query = query.where(t.locale == locale)
     if after:
         query = query.where((t.event_name > after[0]) | ((t.event_name == after[0]) & (t.locale > after[1])))
-    return list((await session.execute(query)).all())
+    return [TemplateRecord.of(row) for row in (await session.execute(query)).all()]
 
 
 async def save(
     session: AsyncSession, *, event_name: str, locale: str, subject: str, body: str, by: str, expected_version: int
-) -> Any | None:
+) -> TemplateRecord | None:
     """Write a new version if the stored one is still `expected_version`; None when someone got there first."""
     t = templates.c
     result = await session.execute(
@@ -61,14 +61,17 @@ async def save(
         .values(subject=subject, body=body, version=t.version + 1, source="api", updated_by=by, updated_at=func.now())
         .returning(*templates.c)
     )
-    return result.first()
+    row = result.first()
+    return TemplateRecord.of(row) if row is not None else None
 
 
-async def create(session: AsyncSession, *, event_name: str, locale: str, subject: str, body: str, by: str) -> Any:
+async def create(
+    session: AsyncSession, *, event_name: str, locale: str, subject: str, body: str, by: str
+) -> TemplateRecord:
     """A template for an event that had none in this locale."""
     result = await session.execute(
         insert(templates)
         .values(event_name=event_name, locale=locale, subject=subject, body=body, source="api", updated_by=by)
         .returning(*templates.c)
     )
-    return result.one()
+    return TemplateRecord.of(result.one())

@@ -11,7 +11,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import nats
 import pytest
 import uvicorn
 from aiosmtpd.controller import Controller
@@ -24,7 +23,7 @@ from starlette.routing import Route
 from notification.main import create_app
 from notification.settings import NotificationSettings
 from tic_platform.embedded import free_port
-from tic_platform.testing import bearer, eventually, running
+from tic_platform.testing import bearer, eventually, publish, running
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import CenterApproved, Contact, LeadUnit
 from tic_shared.vocabulary import CenterStatus, Field, LeadUnitType, Tier
@@ -93,16 +92,6 @@ def center_approved(
         construction_end=dt.date(2031, 2, 28),
     )
     return CloudEvent.of(data, subject=str(center_id))
-
-
-async def publish(url: str, event: CloudEvent, msg_id: str | None = None) -> None:
-    nc = await nats.connect(url)
-    try:
-        await nc.jetstream().publish(
-            event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
-        )
-    finally:
-        await nc.close()
 
 
 # ---- a webhook receiver: a real HTTP server on 127.0.0.1 ----

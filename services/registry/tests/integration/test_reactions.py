@@ -6,22 +6,10 @@ import asyncio
 import uuid
 from typing import Any
 
-import nats
-
-from tic_platform.testing import eventually
+from tic_platform.testing import eventually, publish
 from tic_shared.dated_acts import LOCAL_TIME
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import AcceptanceCompleted, EvaluationFailed
-
-
-async def publish(url: str, event: CloudEvent, msg_id: str | None = None) -> None:
-    nc = await nats.connect(url)
-    try:
-        await nc.jetstream().publish(
-            event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)}
-        )
-    finally:
-        await nc.close()
 
 
 def failed(center_id: str, year: int, consecutive: int, delist_due: bool | None = None) -> CloudEvent:

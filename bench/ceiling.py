@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
+import json
 import os
 import platform
 import sys
@@ -28,6 +30,7 @@ from figures import Figure
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "PERFORMANCE.md"
 CHARTS = ROOT / "docs" / "performance"
+FIGURES = CHARTS / "figures.json"
 
 
 def machine() -> str:
@@ -57,7 +60,7 @@ def charts(figures: list[Figure]) -> list[str]:
     # How close each figure comes to its goal: the ratio as a bar, the goal as a tick.
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(figures) + 1.2))
     names = [f.name for f in figures][::-1]
-    shown = [f.ratio if f.higher_is_better else f.goal / max(f.ratio, 1e-9) for f in figures][::-1]
+    shown = [f.ratio / f.goal if f.higher_is_better else f.goal / max(f.ratio, 1e-9) for f in figures][::-1]
     colors = ["#2e7d32" if f.met else "#c62828" for f in figures][::-1]
     ax.barh(names, shown, color=colors)
     ax.axvline(1.0, color="#555", linestyle="--", linewidth=1)
@@ -122,7 +125,8 @@ pull consumer, a bare FastAPI + asyncpg endpoint served and driven the same way,
 - Machine: {machine()}.
 - Load average while it ran: {load[0]:.2f} at the start, {load[1]:.2f} at the end (2 cores: above 2 means other
   work was queueing beside the bench; a loaded machine lowers absolute figures and widens tails).
-- Rerun: `.venv/bin/python bench/ceiling.py` (`--quick` for a smaller run; `--only reads` or `--only events`).
+- Rerun: `.venv/bin/python bench/ceiling.py` (`--quick` for a smaller run; `--only reads` or `--only events`;
+  `--redraw` rewrites this page and its charts from the figures kept in `docs/performance/figures.json`).
   The HTTP figure needs Debian's `wrk` on PATH.
 
 | figure | ours | raw baseline (same run) | ratio | goal | met | detail |
@@ -151,21 +155,37 @@ async def run(args: argparse.Namespace) -> list[Figure]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="fewer centers and events, shorter runs")
     parser.add_argument("--only", choices=("reads", "events"))
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--redraw", action="store_true", help="rewrite the page and charts from the last run's figures")
     args = parser.parse_args()
-    started = dt.datetime.now(dt.UTC)
-    load_start = os.getloadavg()[0]
-    clock = time.perf_counter()
-    figures = asyncio.run(run(args))
-    seconds = time.perf_counter() - clock
+    if args.redraw:
+        kept = json.loads(FIGURES.read_text())
+        figures = [Figure(**figure) for figure in kept["figures"]]
+        started, seconds, load = dt.datetime.fromisoformat(kept["started"]), kept["seconds"], tuple(kept["load"])
+        args.quick = kept["quick"]
+    else:
+        started = dt.datetime.now(dt.UTC)
+        load_start = os.getloadavg()[0]
+        clock = time.perf_counter()
+        figures = asyncio.run(run(args))
+        seconds = time.perf_counter() - clock
+        load = (load_start, os.getloadavg()[0])
     print(table(figures))
     if not args.no_write:
+        CHARTS.mkdir(parents=True, exist_ok=True)
+        if not args.redraw:
+            kept = {
+                "started": started.isoformat(),
+                "seconds": seconds,
+                "load": load,
+                "quick": args.quick,
+                "figures": [dataclasses.asdict(f) for f in figures],
+            }
+            FIGURES.write_text(json.dumps(kept, ensure_ascii=False))
         charts(figures)
-        DOC.write_text(
-            document(figures, started=started, seconds=seconds, load=(load_start, os.getloadavg()[0]), quick=args.quick)
-        )
+        DOC.write_text(document(figures, started=started, seconds=seconds, load=load, quick=args.quick))
         print(f"wrote {DOC.relative_to(ROOT)} and {CHARTS.relative_to(ROOT)}/")
 
 

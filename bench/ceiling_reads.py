@@ -119,7 +119,7 @@ LIST_QUERIES: list[tuple[str, str, dict[str, Any], bool]] = [
     ("list, newest 50", "/api/v1/centers", {}, False),
     ("list status=building", "/api/v1/centers", {"status": "building"}, False),
     ("list district+status+tier", "/api/v1/centers", {"district": "zhenhai", "status": "operating"}, False),
-    ("list text search q=第42号", "/api/v1/centers", {"q": "第42号"}, False),
+    ("list text search (a center's number)", "/api/v1/centers", {"q": "第42号"}, False),
     ("list as district officer", "/api/v1/centers", {"status": "building"}, True),
     ("counts by status", "/api/v1/centers/stats/counts", {"by": "status"}, False),
     (

@@ -338,14 +338,38 @@ def test_production_example_runs_three_replicas_everywhere(rendered: dict[str, l
     assert settings["data"]["TIC_STREAM_REPLICAS"] == "3"
     assert nats["config"]["jetstream"]["enabled"] is True
     assert nats["config"]["jetstream"]["fileStore"]["enabled"] is True
-    cnpg = yaml.safe_load((EXAMPLES / "cnpg-cluster.yaml").read_text())
-    assert cnpg["kind"] == "Cluster" and cnpg["spec"]["instances"] == 3
+    example = {doc["kind"]: doc for doc in yaml.safe_load_all((EXAMPLES / "cnpg-cluster.yaml").read_text())}
+    cnpg = example["Cluster"]
+    assert cnpg["spec"]["instances"] == 3
     # the chart's default database secret and network peer match the CloudNativePG example
     values = yaml.safe_load((EXAMPLES / "values-production.yaml").read_text())
     assert values["database"]["existingSecret"] == f"{cnpg['metadata']['name']}-app"
     assert values["networkPolicy"]["postgres"]["to"][0]["podSelector"]["matchLabels"] == {
         "cnpg.io/cluster": cnpg["metadata"]["name"]
     }
+
+
+def test_the_database_example_is_backed_up_nightly_with_its_wal_archived_and_restores_into_a_new_cluster() -> None:
+    example = {doc["kind"]: doc for doc in yaml.safe_load_all((EXAMPLES / "cnpg-cluster.yaml").read_text())}
+    cluster, store, nightly = example["Cluster"], example["ObjectStore"], example["ScheduledBackup"]
+    assert "backup" not in cluster["spec"]  # the deprecated in-tree barmanObjectStore
+    (plugin,) = cluster["spec"]["plugins"]
+    assert plugin["name"] == "barman-cloud.cloudnative-pg.io" and plugin["isWALArchiver"] is True
+    assert plugin["parameters"]["barmanObjectName"] == store["metadata"]["name"]
+    assert store["apiVersion"] == "barmancloud.cnpg.io/v1" and store["spec"]["retentionPolicy"] == "30d"
+    assert nightly["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+    assert nightly["spec"]["method"] == "plugin"
+    assert nightly["spec"]["pluginConfiguration"]["name"] == plugin["name"]
+    assert len(nightly["spec"]["schedule"].split()) == 6  # CloudNativePG's cron has seconds first
+    restored = yaml.safe_load((EXAMPLES / "cnpg-restore.yaml").read_text())
+    (source,) = restored["spec"]["externalClusters"]
+    assert restored["spec"]["bootstrap"]["recovery"]["source"] == source["name"]
+    assert source["plugin"]["parameters"] == {
+        "barmanObjectName": store["metadata"]["name"],
+        "serverName": cluster["metadata"]["name"],
+    }
+    # the restored cluster archives under its own name: it never writes over the backups it came from
+    assert restored["spec"]["plugins"][0]["parameters"]["serverName"] == restored["metadata"]["name"]
 
 
 # --- the console ----------------------------------------------------------------------------------------

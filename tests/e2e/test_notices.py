@@ -363,10 +363,13 @@ def _read(event: dict[str, Any], center: dict[str, Any] | None, locale: str) -> 
 
 
 async def test_every_notice_of_every_event_reads_right_in_both_languages(
-    run_service: Any, token: Callable[..., str], own_database_url: str
+    run_service: Any, token: Callable[..., str], own_database_url: str, own_nats: Any
 ) -> None:
     admin = bearer(token(subject="bureau-notices", roles=["bureau_admin"]))
-    db = {"database_url": own_database_url}
+    # A NATS of its own: the notification service's durable consumer would otherwise first work through every
+    # event the other tests left on the shared server (a backlog that grows with the suite), and the dead
+    # letter this test waits for could come after its bound.
+    db = {"database_url": own_database_url, "nats_url": own_nats.url}
     dead_port = free_port()  # nothing listens: the webhook delivery fails for good
     async with (
         run_service("registry", **db) as (registry, reg),

@@ -119,11 +119,19 @@ async def check(
     problems = verdict.problems
     async with httpx.AsyncClient(headers=headers, timeout=10) as client:
         # Centers: exactly the ones approved, each once; one year-1 grant each.
-        listed = (await client.get(f"{platform.url('registry')}/api/v1/centers", params={"limit": 500})).json()
-        ids = [item["id"] for item in listed["items"]]
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+            page = (await client.get(f"{platform.url('registry')}/api/v1/centers", params=params)).json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        ids = [item["id"] for item in items]
         if sorted(ids) != sorted(contacts):
             problems.append(f"registry holds {len(ids)} centers ({len(set(ids))} distinct), {len(contacts)} approved")
-        not_approved = [item["id"] for item in listed["items"] if item["status"] != "building"]
+        not_approved = [item["id"] for item in items if item["status"] != "building"]
         if not_approved:
             problems.append(f"{len(not_approved)} centers not building (approved)")
 

@@ -29,12 +29,12 @@ from typing import Any
 import httpx
 import nats
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "faults"))  # the fault suite's parts
 
-from faults.checks import Verdict, check
-from faults.drive import Driver, admin_headers
-from faults.loopback import SERVICES, Platform
-from faults.suite import CONVERGE_BOUND_S, subscribe, time_to_catch_up
+from checks import Verdict, check
+from drive import Driver, admin_headers
+from loopback import SERVICES, Platform
+from suite import CONVERGE_BOUND_S, subscribe, time_to_catch_up
 
 from tic_platform.embedded import NatsServer, NatsUsers, free_port
 

@@ -135,10 +135,13 @@ async def check(
         if not_approved:
             problems.append(f"{len(not_approved)} centers not building (approved)")
 
+        asking = asyncio.Semaphore(16)  # a thousand centers must not wait on one connection pool together
+
         async def grants_of(center_id: str) -> int:
-            response = await client.get(
-                f"{platform.url('funding')}/api/v1/grants", params={"center_id": center_id, "funding_year": 1}
-            )
+            async with asking:
+                response = await client.get(
+                    f"{platform.url('funding')}/api/v1/grants", params={"center_id": center_id, "funding_year": 1}
+                )
             return len(response.json()["items"])
 
         grants = await asyncio.gather(*(grants_of(center_id) for center_id in contacts))

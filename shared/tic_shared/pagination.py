@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from tic_shared.problems import Problem
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Page(BaseModel, Generic[T]):
@@ -43,3 +44,19 @@ def cursor_field(cursor: str, key: str, kind: Callable[[Any], Any] = int) -> Any
         return kind(decode_cursor(cursor)[key])
     except (KeyError, TypeError, ValueError) as exc:
         raise Problem(400, "invalid-cursor", "query.cursor is not a cursor this API returned") from exc
+
+
+def page_of(
+    page: type[Page[T]],
+    rows: Sequence[R],
+    *,
+    limit: int,
+    present: Callable[[R], T],
+    position: Callable[[R], dict[str, Any]],
+) -> Page[T]:
+    """A page of `limit` items from the `limit` + 1 rows a list use case gives, with the cursor past the last."""
+    more = len(rows) > limit
+    return page(
+        items=[present(row) for row in rows[:limit]],
+        next_cursor=encode_cursor(position(rows[limit - 1])) if more else None,
+    )

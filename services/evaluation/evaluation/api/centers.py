@@ -12,13 +12,12 @@ from evaluation.api.schemas import (
     LetterIn,
     LetterOut,
     at_year,
-    page_of,
     year_position,
 )
 from evaluation.service import centers, evaluations, letters
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IfMatch, set_etag
-from tic_shared.pagination import Page, cursor_field
+from tic_shared.pagination import Page, cursor_field, page_of
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["centers"])

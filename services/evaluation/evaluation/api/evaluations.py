@@ -16,7 +16,6 @@ from evaluation.api.schemas import (
     ReportIn,
     ScoresIn,
     at_year,
-    page_of,
     year_position,
 )
 from evaluation.domain.evaluation import EvaluationStatus
@@ -24,7 +23,7 @@ from evaluation.domain.rules import Grade
 from evaluation.service import evaluations, experts, finalizing
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
-from tic_shared.pagination import Page
+from tic_shared.pagination import Page, page_of
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["evaluations"])

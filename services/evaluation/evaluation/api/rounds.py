@@ -12,12 +12,11 @@ from evaluation.api.schemas import (
     RoundFinalized,
     RoundIn,
     RoundOut,
-    page_of,
 )
 from evaluation.service import finalizing, rounds
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
-from tic_shared.pagination import Page, cursor_field
+from tic_shared.pagination import Page, cursor_field, page_of
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["rounds"])

@@ -1,7 +1,6 @@
 """Request and response bodies of the evaluation API."""
 
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self, TypeVar
@@ -19,7 +18,7 @@ from evaluation.service.letters import LetterView
 from evaluation.service.rounds import CentersAdded, RoundView
 from evaluation.store.records import CenterRecord, LocatedEvaluation
 from tic_shared.bounds import MAX_FEN
-from tic_shared.pagination import Page, decode_cursor, encode_cursor
+from tic_shared.pagination import decode_cursor
 from tic_shared.problems import Problem
 from tic_shared.request_model import RequestModel
 
@@ -38,22 +37,6 @@ Model = TypeVar("Model", bound=BaseModel)
 def present(model: type[Model], source: object, **given: Any) -> Model:
     """`model` with each field read off `source` by its name, except those `given`."""
     return model(**{name: getattr(source, name) for name in model.model_fields if name not in given}, **given)
-
-
-def page_of(
-    page: type[Page[T]],
-    rows: Sequence[R],
-    *,
-    limit: int,
-    present: Callable[[R], T],
-    position: Callable[[R], dict[str, Any]],
-) -> Page[T]:
-    """A page of `limit` items from the `limit` + 1 rows a list use case gives, with the cursor past the last."""
-    more = len(rows) > limit
-    return page(
-        items=[present(row) for row in rows[:limit]],
-        next_cursor=encode_cursor(position(rows[limit - 1])) if more else None,
-    )
 
 
 def year_position(cursor: str | None) -> tuple[int, uuid.UUID] | None:

@@ -1,27 +1,16 @@
 """The typed rows the evaluation store answers with: one record per table, and the few joined or summed rows."""
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Self
+from typing import Any
 
-from sqlalchemy import Row
-
-
-class _Record:
-    """Built from a result row by picking its own columns (a joined row may carry more)."""
-
-    __slots__ = ()
-
-    @classmethod
-    def of(cls, row: Row[*tuple[Any, ...]]) -> Self:
-        values = row._mapping
-        return cls(**{f.name: values[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+from tic_shared.records import Record
 
 
 @dataclass(frozen=True, slots=True)
-class CenterRecord(_Record):
+class CenterRecord(Record):
     """A registry center as this service keeps it from events."""
 
     center_id: uuid.UUID
@@ -40,7 +29,7 @@ class CenterRecord(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class LetterRecord(_Record):
+class LetterRecord(Record):
     """A center's recorded responsibility-letter adjustments; weights are decimal strings."""
 
     center_id: uuid.UUID
@@ -54,7 +43,7 @@ class LetterRecord(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class RoundRecord(_Record):
+class RoundRecord(Record):
     id: uuid.UUID
     year: int
     indicator_system: str
@@ -75,7 +64,7 @@ class RoundCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class EvaluationRecord(_Record):
+class EvaluationRecord(Record):
     id: uuid.UUID
     round_id: uuid.UUID
     center_id: uuid.UUID
@@ -106,7 +95,7 @@ class LocatedEvaluation(EvaluationRecord):
 
 
 @dataclass(frozen=True, slots=True)
-class PriorGrade(_Record):
+class PriorGrade(Record):
     """A finalized result of an earlier year."""
 
     id: uuid.UUID
@@ -116,14 +105,14 @@ class PriorGrade(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class EarlierReport(_Record):
+class EarlierReport(Record):
     center_id: uuid.UUID
     year: int
     report: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
-class AssignmentRecord(_Record):
+class AssignmentRecord(Record):
     evaluation_id: uuid.UUID
     expert: str
     indicators: list[str]
@@ -132,7 +121,7 @@ class AssignmentRecord(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class ExpertScoreRecord(_Record):
+class ExpertScoreRecord(Record):
     evaluation_id: uuid.UUID
     expert: str
     indicator: str
@@ -141,7 +130,7 @@ class ExpertScoreRecord(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class HistoryRecord(_Record):
+class HistoryRecord(Record):
     id: int
     evaluation_id: uuid.UUID
     action: str
@@ -152,7 +141,7 @@ class HistoryRecord(_Record):
 
 
 @dataclass(frozen=True, slots=True)
-class PlanReportRecord(_Record):
+class PlanReportRecord(Record):
     """One figure reported for a plan indicator's year, one revision."""
 
     id: uuid.UUID

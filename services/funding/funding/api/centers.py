@@ -5,11 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from funding.api.schemas import Center, FundingHistory, Ledger, NewExpenditure, RecordedExpenditure, page_of
+from funding.api.schemas import Center, FundingHistory, Ledger, NewExpenditure, RecordedExpenditure
 from funding.service import centers, history, ledger
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
-from tic_shared.pagination import Page, cursor_field
+from tic_shared.pagination import Page, cursor_field, page_of
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["centers"])

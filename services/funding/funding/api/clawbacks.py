@@ -5,11 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from funding.api.schemas import Clawback, NewRepayment, page_of
+from funding.api.schemas import Clawback, NewRepayment
 from funding.service import clawbacks
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
-from tic_shared.pagination import Page, cursor_field
+from tic_shared.pagination import Page, cursor_field, page_of
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["clawbacks"])

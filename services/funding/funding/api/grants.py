@@ -13,13 +13,12 @@ from funding.api.schemas import (
     Grant,
     JurisdictionTotal,
     OpenGrant,
-    page_of,
 )
 from funding.domain.grants import GrantStatus
 from funding.service import budgets, caps, grants
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep, IfMatch, set_etag
-from tic_shared.pagination import Page, cursor_field
+from tic_shared.pagination import Page, cursor_field, page_of
 from tic_shared.problems import problem
 from tic_shared.service_app import SessionDep
 

@@ -1,7 +1,7 @@
 """Request and response bodies of the funding API; money is integer fen everywhere."""
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,28 +18,12 @@ from funding.service.history import FundingHistory as CenterFunding
 from funding.service.ledger import LedgerPage, LedgerStanding, RecordedSpending
 from funding.store.records import CenterRecord, LedgerEntryRecord, LocatedClawback, LocatedGrant
 from tic_shared.bounds import Fen, PositiveFen
-from tic_shared.pagination import Page, encode_cursor
+from tic_shared.pagination import Page, page_of
 from tic_shared.request_model import RequestModel
 from tic_shared.vocabulary import CenterStatus, Grade, LeadUnitType, Tier, Trigger
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def page_of(
-    page: type[Page[T]],
-    rows: Sequence[R],
-    *,
-    limit: int,
-    present: Callable[[R], T],
-    position: Callable[[R], dict[str, Any]],
-) -> Page[T]:
-    """A page of `limit` items from the `limit` + 1 rows a list use case gives, with the cursor past the last."""
-    more = len(rows) > limit
-    return page(
-        items=[present(row) for row in rows[:limit]],
-        next_cursor=encode_cursor(position(rows[limit - 1])) if more else None,
-    )
 
 
 # ---- the vocabulary's words ----

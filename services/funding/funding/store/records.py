@@ -1,32 +1,22 @@
 """The typed rows the funding store answers with: one record per table, and the few joined or summed rows."""
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Result, Row
+from sqlalchemy import Result
+
+from tic_shared.records import Record
 
 
-class _Record:
-    """Built from a result row by picking its own columns (a joined row may carry more)."""
-
+class _Record(Record):
     __slots__ = ()
 
-    @classmethod
-    def of(cls, row: Row[Any]) -> Self:
-        values = row._mapping
-        return cls(**{f.name: _whole(values[f.name]) for f in fields(cls)})  # type: ignore[arg-type]
-
-    @classmethod
-    def first(cls, result: Result[Any]) -> Self | None:
-        row = result.first()
-        return None if row is None else cls.of(row)
-
-    @classmethod
-    def all(cls, result: Result[Any]) -> list[Self]:
-        return [cls.of(row) for row in result.all()]
+    @staticmethod
+    def convert(value: object) -> object:
+        return _whole(value)
 
 
 def _whole(value: object) -> object:

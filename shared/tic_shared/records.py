@@ -1,0 +1,33 @@
+"""The base of every store's typed records: a frozen dataclass built from a result row by its own field names."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, Self
+
+from sqlalchemy import Result, Row
+
+
+class Record:
+    """Mix into `@dataclass(frozen=True, slots=True)` records. A record picks its own columns from a row (a joined
+    row may carry more); `convert` lets a store normalise what the driver gives (numeric sums, say)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def convert(value: object) -> object:
+        return value
+
+    @classmethod
+    def of(cls, row: Row[*tuple[Any, ...]]) -> Self:
+        values = row._mapping
+        return cls(**{f.name: cls.convert(values[f.name]) for f in fields(cls)})  # type: ignore[arg-type]
+
+    @classmethod
+    def first(cls, result: Result[Any]) -> Self | None:
+        row = result.first()
+        return None if row is None else cls.of(row)
+
+    @classmethod
+    def all(cls, result: Result[Any]) -> list[Self]:
+        return [cls.of(row) for row in result.all()]

@@ -8,13 +8,14 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry import service
 from registry.domain.lifecycle import Action, allowed_actions
+from registry.service.operation import acceptance_window, complete_acceptance, end_center
 from registry.store import centers as store
 from tic_shared.dated_acts import LOCAL_TIME
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import AcceptanceCompleted, EvaluationFailed
 from tic_shared.inbox import EventHandlers
+from tic_shared.reach import EVERYTHING
 
 log = logging.getLogger(__name__)
 handlers = EventHandlers()
@@ -22,7 +23,7 @@ handlers = EventHandlers()
 
 async def _can(session: AsyncSession, center_id: uuid.UUID, action: Action) -> bool:
     """Whether the center exists and may take `action` now; an event about a center already ended is a no-op."""
-    row = await store.get_center(session, center_id, service.SYSTEM, for_update=True)
+    row = await store.get_center(session, reach=EVERYTHING, center_id=center_id, for_update=True)
     if row is None or action.value not in allowed_actions(row.status):
         log.warning("ignoring %s for center %s in state %s", action, center_id, row.status if row else "unknown")
         return False
@@ -56,10 +57,11 @@ async def delist_when_due(session: AsyncSession, event: CloudEvent) -> None:
     if not data.delist_due or not await _can(session, data.center_id, Action.DELIST):
         return
     failures = sorted(
-        await store.recent_failures(session, data.center_id, data.consecutive_unqualified), key=lambda f: f.year
+        await store.recent_failures(session, center_id=data.center_id, count=data.consecutive_unqualified),
+        key=lambda f: f.year,
     )
     years = [f.year for f in failures]
-    await service.end_center(
+    await end_center(
         session,
         action=Action.DELIST,
         center_id=data.center_id,
@@ -83,11 +85,9 @@ async def apply_acceptance(session: AsyncSession, event: CloudEvent) -> None:
         return
     on = _day_of(event)
     if data.passed:
-        await service.complete_acceptance(
-            session, center_id=data.center_id, evaluation_id=data.evaluation_id, accepted_on=on
-        )
+        await complete_acceptance(session, center_id=data.center_id, evaluation_id=data.evaluation_id, accepted_on=on)
         return
-    await service.end_center(
+    await end_center(
         session,
         action=Action.COMPLETE_ACCEPTANCE,
         outcome="failed",
@@ -98,6 +98,6 @@ async def apply_acceptance(session: AsyncSession, event: CloudEvent) -> None:
         reason_en="; ".join(data.reasons_en) or "the construction tasks agreed were not completed",
         evidence=[str(data.evaluation_id)],
         effective_on=on,
-        window=service.acceptance_window,
+        window=acceptance_window,
         date_field="data.time",
     )

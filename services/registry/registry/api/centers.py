@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from sqlalchemy import Row
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry import service
 from registry.api import schemas
 from registry.domain import lifecycle
 from registry.domain.lifecycle import Action
 from registry.domain.naming import legal_entity_status
-from registry.store import centers as store
+from registry.service import applications, launch, notice, operation, reading
+from registry.service.acts import etag
+from registry.store.centers import CenterFilter
+from registry.store.records import CenterRead, CenterRecord
 from tic_shared.auth import Principal, scoped
-from tic_shared.http import IdempotencyDep, IfMatch, set_etag
+from tic_shared.dated_acts import today as local_today
+from tic_shared.http import Idempotency, IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.request_model import IsoDate
 from tic_shared.service_app import SessionDep
@@ -37,71 +40,76 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 PRECONDITION: dict[int | str, dict[str, Any]] = {412: {"description": "If-Match names another version"}}
 
 
-async def to_center(session: AsyncSession, row: Row[Any]) -> schemas.Center:
+def to_center(center: CenterRead) -> schemas.Center:
     status_of_entity = None
-    if row.construction_end is not None and row.status in ("building", "operating"):
+    if center.construction_end is not None and center.status in ("building", "operating"):
         status_of_entity = legal_entity_status(
-            independent_legal_person=row.independent_legal_person,
-            construction_end_on=row.construction_end,
-            today=service._today(),
+            independent_legal_person=center.independent_legal_person,
+            construction_end_on=center.construction_end,
+            today=local_today(),
         ).value
     return schemas.Center(
-        id=row.id,
-        status=row.status,
-        allowed_actions=lifecycle.allowed_actions(row.status),
-        name_zh=row.name_zh,
-        name_en=row.name_en,
-        official_name_zh=row.official_name_zh,
-        official_name_en=row.official_name_en,
-        code=row.code,
-        tier=row.tier,
-        origin=row.origin,
-        recommender=row.recommender,
-        field=row.field,
-        industrial_chain=row.industrial_chain,
-        district=row.district,
-        lead_unit={"name": row.lead_unit_name, "credit_code": row.lead_unit_credit_code, "type": row.lead_unit_type},
-        co_builders=row.co_builders,
-        contacts=row.contacts,
-        plan=row.plan,
-        targets=row.targets,
-        governance=row.governance,
-        bases=row.bases,
-        independent_legal_person=row.independent_legal_person,
+        id=center.id,
+        status=center.status,
+        allowed_actions=lifecycle.allowed_actions(center.status),
+        name_zh=center.name_zh,
+        name_en=center.name_en,
+        official_name_zh=center.official_name_zh,
+        official_name_en=center.official_name_en,
+        code=center.code,
+        tier=center.tier,
+        origin=center.origin,
+        recommender=center.recommender,
+        field=center.field,
+        industrial_chain=center.industrial_chain,
+        district=center.district,
+        lead_unit={
+            "name": center.lead_unit_name,
+            "credit_code": center.lead_unit_credit_code,
+            "type": center.lead_unit_type,
+        },
+        co_builders=center.co_builders,
+        contacts=center.contacts,
+        plan=center.plan,
+        targets=center.targets,
+        governance=center.governance,
+        bases=center.bases,
+        independent_legal_person=center.independent_legal_person,
         legal_entity_status=status_of_entity,
-        review=row.review,
-        decision=row.decision,
-        notice_starts_on=row.notice_starts_on,
-        notice_ends_on=row.notice_ends_on,
-        open_objections=await store.open_objection_count(session, row.id),
-        document_no=row.document_no,
-        approved_on=row.approved_on,
-        construction_start=row.construction_start,
-        construction_end=row.construction_end,
-        ended_on=row.ended_on,
-        end_reason=row.end_reason,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        review=center.review,
+        decision=center.decision,
+        notice_starts_on=center.notice_starts_on,
+        notice_ends_on=center.notice_ends_on,
+        open_objections=center.open_objections,
+        document_no=center.document_no,
+        approved_on=center.approved_on,
+        construction_start=center.construction_start,
+        construction_end=center.construction_end,
+        ended_on=center.ended_on,
+        end_reason=center.end_reason,
+        version=center.version,
+        created_at=center.created_at,
+        updated_at=center.updated_at,
     )
 
 
-def summary(row: Row[Any]) -> schemas.CenterSummary:
-    return schemas.CenterSummary.model_validate(row, from_attributes=True)
+def summary(center: CenterRecord) -> schemas.CenterSummary:
+    return schemas.CenterSummary.model_validate(center, from_attributes=True)
 
 
 async def _answer(
+    idem: Idempotency,
     session: AsyncSession,
-    idem: Any,
-    response: Response,
-    row: Row[Any],
+    act: Callable[[], Awaitable[CenterRecord]],
     *,
     status_code: int = 200,
-) -> Any:
-    center = await to_center(session, row)
-    etag = service.etag(row)
-    set_etag(response, etag)
-    return await idem.save(center, status_code=status_code, headers={"ETag": etag})
+) -> JSONResponse:
+    """Every command on a center: a retry replays the first answer; else the act runs and the center answers."""
+
+    async def present(center: CenterRecord) -> schemas.Center:
+        return to_center(await reading.as_read(session, center))
+
+    return await idem.run(act, present, etag=etag, status_code=status_code)
 
 
 # ---- applications ----
@@ -109,12 +117,14 @@ async def _answer(
 
 @router.post("", status_code=201, response_model=schemas.Center, summary="Create an application (a draft)")
 async def create_center(
-    body: schemas.CenterCreate, session: SessionDep, idem: IdempotencyDep, principal: Writer, response: Response
-) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    row = await service.create_center(session, principal=principal, data=body)
-    return await _answer(session, idem, response, row, status_code=201)
+    body: schemas.CenterCreate, session: SessionDep, idem: IdempotencyDep, principal: Writer
+) -> JSONResponse:
+    return await _answer(
+        idem,
+        session,
+        lambda: applications.create_center(session, principal=principal, application=body.stored()),
+        status_code=201,
+    )
 
 
 @router.post(
@@ -123,15 +133,15 @@ async def create_center(
     summary="Check an application as creating it would, and record nothing (an import's dry run)",
 )
 async def validate_center(body: schemas.CenterCreate, principal: Writer) -> schemas.Validated:
-    service.check_new_application(principal=principal, data=body)
+    applications.check_new_application(principal=principal, district=body.district)
     return schemas.Validated(valid=True)
 
 
 @router.get("/{center_id}", response_model=schemas.Center, summary="One center")
 async def get_center(center_id: CenterId, session: SessionDep, principal: Reader, response: Response) -> Any:
-    row = await service.get_center(session, principal=principal, center_id=center_id)
-    set_etag(response, service.etag(row))
-    return await to_center(session, row)
+    center = await reading.get_center(session, principal=principal, center_id=center_id)
+    set_etag(response, etag(center))
+    return to_center(center)
 
 
 @router.patch(
@@ -145,23 +155,16 @@ async def update_center(
     response: Response,
     if_match: IfMatch = None,
 ) -> Any:
-    row = await service.update_draft(session, principal=principal, center_id=center_id, patch=body, if_match=if_match)
-    set_etag(response, service.etag(row))
-    return await to_center(session, row)
+    center = await applications.update_draft(
+        session, principal=principal, center_id=center_id, changes=body.given(), if_match=if_match
+    )
+    set_etag(response, etag(center))
+    return to_center(await reading.as_read(session, center))
 
 
 # ---- the lifecycle: one sub-resource POST per act ----
 
-Command = Callable[..., Awaitable[Row[Any]]]
 TRANSITION: dict[str, Any] = {"response_model": schemas.Center, "responses": {**CONFLICT, **PRECONDITION}}
-
-
-async def _command(run: Command, session: AsyncSession, idem: Any, response: Response, **kwargs: Any) -> Any:
-    """The same for every act: a retry replays the first answer; else the use case runs and the center answers."""
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    row = await run(session, **kwargs)
-    return await _answer(session, idem, response, row)
 
 
 @router.post("/{center_id}/submit", summary="Submit the application", **TRANSITION)
@@ -170,12 +173,14 @@ async def submit(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Writer,
-    response: Response,
     body: schemas.ActIn | None = None,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.submit, session, idem, response, principal=principal, center_id=center_id, body=body, if_match=if_match
+) -> JSONResponse:
+    on = body.on if body is not None else None
+    return await _answer(
+        idem,
+        session,
+        lambda: launch.submit(session, principal=principal, center_id=center_id, on=on, if_match=if_match),
     )
 
 
@@ -185,19 +190,16 @@ async def withdraw(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Writer,
-    response: Response,
     body: schemas.WithdrawIn | None = None,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.withdraw,
-        session,
+) -> JSONResponse:
+    given = body or schemas.WithdrawIn()
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: launch.withdraw(
+            session, principal=principal, center_id=center_id, on=given.on, reason=given.reason, if_match=if_match
+        ),
     )
 
 
@@ -207,19 +209,14 @@ async def start_review(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     body: schemas.ActIn | None = None,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.start_review,
-        session,
+) -> JSONResponse:
+    on = body.on if body is not None else None
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: launch.start_review(session, principal=principal, center_id=center_id, on=on, if_match=if_match),
     )
 
 
@@ -230,18 +227,22 @@ async def review(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.record_review,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: launch.record_review(
+            session,
+            principal=principal,
+            center_id=center_id,
+            passed=body.passed,
+            score=body.score,
+            opinion=body.opinion,
+            experts=body.experts,
+            reviewed_on=body.reviewed_on,
+            if_match=if_match,
+        ),
     )
 
 
@@ -252,18 +253,21 @@ async def decision(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.record_decision,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: launch.record_decision(
+            session,
+            principal=principal,
+            center_id=center_id,
+            approved=body.approved,
+            meeting_ref=body.meeting_ref,
+            decided_on=body.decided_on,
+            reason=body.reason,
+            if_match=if_match,
+        ),
     )
 
 
@@ -274,18 +278,14 @@ async def public_notice(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.start_public_notice,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: notice.start_public_notice(
+            session, principal=principal, center_id=center_id, starts_on=body.starts_on, if_match=if_match
+        ),
     )
 
 
@@ -302,31 +302,28 @@ async def raise_objection(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    if (replayed := await idem.replay()) is not None:
-        return replayed
-    row, objection_id = await service.raise_objection(
-        session, principal=principal, center_id=center_id, body=body, if_match=if_match
-    )
-    objection = next(o for o in await store.list_objections(session, center_id) if o.id == objection_id)
-    etag = service.etag(row)
-    set_etag(response, etag)
-    return await idem.save(
-        schemas.Objection.model_validate(objection, from_attributes=True),
+) -> JSONResponse:
+    return await idem.run(
+        lambda: notice.raise_objection(
+            session,
+            principal=principal,
+            center_id=center_id,
+            summary=body.summary,
+            raised_by=body.raised_by,
+            raised_on=body.raised_on,
+            if_match=if_match,
+        ),
+        lambda raised: schemas.Objection.model_validate(raised[1], from_attributes=True),
+        etag=lambda raised: etag(raised[0]),
         status_code=201,
-        headers={"ETag": etag},
     )
 
 
 @router.get("/{center_id}/objections", response_model=list[schemas.Objection], summary="The center's objections")
 async def list_objections(center_id: CenterId, session: SessionDep, principal: Reader) -> Any:
-    await service.get_center(session, principal=principal, center_id=center_id)
-    return [
-        schemas.Objection.model_validate(o, from_attributes=True)
-        for o in await store.list_objections(session, center_id)
-    ]
+    found = await reading.objections(session, principal=principal, center_id=center_id)
+    return [schemas.Objection.model_validate(objection, from_attributes=True) for objection in found]
 
 
 @router.post(
@@ -341,19 +338,21 @@ async def resolve_objection(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.resolve_objection,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        objection_id=objection_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: notice.resolve_objection(
+            session,
+            principal=principal,
+            center_id=center_id,
+            objection_id=objection_id,
+            upheld=body.upheld,
+            note=body.note,
+            resolved_on=body.resolved_on,
+            if_match=if_match,
+        ),
     )
 
 
@@ -364,11 +363,23 @@ async def approve(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.approve, session, idem, response, principal=principal, center_id=center_id, body=body, if_match=if_match
+) -> JSONResponse:
+    return await _answer(
+        idem,
+        session,
+        lambda: launch.approve(
+            session,
+            principal=principal,
+            center_id=center_id,
+            document_no=body.document_no,
+            approved_on=body.approved_on,
+            domain_zh=body.domain_zh,
+            domain_en=body.domain_en,
+            construction_start=body.construction_start,
+            construction_years=body.construction_years,
+            if_match=if_match,
+        ),
     )
 
 
@@ -379,11 +390,14 @@ async def reject(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.reject, session, idem, response, principal=principal, center_id=center_id, body=body, if_match=if_match
+) -> JSONResponse:
+    return await _answer(
+        idem,
+        session,
+        lambda: launch.reject(
+            session, principal=principal, center_id=center_id, on=body.on, reason=body.reason, if_match=if_match
+        ),
     )
 
 
@@ -394,18 +408,20 @@ async def change_tier(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.change_tier,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: operation.change_tier(
+            session,
+            principal=principal,
+            center_id=center_id,
+            to_tier=body.to_tier,
+            document_no=body.document_no,
+            changed_on=body.changed_on,
+            if_match=if_match,
+        ),
     )
 
 
@@ -420,18 +436,21 @@ async def change_governance(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Writer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.change_governance,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: operation.change_governance(
+            session,
+            principal=principal,
+            center_id=center_id,
+            changes=body.given("governance", "bases", "independent_legal_person"),
+            effective_on=body.effective_on,
+            document_no=body.document_no,
+            reason=body.reason,
+            if_match=if_match,
+        ),
     )
 
 
@@ -446,18 +465,47 @@ async def acceptance(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.record_acceptance,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: operation.record_acceptance(
+            session,
+            principal=principal,
+            center_id=center_id,
+            passed=body.passed,
+            accepted_on=body.accepted_on,
+            reasons=body.reasons,
+            evaluation_ref=body.evaluation_ref,
+            if_match=if_match,
+        ),
+    )
+
+
+async def _end(
+    action: Action,
+    center_id: uuid.UUID,
+    body: schemas.EndIn,
+    session: AsyncSession,
+    idem: Idempotency,
+    principal: Principal,
+    if_match: str | None,
+) -> JSONResponse:
+    return await _answer(
+        idem,
+        session,
+        lambda: operation.end_by_bureau(
+            session,
+            action=action,
+            principal=principal,
+            center_id=center_id,
+            reason=body.reason,
+            document_no=body.document_no,
+            evidence=body.evidence,
+            effective_on=body.effective_on,
+            if_match=if_match,
+        ),
     )
 
 
@@ -468,20 +516,9 @@ async def cancel(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.end_by_bureau,
-        session,
-        idem,
-        response,
-        action=Action.CANCEL,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
-    )
+) -> JSONResponse:
+    return await _end(Action.CANCEL, center_id, body, session, idem, principal, if_match)
 
 
 @router.post("/{center_id}/delist", summary="Delist the center (摘牌)", **TRANSITION)
@@ -491,20 +528,9 @@ async def delist(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.end_by_bureau,
-        session,
-        idem,
-        response,
-        action=Action.DELIST,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
-    )
+) -> JSONResponse:
+    return await _end(Action.DELIST, center_id, body, session, idem, principal, if_match)
 
 
 @router.post(
@@ -518,28 +544,27 @@ async def reinstate(
     session: SessionDep,
     idem: IdempotencyDep,
     principal: Reviewer,
-    response: Response,
     if_match: IfMatch = None,
-) -> Any:
-    return await _command(
-        service.reinstate,
-        session,
+) -> JSONResponse:
+    return await _answer(
         idem,
-        response,
-        principal=principal,
-        center_id=center_id,
-        body=body,
-        if_match=if_match,
+        session,
+        lambda: operation.reinstate(
+            session,
+            principal=principal,
+            center_id=center_id,
+            document_no=body.document_no,
+            decided_on=body.decided_on,
+            reason=body.reason,
+            if_match=if_match,
+        ),
     )
 
 
 @router.get("/{center_id}/history", response_model=list[schemas.HistoryEntry], summary="Every transition, in order")
 async def history(center_id: CenterId, session: SessionDep, principal: Reader) -> Any:
-    await service.get_center(session, principal=principal, center_id=center_id)
-    return [
-        schemas.HistoryEntry.model_validate(h, from_attributes=True)
-        for h in await store.list_history(session, center_id)
-    ]
+    found = await reading.history(session, principal=principal, center_id=center_id)
+    return [schemas.HistoryEntry.model_validate(entry, from_attributes=True) for entry in found]
 
 
 # ---- queries ----
@@ -558,8 +583,8 @@ def _filter(
     recommender: str | None,
     lead_unit_credit_code: str | None,
     q: str | None,
-) -> store.CenterFilter:
-    return store.CenterFilter(
+) -> CenterFilter:
+    return CenterFilter(
         status=[s.value for s in status],
         tier=[t.value for t in tier],
         field=[f.value for f in field],
@@ -588,10 +613,10 @@ async def list_centers(
     if cursor:
         after = (cursor_field(cursor, "at", datetime.fromisoformat), cursor_field(cursor, "id", uuid.UUID))
     filters = _filter(status, tier, field, district, recommender, lead_unit_credit_code, q)
-    rows = await store.list_centers(session, service.reach_of(principal), filters, limit=limit + 1, after=after)
-    items = [summary(row) for row in rows[:limit]]
+    found = await reading.list_centers(session, principal=principal, filters=filters, limit=limit + 1, after=after)
+    items = [summary(center) for center in found[:limit]]
     next_cursor = None
-    if len(rows) > limit:
+    if len(found) > limit:
         last = items[-1]
         next_cursor = encode_cursor({"at": last.created_at.isoformat(), "id": str(last.id)})
     return Page[schemas.CenterSummary](items=items, next_cursor=next_cursor)
@@ -611,7 +636,7 @@ async def counts(
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Any:
     filters = _filter(status, tier, field, district, recommender, lead_unit_credit_code, q)
-    found = await store.count_centers(session, service.reach_of(principal), filters, by)
+    found = await reading.count_centers(session, principal=principal, filters=filters, by=by)
     return schemas.Counts(by=by, counts=found, total=sum(found.values()))
 
 
@@ -627,21 +652,16 @@ async def deadlines(
     today: Annotated[IsoDate | None, Query(description="The day to count from; today by default")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many centers, soonest first")] = 200,
 ) -> Any:
-    day = today or service._today()
-    reach = service.reach_of(principal)
-    rows = await store.deadline_candidates(session, reach, day + timedelta(days=within_days), limit)
-    found = []
-    for row in rows:
-        kinds = ["construction_end"] if row.independent_legal_person else ["legal_entity", "construction_end"]
-        for kind in kinds:
-            days_left = (row.construction_end - day).days
-            found.append(
-                schemas.Deadline(
-                    center=summary(row),
-                    kind=kind,
-                    deadline=row.construction_end,
-                    days_left=days_left,
-                    status="passed" if days_left < 0 else "near",
-                )
-            )
-    return found
+    found = await reading.deadlines(
+        session, principal=principal, day=today or local_today(), within_days=within_days, limit=limit
+    )
+    return [
+        schemas.Deadline(
+            center=summary(deadline.center),
+            kind=deadline.kind,
+            deadline=deadline.deadline,
+            days_left=deadline.days_left,
+            status="passed" if deadline.passed else "near",
+        )
+        for deadline in found
+    ]

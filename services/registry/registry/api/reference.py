@@ -7,14 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from registry import service
 from registry.api import schemas
 from registry.domain.credit_code import validate_credit_code
-from registry.domain.policy import plan_outline, program_targets, registry_policy, targets_for
-from registry.store import centers as store
+from registry.domain.policy import plan_outline, registry_policy
+from registry.service import reading
 from tic_shared.auth import Principal, scoped
 from tic_shared.jurisdictions import Jurisdiction, Point, jurisdictions
-from tic_shared.problems import NotFound, problem
+from tic_shared.problems import problem
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["reference"])
@@ -110,26 +109,22 @@ async def targets(
     jurisdiction: Annotated[str, Query(max_length=40)] = "ningbo",
     year: Annotated[int, Query(ge=2000, le=2100)] = 2025,
 ) -> Any:
-    found = targets_for(jurisdiction, year)
-    if not found:
-        known = sorted({(t.jurisdiction, t.year) for t in program_targets()})
-        raise NotFound("program targets", f"{jurisdiction}/{year} (known: {', '.join(f'{j}/{y}' for j, y in known)})")
-    reach = service.reach_of(principal)
-    progress = []
-    for tier, target in found.items():
-        since = target.counted_from if target.measure == "new" else None
-        live = await store.count_active_of_tier(session, reach, tier.value, since)
-        progress.append(
+    progress = await reading.program_progress(session, principal=principal, jurisdiction=jurisdiction, year=year)
+    return schemas.ProgramTargets(
+        jurisdiction=jurisdiction,
+        year=year,
+        counted_in=progress.counted_in,
+        targets=[
             schemas.ProgramTargetProgress(
-                tier=tier,
-                target=target.count,
-                measure=target.measure,
-                counted_from=target.counted_from,
-                live_count=live,
-                remaining=max(0, target.count - live),
-                note=target.note,
-                clause=target.clause,
+                tier=found.target.tier,
+                target=found.target.count,
+                measure=found.target.measure,
+                counted_from=found.target.counted_from,
+                live_count=found.live_count,
+                remaining=found.remaining,
+                note=found.target.note,
+                clause=found.target.clause,
             )
-        )
-    counted_in = "registry" if reach.everything else f"district:{reach.district}" if reach.district else "own center"
-    return schemas.ProgramTargets(jurisdiction=jurisdiction, year=year, counted_in=counted_in, targets=progress)
+            for found in progress.targets
+        ],
+    )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal, Self
+from enum import Enum
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator, model_validator
 
@@ -21,7 +23,24 @@ LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 
 class _In(RequestModel):
-    pass
+    def stored(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """The named fields (all by default) as the registry keeps them: enums by their value, nested parts as
+        JSON without the keys left empty."""
+        return {name: _stored(getattr(self, name)) for name in (type(self).model_fields if names is None else names)}
+
+    def given(self, *among: str) -> dict[str, Any]:
+        """`stored` of the fields the request gave (explicit nulls included), of `among` when named."""
+        return self.stored(name for name in self.model_fields_set if not among or name in among)
+
+
+def _stored(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_none=True)
+    if isinstance(value, list):
+        return [_stored(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def _credit_code(value: str) -> str:

@@ -3,38 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, func, literal_column, or_, select, text, true, update
+from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from registry.store.records import CenterRead, CenterRecord, FailureRecord, HistoryRecord, ObjectionRecord
 from registry.store.tables import HISTORY, LIVE, centers, code_counters, evaluation_failures, history, objections
 from tic_shared import audit
 from tic_shared.dated_acts import today
+from tic_shared.reach import Reach
 
 c = centers.c
+ACTIVE = ("building", "operating")
 
 
-@dataclass(frozen=True)
-class Reach:
-    """Which centers a caller may see: all, one district's, one center, or none."""
-
-    everything: bool = False
-    district: str | None = None
-    center_id: uuid.UUID | None = None
-
-    def clause(self) -> ColumnElement[bool]:
-        if self.everything:
-            return true()
-        if self.district is not None:
-            return c.district == self.district
-        if self.center_id is not None:
-            return c.id == self.center_id
-        return false()
+def in_reach(reach: Reach) -> ColumnElement[bool]:
+    """A district officer's district, a center user's own center; experts and departments see no center here."""
+    return reach.where(district=c.district, center_id=c.id)
 
 
 @dataclass(frozen=True)
@@ -72,71 +62,108 @@ class CenterFilter:
         return found
 
 
-async def insert_center(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(centers.insert().values(**values))
+# ---- centers ----
+
+
+async def insert_center(session: AsyncSession, values: Mapping[str, Any]) -> CenterRecord:
+    result = await session.execute(centers.insert().values(**values).returning(centers))
+    return CenterRecord.of(result.one())
 
 
 async def get_center(
-    session: AsyncSession, center_id: uuid.UUID, reach: Reach, *, for_update: bool = False
-) -> Row[Any] | None:
-    query = select(centers).where(c.id == center_id, reach.clause())
+    session: AsyncSession, *, reach: Reach, center_id: uuid.UUID, for_update: bool = False
+) -> CenterRecord | None:
+    query = select(centers).where(c.id == center_id, in_reach(reach))
     if for_update:
         query = query.with_for_update()
-    return (await session.execute(query)).first()
+    return CenterRecord.first(await session.execute(query))
 
 
-async def update_center(session: AsyncSession, center_id: uuid.UUID, values: dict[str, Any]) -> Row[Any]:
+def _open_objections() -> Any:
+    return (
+        select(func.count())
+        .where(objections.c.center_id == c.id, objections.c.status == "open")
+        .scalar_subquery()
+        .label("open_objections")
+    )
+
+
+async def read_center(session: AsyncSession, *, reach: Reach, center_id: uuid.UUID) -> CenterRead | None:
+    """A center and its open objections, in one statement."""
+    query = select(centers, _open_objections()).where(c.id == center_id, in_reach(reach))
+    return CenterRead.first(await session.execute(query))
+
+
+async def open_objection_count(session: AsyncSession, *, center_id: uuid.UUID) -> int:
+    query = select(func.count()).where(objections.c.center_id == center_id, objections.c.status == "open")
+    return int((await session.execute(query)).scalar_one())
+
+
+async def update_center(session: AsyncSession, *, center_id: uuid.UUID, values: Mapping[str, Any]) -> CenterRecord:
     result = await session.execute(
         update(centers)
         .where(c.id == center_id)
         .values(**values, version=c.version + 1, updated_at=func.now())
         .returning(centers)
     )
-    return result.one()
+    return CenterRecord.of(result.one())
 
 
 async def list_centers(
-    session: AsyncSession, reach: Reach, filters: CenterFilter, *, limit: int, after: tuple[datetime, uuid.UUID] | None
-) -> Sequence[Row[Any]]:
+    session: AsyncSession,
+    *,
+    reach: Reach,
+    filters: CenterFilter,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[CenterRecord]:
     query = (
         select(centers)
-        .where(reach.clause(), *filters.clauses())
+        .where(in_reach(reach), *filters.clauses())
         .order_by(c.created_at.desc(), c.id.desc())
         .limit(limit)
     )
     if after is not None:
         query = query.where(or_(c.created_at < after[0], and_(c.created_at == after[0], c.id < after[1])))
-    return (await session.execute(query)).all()
+    return CenterRecord.all(await session.execute(query))
 
 
-async def count_centers(session: AsyncSession, reach: Reach, filters: CenterFilter, by: str) -> dict[str, int]:
+async def count_centers(session: AsyncSession, *, reach: Reach, filters: CenterFilter, by: str) -> dict[str, int]:
     column = c[by]
     rows = await session.execute(
-        select(column, func.count()).where(reach.clause(), *filters.clauses()).group_by(column)
+        select(column, func.count()).where(in_reach(reach), *filters.clauses()).group_by(column)
     )
     return {str(key): int(count) for key, count in rows.all()}
 
 
-async def deadline_candidates(session: AsyncSession, reach: Reach, until: date, limit: int) -> Sequence[Row[Any]]:
+async def deadline_candidates(session: AsyncSession, *, reach: Reach, until: date, limit: int) -> list[CenterRecord]:
     """Active centers whose construction (and so legal-entity deadline) ends on or before `until`."""
     # Written as the partial index ix_centers_active_deadlines is, so that every plan (generic ones too) uses it.
     query = select(centers).where(
-        reach.clause(),
+        in_reach(reach),
         text(LIVE),
         c.construction_end.is_not(None),
         c.construction_end <= until,
     )
-    return (await session.execute(query.order_by(c.construction_end, c.id).limit(limit))).all()
+    return CenterRecord.all(await session.execute(query.order_by(c.construction_end, c.id).limit(limit)))
 
 
-async def count_active_of_tier(session: AsyncSession, reach: Reach, tier: str, since: date | None) -> int:
-    query = select(func.count()).where(reach.clause(), c.tier == tier, c.status.in_(["building", "operating"]))
-    if since is not None:
-        query = query.where(c.tier_since >= since)
-    return int((await session.execute(query)).scalar_one())
+async def count_active_by_tier(
+    session: AsyncSession, *, reach: Reach, since: Mapping[str, date | None]
+) -> dict[str, int]:
+    """How many active centers each tier has (those of the tier since the day given, when one is), in one scan."""
+    counts = [
+        func.count().filter(c.tier == tier, *(() if day is None else (c.tier_since >= day,))).label(f"n{index}")
+        for index, (tier, day) in enumerate(since.items())
+    ]
+    if not counts:
+        return {}
+    query = select(*counts).where(in_reach(reach), c.status.in_(ACTIVE), c.tier.in_(list(since)))
+    row = (await session.execute(query)).one()
+    return {tier: int(row[index]) for index, tier in enumerate(since)}
 
 
-async def next_code_seq(session: AsyncSession, jurisdiction: str, year: int) -> int:
+async def next_code_seq(session: AsyncSession, *, jurisdiction: str, year: int) -> int:
     """The jurisdiction's next registry sequence number of `year`; the row lock serializes concurrent approvals.
 
     Each jurisdiction numbers its own centers (NB-TIC-2026-001 and WH-TIC-2026-001 can both exist).
@@ -153,7 +180,25 @@ async def next_code_seq(session: AsyncSession, jurisdiction: str, year: int) -> 
     return int(result.scalar_one())
 
 
-async def add_history(session: AsyncSession, values: dict[str, Any]) -> None:
+async def lock_name(session: AsyncSession, *, name: str) -> None:
+    """Serialize the transactions that give or restore an official name, until they end."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"registry.name:{name}", 0))))
+
+
+async def live_center_named(
+    session: AsyncSession, *, name_zh: str, name_en: str, other_than: uuid.UUID
+) -> CenterRecord | None:
+    """A live center (building or operating) other than `other_than` that holds either name."""
+    query = select(centers).where(
+        text(LIVE), c.id != other_than, or_(c.official_name_zh == name_zh, c.official_name_en == name_en)
+    )
+    return CenterRecord.first(await session.execute(query.limit(1)))
+
+
+# ---- history ----
+
+
+async def add_history(session: AsyncSession, values: Mapping[str, Any]) -> None:
     """Append to the center's history chain; `on` (the act's day) is today's when the act carries none."""
     row = {
         "at": datetime.now(UTC),
@@ -168,8 +213,8 @@ async def add_history(session: AsyncSession, values: dict[str, Any]) -> None:
 
 
 async def last_history_with_action(
-    session: AsyncSession, center_id: uuid.UUID, actions: Sequence[str]
-) -> Row[Any] | None:
+    session: AsyncSession, *, center_id: uuid.UUID, actions: Sequence[str]
+) -> HistoryRecord | None:
     """The latest history entry of the center whose action is one of `actions` (an outcome suffix ignored)."""
     base = func.split_part(history.c.action, ":", 1)
     query = (
@@ -178,53 +223,39 @@ async def last_history_with_action(
         .order_by(history.c.id.desc())
         .limit(1)
     )
-    return (await session.execute(query)).first()
+    return HistoryRecord.first(await session.execute(query))
 
 
-async def lock_name(session: AsyncSession, name: str) -> None:
-    """Serialize the transactions that give or restore an official name, until they end."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"registry.name:{name}", 0))))
-
-
-async def live_center_named(
-    session: AsyncSession, *, name_zh: str, name_en: str, other_than: uuid.UUID
-) -> Row[Any] | None:
-    """A live center (building or operating) other than `other_than` that holds either name."""
-    query = select(centers).where(
-        text(LIVE), c.id != other_than, or_(c.official_name_zh == name_zh, c.official_name_en == name_en)
-    )
-    return (await session.execute(query.limit(1))).first()
-
-
-async def list_history(session: AsyncSession, center_id: uuid.UUID) -> Sequence[Row[Any]]:
+async def list_history(session: AsyncSession, *, center_id: uuid.UUID) -> list[HistoryRecord]:
     query = select(history).where(history.c.center_id == center_id).order_by(history.c.id)
-    return (await session.execute(query)).all()
+    return HistoryRecord.all(await session.execute(query))
 
 
-async def add_objection(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(objections.insert().values(**values))
+# ---- objections ----
 
 
-async def get_objection(session: AsyncSession, center_id: uuid.UUID, objection_id: uuid.UUID) -> Row[Any] | None:
+async def add_objection(session: AsyncSession, values: Mapping[str, Any]) -> ObjectionRecord:
+    result = await session.execute(objections.insert().values(**values).returning(objections))
+    return ObjectionRecord.of(result.one())
+
+
+async def get_objection(
+    session: AsyncSession, *, center_id: uuid.UUID, objection_id: uuid.UUID
+) -> ObjectionRecord | None:
     query = select(objections).where(objections.c.id == objection_id, objections.c.center_id == center_id)
-    return (await session.execute(query.with_for_update())).first()
+    return ObjectionRecord.first(await session.execute(query.with_for_update()))
 
 
-async def resolve_objection(session: AsyncSession, objection_id: uuid.UUID, values: dict[str, Any]) -> None:
+async def resolve_objection(session: AsyncSession, *, objection_id: uuid.UUID, values: Mapping[str, Any]) -> None:
     await session.execute(update(objections).where(objections.c.id == objection_id).values(**values))
 
 
-async def list_objections(session: AsyncSession, center_id: uuid.UUID) -> Sequence[Row[Any]]:
+async def list_objections(session: AsyncSession, *, center_id: uuid.UUID) -> list[ObjectionRecord]:
     query = select(objections).where(objections.c.center_id == center_id).order_by(objections.c.raised_on)
-    return (await session.execute(query)).all()
+    return ObjectionRecord.all(await session.execute(query))
 
 
-async def open_objection_count(session: AsyncSession, center_id: uuid.UUID) -> int:
-    query = select(func.count()).where(objections.c.center_id == center_id, objections.c.status == "open")
-    return int((await session.execute(query)).scalar_one())
-
-
-async def last_dismissal(session: AsyncSession, center_id: uuid.UUID) -> date | None:
+async def last_dismissal(session: AsyncSession, *, center_id: uuid.UUID) -> date | None:
     query = select(func.max(objections.c.resolved_on)).where(
         objections.c.center_id == center_id, objections.c.status == "dismissed"
     )
@@ -232,15 +263,18 @@ async def last_dismissal(session: AsyncSession, center_id: uuid.UUID) -> date | 
     return value
 
 
-async def record_evaluation_failure(session: AsyncSession, values: dict[str, Any]) -> None:
+# ---- what evaluation reported ----
+
+
+async def record_evaluation_failure(session: AsyncSession, values: Mapping[str, Any]) -> None:
     await session.execute(insert(evaluation_failures).values(**values).on_conflict_do_nothing())
 
 
-async def recent_failures(session: AsyncSession, center_id: uuid.UUID, count: int) -> Sequence[Row[Any]]:
+async def recent_failures(session: AsyncSession, *, center_id: uuid.UUID, count: int) -> list[FailureRecord]:
     query = (
         select(evaluation_failures)
         .where(evaluation_failures.c.center_id == center_id)
         .order_by(evaluation_failures.c.year.desc())
         .limit(count)
     )
-    return (await session.execute(query)).all()
+    return FailureRecord.all(await session.execute(query))

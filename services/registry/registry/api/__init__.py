@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from registry.api import centers, reference
+from registry.api import centers, lifecycle, reference
 
-ROUTERS: list[APIRouter] = [centers.router, reference.router]
+ROUTERS: list[APIRouter] = [centers.router, lifecycle.router, reference.router]

@@ -20,18 +20,23 @@ from registry.store.records import CenterRecord
 from tic_shared.auth import Principal
 from tic_shared.problems import Conflict
 
+SIMPLE_ACTS = frozenset({Action.SUBMIT, Action.START_REVIEW, Action.WITHDRAW, Action.REJECT})
 
-async def _dated(
+
+async def record_act(
     session: AsyncSession,
-    action: Action,
     *,
+    action: Action,
     principal: Principal,
     center_id: uuid.UUID,
     on: date | None,
     reason: str | None,
     if_match: str | None,
 ) -> CenterRecord:
-    """An act that records who did it, on which day (today unless given), and a reason when there is one."""
+    """Submission, start of the review, withdrawal or rejection: an act that records who did it, on which day
+    (today unless given), and a reason when there is one."""
+    if action not in SIMPLE_ACTS:
+        raise ValueError(f"{action} carries more than a day and a reason")
     return await transition(
         session,
         center_id=center_id,
@@ -42,50 +47,6 @@ async def _dated(
         principal=principal,
         if_match=if_match,
         reason=reason,
-    )
-
-
-async def submit(
-    session: AsyncSession, *, principal: Principal, center_id: uuid.UUID, on: date | None, if_match: str | None
-) -> CenterRecord:
-    return await _dated(
-        session, Action.SUBMIT, principal=principal, center_id=center_id, on=on, reason=None, if_match=if_match
-    )
-
-
-async def start_review(
-    session: AsyncSession, *, principal: Principal, center_id: uuid.UUID, on: date | None, if_match: str | None
-) -> CenterRecord:
-    return await _dated(
-        session, Action.START_REVIEW, principal=principal, center_id=center_id, on=on, reason=None, if_match=if_match
-    )
-
-
-async def withdraw(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    center_id: uuid.UUID,
-    on: date | None,
-    reason: str | None,
-    if_match: str | None,
-) -> CenterRecord:
-    return await _dated(
-        session, Action.WITHDRAW, principal=principal, center_id=center_id, on=on, reason=reason, if_match=if_match
-    )
-
-
-async def reject(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    center_id: uuid.UUID,
-    on: date | None,
-    reason: str,
-    if_match: str | None,
-) -> CenterRecord:
-    return await _dated(
-        session, Action.REJECT, principal=principal, center_id=center_id, on=on, reason=reason, if_match=if_match
     )
 
 

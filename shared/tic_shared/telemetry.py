@@ -14,6 +14,7 @@ the publishing of each outbox event (`publish <type>`, a producer span) and the 
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -53,10 +54,26 @@ def configure(service: str) -> None:
 
 
 def instrument_app(app: Any) -> None:
-    """Server spans for the app's requests (not for the probes and metrics Kubernetes and Prometheus poll)."""
+    """Server spans for the app's requests (not for the probes and metrics Kubernetes and Prometheus poll).
+
+    The instrumented middleware stack costs a request about as much as the read it serves, even when no span is
+    recorded; so the app keeps both stacks and a request takes the instrumented one only while spans are recorded.
+    Either way the caller's trace continues: our own request context makes the child span's traceparent."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    build_traced = app.build_middleware_stack
+    build_plain = app._original_build_middleware_stack
+
+    def build_middleware_stack(self: Any) -> Any:
+        traced, plain = build_traced(), build_plain()
+
+        async def either(scope: Any, receive: Any, send: Any) -> None:
+            await (traced if recording() else plain)(scope, receive, send)
+
+        return either
+
+    app.build_middleware_stack = types.MethodType(build_middleware_stack, app)
 
 
 def instrument_engine(engine: Any) -> None:

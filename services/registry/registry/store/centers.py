@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,19 +79,34 @@ async def get_center(
     return CenterRecord.first(await session.execute(query))
 
 
-def _open_objections() -> Any:
-    return (
-        select(func.count())
-        .where(objections.c.center_id == c.id, objections.c.status == "open")
-        .scalar_subquery()
-        .label("open_objections")
-    )
+# A read of one center is the registry's busiest statement: built once for each kind of reach, with its values
+# bound per request, so that no request pays for building and hashing the same SQL again.
+_OPEN_OBJECTIONS = (
+    select(func.count())
+    .where(objections.c.center_id == c.id, objections.c.status == "open")
+    .scalar_subquery()
+    .label("open_objections")
+)
+_READ = select(centers, _OPEN_OBJECTIONS).where(c.id == bindparam("center_id"))
+_READ_BY_REACH = {
+    "everything": _READ,
+    "district": _READ.where(c.district == bindparam("district")),
+    "center": _READ.where(c.id == bindparam("own_center")),
+}
 
 
 async def read_center(session: AsyncSession, *, reach: Reach, center_id: uuid.UUID) -> CenterRead | None:
     """A center and its open objections, in one statement."""
-    query = select(centers, _open_objections()).where(c.id == center_id, in_reach(reach))
-    return CenterRead.first(await session.execute(query))
+    values: dict[str, Any] = {"center_id": center_id}
+    if reach.everything:
+        query = _READ_BY_REACH["everything"]
+    elif reach.district is not None and reach.center_id is None:
+        query, values["district"] = _READ_BY_REACH["district"], reach.district
+    elif reach.center_id is not None and reach.district is None:
+        query, values["own_center"] = _READ_BY_REACH["center"], reach.center_id
+    else:
+        query = _READ.where(in_reach(reach))
+    return CenterRead.first(await session.execute(query, values))
 
 
 async def open_objection_count(session: AsyncSession, *, center_id: uuid.UUID) -> int:

@@ -7,8 +7,7 @@ from typing import Any
 
 import httpx
 
-from registry.demo import load_demo
-from registry.domain.demo import generate_demo_centers
+from registry.demo import generate_demo_centers, load_demo
 from tic_platform.demo import DemoApi
 
 

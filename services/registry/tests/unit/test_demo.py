@@ -7,12 +7,15 @@ from datetime import date
 
 import pytest
 
+from registry.demo import DemoCenter, demo_data, generate_demo_centers, lifecycle_steps
 from registry.domain.credit_code import is_valid_credit_code
-from registry.domain.demo import AS_OF, DEMO_DISTRICTS, DemoCenter, generate_demo_centers, lifecycle_steps
 from registry.domain.lifecycle import Action, State, replay
 from registry.domain.naming import construction_end
 from registry.domain.policy import Field, Origin, Tier, plan_outline, registry_policy
 from tic_shared.jurisdictions import jurisdictions
+
+AS_OF = demo_data().as_of
+DEMO_DISTRICTS = demo_data().districts
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +129,23 @@ def test_center_content_is_complete(centers: list[DemoCenter]) -> None:
         if center.tier == Tier.MUNICIPAL_TIC:
             assert center.name_zh.endswith("技术创新中心")
             assert center.name_en.startswith("Ningbo Municipal Innovation Center of ")
+
+
+def test_a_malformed_demo_file_is_named_with_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry.demo import data
+
+    real = data._read
+
+    def without_scenario(name: str) -> dict[str, object]:
+        raw = real(name)
+        if name == "centers.toml":
+            raw["centers"][0][7] = "no_such_scenario"
+        return raw
+
+    monkeypatch.setattr(data, "_read", without_scenario)
+    data.demo_data.cache_clear()
+    try:
+        with pytest.raises(data.DemoDataError, match=r"data/demo/centers.toml: centers\[0\]: no scenario"):
+            data.demo_data()
+    finally:
+        data.demo_data.cache_clear()

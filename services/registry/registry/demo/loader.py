@@ -1,4 +1,4 @@
-"""Loads the demo centers (`registry.domain.demo`) through the registry's own API, action by action."""
+"""Loads the demo centers through the registry's own API, act by act: what a bureau's staff would have done."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import httpx
 
-from registry.domain.demo import DemoCenter, DemoStep, generate_demo_centers
+from registry.demo.generator import generate_demo_centers
+from registry.demo.model import DemoCenter, DemoStep
 from registry.domain.lifecycle import Action
 from tic_platform.demo import DemoApi
 

@@ -13,19 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import subscriptions as subscriptions_store
 from notification.store import templates as templates_store
+from notification.store.records import Candidate
 
 
 class FanOutCache:
     def __init__(self, ttl_s: float = 2.0) -> None:
         self.ttl_s = ttl_s
-        self._subscriptions: tuple[float, list[Any]] | None = None
+        self._subscriptions: tuple[float, list[Candidate]] | None = None
         self._templates: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def clear(self) -> None:
         self._subscriptions = None
         self._templates.clear()
 
-    async def subscriptions(self, session: AsyncSession) -> list[Any]:
+    async def subscriptions(self, session: AsyncSession) -> list[Candidate]:
         now = time.monotonic()
         if self._subscriptions is None or now - self._subscriptions[0] > self.ttl_s:
             self._subscriptions = (now, await subscriptions_store.matching_candidates(session))

@@ -34,6 +34,7 @@ from notification.store import deliveries as deliveries_store
 from notification.store import inbox as inbox_store
 from notification.store import subscriptions as subscriptions_store
 from notification.store import templates as templates_store
+from notification.store.records import DeliveryRecord
 from tic_shared.db import Database, asyncpg_dsn
 from tic_shared.events.catalog import DeliveryDeadLettered
 from tic_shared.messaging import MessagingTables
@@ -196,7 +197,7 @@ class DeliveryWorker:
                     with contextlib.suppress(Exception):
                         await conn.close()
 
-    async def _claim(self) -> tuple[uuid.UUID, list[Any]]:
+    async def _claim(self) -> tuple[uuid.UUID, list[DeliveryRecord]]:
         async with self.db.transaction() as session:
             # Ours first: after an outage longer than a lease, our own unrecorded sends must not look expired.
             await deliveries_store.extend_leases(session, set(self._held), lease_s=self.lease_s)
@@ -204,7 +205,7 @@ class DeliveryWorker:
                 session, limit=self.settings.delivery_batch_size, lease_s=self.lease_s
             )
 
-    async def _process(self, token: uuid.UUID, claimed: list[Any]) -> None:
+    async def _process(self, token: uuid.UUID, claimed: list[DeliveryRecord]) -> None:
         """Send a claimed batch; each outcome is recorded right after its own send (issue 13: one write for the
         whole batch, lost to a database outage, let the lease run out and the batch go out a second time)."""
         self._held.add(token)
@@ -220,7 +221,7 @@ class DeliveryWorker:
             self._held.discard(token)
 
     async def _send_and_record(
-        self, token: uuid.UUID, row: Any, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
+        self, token: uuid.UUID, row: DeliveryRecord, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
     ) -> None:
         outcome = await self._attempt(row, subs, events)
         await self._until_written(lambda session: self._record(session, token, row, outcome))
@@ -260,7 +261,7 @@ class DeliveryWorker:
         return len(claimed)
 
     async def _attempt(
-        self, row: Any, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
+        self, row: DeliveryRecord, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
     ) -> Outcome | str:
         started_at = datetime.now(UTC)
         try:
@@ -270,11 +271,11 @@ class DeliveryWorker:
             return Outcome(False, started_at, 0, error=f"internal error: {type(exc).__name__}")
 
     async def _send(
-        self, row: Any, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
+        self, row: DeliveryRecord, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
     ) -> Outcome | str:
         async with self._sends:
             if row.channel == "webhook":
-                sub = subs.get(row.subscription_id)
+                sub = subs.get(row.subscription_id) if row.subscription_id is not None else None
                 if sub is None or sub.status == "deleted":
                     return "cancelled"
                 if sub.status != "active":
@@ -297,7 +298,7 @@ class DeliveryWorker:
                 outcome = await channels.send_email(
                     self.settings,
                     to=row.recipient,
-                    content=row.content,
+                    content=row.content or {},
                     delivery_id=str(row.id),
                     event_id=str(row.event_id),
                 )
@@ -307,7 +308,9 @@ class DeliveryWorker:
         self.metrics.latency.labels(row.channel).observe(outcome.latency_ms / 1000)
         return outcome
 
-    async def _record(self, session: AsyncSession, token: uuid.UUID, row: Any, outcome: Outcome | str) -> None:
+    async def _record(
+        self, session: AsyncSession, token: uuid.UUID, row: DeliveryRecord, outcome: Outcome | str
+    ) -> None:
         """One attempt logged; a success finishes the delivery, a failure is retried later or dead-lettered."""
         if isinstance(outcome, str):
             await self._record_unsent(session, token, row, outcome)
@@ -386,7 +389,9 @@ class DeliveryWorker:
             ],
         )
 
-    async def _record_failure(self, session: AsyncSession, token: uuid.UUID, row: Any, outcome: Outcome) -> None:
+    async def _record_failure(
+        self, session: AsyncSession, token: uuid.UUID, row: DeliveryRecord, outcome: Outcome
+    ) -> None:
         error = outcome.error or "failed"
         exhausted = retry.is_exhausted(row.attempts, self.settings.delivery_max_attempts)
         if exhausted and row.subscription_id is not None and self.settings.webhook_hold_while_down:
@@ -413,7 +418,7 @@ class DeliveryWorker:
             {"status": "retrying", "next_attempt_at": func.now() + timedelta(seconds=delay), "last_error": error},
         )
 
-    async def _record_unsent(self, session: AsyncSession, token: uuid.UUID, row: Any, why: str) -> None:
+    async def _record_unsent(self, session: AsyncSession, token: uuid.UUID, row: DeliveryRecord, why: str) -> None:
         # Nothing was sent: this claim does not count as an attempt.
         undo = {"attempts": row.attempts - 1, "total_attempts": row.total_attempts - 1}
         if why == "held":
@@ -425,7 +430,7 @@ class DeliveryWorker:
                 session, row.id, token, {"status": "cancelled", "last_error": "the subscription is gone", **undo}
             )
 
-    async def _dead_lettered(self, session: AsyncSession, row: Any, error: str) -> None:
+    async def _dead_lettered(self, session: AsyncSession, row: DeliveryRecord, error: str) -> None:
         self.metrics.dead_letters.labels(row.channel).inc()
         log.error("delivery %s (%s to %s) dead-lettered: %s", row.id, row.channel, row.recipient, error)
         await record_event(

@@ -1,6 +1,7 @@
 """The delivery log: every delivery and each of its attempts; dead letters and their replay."""
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from notification.service import deliveries as deliveries_service
+from notification.store.records import DeliveryRecord
 from tic_shared.auth import Principal, scoped
 from tic_shared.http import IdempotencyDep
 from tic_shared.pagination import Page, cursor_field, encode_cursor
@@ -52,8 +54,8 @@ class DeliveryDetail(Delivery):
     attempt_log: list[Attempt]
 
 
-def _out(row: Any, model: type[Delivery] = Delivery, **extra: Any) -> Any:
-    data = dict(row._mapping)
+def _out(row: DeliveryRecord, model: type[Delivery] = Delivery, **extra: Any) -> Any:
+    data = asdict(row)
     for key in ("id", "event_id", "subscription_id"):
         data[key] = str(data[key]) if data[key] is not None else None
     return model.model_validate({**data, **extra})
@@ -108,7 +110,7 @@ async def get_delivery(
 ) -> DeliveryDetail:
     _bureau_only(principal)
     row, attempt_rows = await deliveries_service.get_delivery(session, delivery_id=delivery_id)
-    attempts = [Attempt.model_validate(dict(a._mapping)) for a in attempt_rows]
+    attempts = [Attempt.model_validate(asdict(a)) for a in attempt_rows]
     detail: DeliveryDetail = _out(row, DeliveryDetail, attempt_log=attempts)
     return detail
 

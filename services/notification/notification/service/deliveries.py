@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deliveries as deliveries_store
 from notification.store import subscriptions as subscriptions_store
+from notification.store.records import AttemptRecord, DeliveryRecord
 from tic_shared.problems import Conflict, NotFound, TransitionConflict
 
 
-async def replay_delivery(session: AsyncSession, *, delivery_id: uuid.UUID) -> Any:
+async def replay_delivery(session: AsyncSession, *, delivery_id: uuid.UUID) -> DeliveryRecord:
     row = await deliveries_store.get(session, delivery_id)
     if row is None:
         raise NotFound("delivery", delivery_id)
@@ -38,6 +38,14 @@ async def replay_delivery(session: AsyncSession, *, delivery_id: uuid.UUID) -> A
                 allowed_actions=["resume"],
             )
     replayed = await deliveries_store.requeue(session, delivery_id)
+    if replayed is None:
+        # Another replay of it committed between our read and our update.
+        raise TransitionConflict(
+            "not-dead-lettered",
+            f"delivery {delivery_id} was replayed meanwhile",
+            current_state="pending",
+            allowed_actions=[],
+        )
     await deliveries_store.wake_workers(session)
     return replayed
 
@@ -53,7 +61,7 @@ async def list_deliveries(
     center_id: uuid.UUID | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Any]:
+) -> list[DeliveryRecord]:
     """Newest first; an e-mail address is matched as stored (lower-cased)."""
     return list(
         await deliveries_store.list_deliveries(
@@ -70,7 +78,7 @@ async def list_deliveries(
     )
 
 
-async def get_delivery(session: AsyncSession, *, delivery_id: uuid.UUID) -> tuple[Any, list[Any]]:
+async def get_delivery(session: AsyncSession, *, delivery_id: uuid.UUID) -> tuple[DeliveryRecord, list[AttemptRecord]]:
     """The delivery and its attempts, oldest first."""
     found = await deliveries_store.get(session, delivery_id)
     if found is None:

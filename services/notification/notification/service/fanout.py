@@ -57,7 +57,7 @@ async def fan_out(
     rule = rule_set.for_event(model.event_name)
     if rule is None:
         return 0
-    contacts_known = "contacts" in data or bool((center or {}).get("contacts_known"))
+    contacts_known = "contacts" in data or bool(center is not None and center.contacts_known)
     if center_id is not None and not contacts_known and rules_domain.tells_lead_unit(rule, data):
         # Issue 13: after an outage a center's later events can come before the one that names its contacts;
         # fanned out now, their e-mails would be lost. Retried (then dead-lettered) until the contacts are in.
@@ -70,8 +70,8 @@ async def fan_out(
         rule,
         event_type=event.type,
         center_id=center_id,
-        district=(center or {}).get("district") or data.get("district"),
-        contacts=(center or {}).get("contacts") or data.get("contacts") or [],
+        district=(center.district if center is not None else None) or data.get("district"),
+        contacts=(center.contacts if center is not None else None) or data.get("contacts") or [],
         subscribers=subscribers,
         data=data,
     )
@@ -79,7 +79,8 @@ async def fan_out(
         return 0
     messages: dict[str, dict[str, str]] = {}
     if any(target.channel in ("email", "inbox") for target in found):
-        messages = _render_all(await cache.templates(session, rule.template), rule.template, payload, center)
+        context = center.context() if center is not None else None
+        messages = _render_all(await cache.templates(session, rule.template), rule.template, payload, context)
 
     rows = [_delivery_row(event, target, messages, settings, rule_set.version) for target in found]
     inserted = await deliveries_store.insert_many(session, rows)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import inbox as inbox_store
+from notification.store.records import InboxItemRecord
 from tic_shared.auth import Principal
 from tic_shared.problems import NotFound
 
@@ -21,7 +21,7 @@ async def list_items(
     event_type: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Any]:
+) -> list[InboxItemRecord]:
     return list(
         await inbox_store.list_items(
             session, principal, unread_only=unread_only, event_type=event_type, after=after, limit=limit
@@ -33,14 +33,14 @@ async def unread_count(session: AsyncSession, *, principal: Principal) -> int:
     return int(await inbox_store.unread_count(session, principal))
 
 
-async def get_item(session: AsyncSession, *, principal: Principal, item_id: uuid.UUID) -> Any:
+async def get_item(session: AsyncSession, *, principal: Principal, item_id: uuid.UUID) -> InboxItemRecord:
     found = await inbox_store.get_item(session, principal, item_id)
     if found is None:
         raise NotFound("inbox item", item_id)
     return found
 
 
-async def mark_item_read(session: AsyncSession, *, principal: Principal, item_id: uuid.UUID) -> Any:
+async def mark_item_read(session: AsyncSession, *, principal: Principal, item_id: uuid.UUID) -> InboxItemRecord:
     await get_item(session, principal=principal, item_id=item_id)
     await inbox_store.mark_read(session, principal, [item_id])
     return await get_item(session, principal=principal, item_id=item_id)

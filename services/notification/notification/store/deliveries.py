@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
+from notification.store.records import AttemptRecord, DeliveryRecord
 from notification.store.tables import ATTEMPTS, deliveries, delivery_attempts, received_events, subscriptions
 from tic_shared import audit
 
@@ -36,7 +37,7 @@ async def wake_workers(session: AsyncSession) -> None:
         session.info[_WOKEN] = transaction
 
 
-async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tuple[uuid.UUID, list[Any]]:
+async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tuple[uuid.UUID, list[DeliveryRecord]]:
     """Claim up to `limit` due deliveries by update: a claim token and a lease, committed before sending.
 
     Skips rows other workers hold (SKIP LOCKED) and deliveries of paused subscriptions; takes back a row whose
@@ -71,7 +72,7 @@ async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tup
         )
         .returning(*deliveries.c)
     )
-    return token, list(result.all())
+    return token, DeliveryRecord.all(result)
 
 
 async def extend_leases(session: AsyncSession, tokens: set[uuid.UUID], *, lease_s: float) -> None:
@@ -94,7 +95,9 @@ async def payloads(session: AsyncSession, event_ids: set[uuid.UUID]) -> dict[uui
     return {row.event_id: row.payload for row in rows}
 
 
-async def finish(session: AsyncSession, delivery_id: uuid.UUID, token: uuid.UUID, values: dict[str, Any]) -> Any | None:
+async def finish(
+    session: AsyncSession, delivery_id: uuid.UUID, token: uuid.UUID, values: dict[str, Any]
+) -> DeliveryRecord | None:
     """Record the outcome if this worker still holds the claim; None when it lost it (lease expired)."""
     d = deliveries.c
     result = await session.execute(
@@ -103,17 +106,17 @@ async def finish(session: AsyncSession, delivery_id: uuid.UUID, token: uuid.UUID
         .values(**values, claim_token=None, claimed_until=None)
         .returning(*deliveries.c)
     )
-    return result.first()
+    return DeliveryRecord.first(result)
 
 
-async def get(session: AsyncSession, delivery_id: uuid.UUID) -> Any | None:
-    return (await session.execute(select(deliveries).where(deliveries.c.id == delivery_id))).first()
+async def get(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryRecord | None:
+    return DeliveryRecord.first(await session.execute(select(deliveries).where(deliveries.c.id == delivery_id)))
 
 
-async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[Any]:
+async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[AttemptRecord]:
     a = delivery_attempts.c
     query = select(delivery_attempts).where(a.delivery_id == delivery_id).order_by(a.id)
-    return list((await session.execute(query)).all())
+    return AttemptRecord.all(await session.execute(query))
 
 
 async def list_deliveries(
@@ -127,7 +130,7 @@ async def list_deliveries(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
     center_id: uuid.UUID | None = None,
-) -> list[Any]:
+) -> list[DeliveryRecord]:
     d = deliveries.c
     query = select(deliveries).order_by(d.created_at.desc(), d.id.desc()).limit(limit)
     if center_id:
@@ -146,10 +149,10 @@ async def list_deliveries(
         query = query.where(d.subscription_id == subscription_id)
     if after:
         query = query.where(tuple_(d.created_at, d.id) < tuple_(literal(after[0]), literal(after[1])))
-    return list((await session.execute(query)).all())
+    return DeliveryRecord.all(await session.execute(query))
 
 
-async def requeue(session: AsyncSession, delivery_id: uuid.UUID) -> Any | None:
+async def requeue(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryRecord | None:
     """A dead letter back in the queue, with a fresh budget of attempts."""
     d = deliveries.c
     result = await session.execute(
@@ -158,7 +161,7 @@ async def requeue(session: AsyncSession, delivery_id: uuid.UUID) -> Any | None:
         .values(status="pending", attempts=0, next_attempt_at=func.now(), replays=d.replays + 1)
         .returning(*deliveries.c)
     )
-    return result.first()
+    return DeliveryRecord.first(result)
 
 
 async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
+from notification.store.records import InboxItemRecord
 from notification.store.tables import inbox_items, inbox_reads
 from tic_shared.auth import Principal
 
@@ -48,7 +49,7 @@ async def list_items(
     event_type: str | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Any]:
+) -> list[InboxItemRecord]:
     i = inbox_items.c
     r = inbox_reads.c
     read_at = (
@@ -66,17 +67,17 @@ async def list_items(
         query = query.where(i.event_type == event_type)
     if after:
         query = query.where(tuple_(i.created_at, i.id) < tuple_(literal(after[0]), literal(after[1])))
-    return list((await session.execute(query)).all())
+    return InboxItemRecord.all(await session.execute(query))
 
 
-async def get_item(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> Any | None:
+async def get_item(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> InboxItemRecord | None:
     i = inbox_items.c
     r = inbox_reads.c
     read_at = (
         select(r.read_at).where(r.item_id == i.id, r.subject == principal.subject).scalar_subquery().label("read_at")
     )
     query = select(inbox_items, read_at).where(i.id == item_id, visible_to(principal))
-    return (await session.execute(query)).first()
+    return InboxItemRecord.first(await session.execute(query))
 
 
 async def unread_count(session: AsyncSession, principal: Principal) -> int:

@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notification.store.records import ProjectedCenter
 from notification.store.tables import centers
 from tic_shared import projection
 
 STATE = frozenset({"code", "tier", "status", "district", "sequence"})
 
 
-async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> dict[str, Any] | None:
+async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> ProjectedCenter | None:
     """Apply a registry event to the recipients projection, whatever order events arrive in.
 
     The state (status, tier, …) follows the newest event; the names, the lead unit, the recommender and the contacts
@@ -37,16 +38,8 @@ async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> d
     if "contacts" in data:
         values["contacts_known"] = True
     row = (await session.execute(projection.upsert(centers, values, key="center_id", state=STATE))).one()
-    return _center(row) if row.sequence == data["sequence"] else None
+    return ProjectedCenter.of(row) if row.sequence == data["sequence"] else None
 
 
-async def get_center(session: AsyncSession, center_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(select(centers).where(centers.c.center_id == center_id))).first()
-    return _center(row) if row is not None else None
-
-
-def _center(row: Any) -> dict[str, Any]:
-    center = dict(row._mapping)
-    center["center_id"] = str(center["center_id"])
-    center.pop("updated_at", None)
-    return center
+async def get_center(session: AsyncSession, center_id: uuid.UUID) -> ProjectedCenter | None:
+    return ProjectedCenter.first(await session.execute(select(centers).where(centers.c.center_id == center_id)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
+from notification.store.records import ReceivedRecord
 from notification.store.tables import received_events
 
 
@@ -24,19 +24,6 @@ async def record(
 
 
 _RECORD = insert(received_events).on_conflict_do_nothing()
-
-
-@dataclass(frozen=True, slots=True)
-class ReceivedRecord:
-    event_id: uuid.UUID
-    event_type: str
-    subject: str | None
-    received_at: datetime
-    payload: dict[str, Any]
-
-    @classmethod
-    def of(cls, row: Any) -> ReceivedRecord:
-        return cls(**row._mapping)
 
 
 async def newest(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.domain.retry import should_pause, should_warn
 from notification.domain.sealing import PREFIX, SecretBox
-from notification.store.records import SubscriptionRecord
+from notification.store.records import Candidate, SubscriptionRecord
 from notification.store.tables import deliveries, subscriptions
 
 # Everything but the secret: it leaves the database only to sign a request.
@@ -58,10 +58,10 @@ async def list_subscriptions(
     return [SubscriptionRecord.of(row) for row in (await session.execute(query)).all()]
 
 
-async def matching_candidates(session: AsyncSession) -> list[Any]:
+async def matching_candidates(session: AsyncSession) -> list[Candidate]:
     """Subscriptions that take new deliveries: active and paused ones (a paused one holds them until resumed)."""
     s = subscriptions.c
-    return list((await session.execute(select(s.id, s.event_types).where(s.status != "deleted"))).all())
+    return Candidate.all(await session.execute(select(s.id, s.event_types).where(s.status != "deleted")))
 
 
 async def update_fields(

@@ -1,4 +1,7 @@
-"""Routes of the lifecycle: one sub-resource POST per act on a center, each answering with the center."""
+"""Routes of the lifecycle: one sub-resource POST per act on a center, each answering with the center.
+
+Each act's use case names its parameters after the fields of the act's body, so a route passes the body's values
+as they are (`**body.values()`) beside what every act takes (`Act`)."""
 
 from __future__ import annotations
 
@@ -35,8 +38,15 @@ class Act:
     principal: Principal
     if_match: str | None
 
-    async def answer(self, run: Callable[[], Awaitable[CenterRecord]]) -> JSONResponse:
-        return await answer(self.idem, self.session, run)
+    def call(self, use_case: Callable[..., Awaitable[Any]], **values: Any) -> Callable[[], Awaitable[Any]]:
+        """The use case, ready to run on this center for this caller with the act's own values."""
+        return lambda: use_case(
+            self.session, principal=self.principal, center_id=self.center_id, if_match=self.if_match, **values
+        )
+
+    async def run(self, use_case: Callable[..., Awaitable[CenterRecord]], **values: Any) -> JSONResponse:
+        """Run the act once (a retry replays its first answer) and answer with the center."""
+        return await answer(self.idem, self.session, self.call(use_case, **values))
 
 
 async def _by_writer(
@@ -61,84 +71,40 @@ ReviewerAct = Annotated[Act, Depends(_by_reviewer)]
 ObjectionId = Annotated[uuid.UUID, Depends(_objection_id)]
 
 
-async def _simple(act: Act, action: Action, body: schemas.ActIn | None, reason: str | None = None) -> JSONResponse:
-    return await act.answer(
-        lambda: launch.record_act(
-            act.session,
-            action=action,
-            principal=act.principal,
-            center_id=act.center_id,
-            on=body.on if body is not None else None,
-            reason=reason,
-            if_match=act.if_match,
-        )
-    )
-
-
 @router.post("/{center_id}/submit", summary="Submit the application", **TRANSITION)
 async def submit(act: WriterAct, body: schemas.ActIn | None = None) -> JSONResponse:
-    return await _simple(act, Action.SUBMIT, body)
+    return await act.run(launch.record_act, action=Action.SUBMIT, on=body.on if body else None, reason=None)
 
 
 @router.post("/{center_id}/withdraw", summary="Withdraw the application", **TRANSITION)
 async def withdraw(act: WriterAct, body: schemas.WithdrawIn | None = None) -> JSONResponse:
-    return await _simple(act, Action.WITHDRAW, body, body.reason if body is not None else None)
+    given = body or schemas.WithdrawIn()
+    return await act.run(launch.record_act, action=Action.WITHDRAW, **given.values())
 
 
 @router.post("/{center_id}/start-review", summary="Start the expert review (论证)", **TRANSITION)
 async def start_review(act: ReviewerAct, body: schemas.ActIn | None = None) -> JSONResponse:
-    return await _simple(act, Action.START_REVIEW, body)
+    return await act.run(launch.record_act, action=Action.START_REVIEW, on=body.on if body else None, reason=None)
 
 
 @router.post("/{center_id}/reject", summary="Reject (the city government declines the launch)", **TRANSITION)
 async def reject(act: ReviewerAct, body: schemas.ReasonIn) -> JSONResponse:
-    return await _simple(act, Action.REJECT, body, body.reason)
+    return await act.run(launch.record_act, action=Action.REJECT, **body.values())
 
 
 @router.post("/{center_id}/review", summary="Record the expert panel's result", **TRANSITION)
 async def review(act: ReviewerAct, body: schemas.ReviewIn) -> JSONResponse:
-    return await act.answer(
-        lambda: launch.record_review(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            passed=body.passed,
-            score=body.score,
-            opinion=body.opinion,
-            experts=body.experts,
-            reviewed_on=body.reviewed_on,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(launch.record_review, **body.values())
 
 
 @router.post("/{center_id}/decision", summary="Record the executive meeting's ruling", **TRANSITION)
 async def decision(act: ReviewerAct, body: schemas.DecisionIn) -> JSONResponse:
-    return await act.answer(
-        lambda: launch.record_decision(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            approved=body.approved,
-            meeting_ref=body.meeting_ref,
-            decided_on=body.decided_on,
-            reason=body.reason,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(launch.record_decision, **body.values())
 
 
 @router.post("/{center_id}/public-notice", summary="Start the public notice (公示)", **TRANSITION)
 async def public_notice(act: ReviewerAct, body: schemas.PublicNoticeIn) -> JSONResponse:
-    return await act.answer(
-        lambda: notice.start_public_notice(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            starts_on=body.starts_on,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(notice.start_public_notice, **body.values())
 
 
 @router.post(
@@ -149,16 +115,9 @@ async def public_notice(act: ReviewerAct, body: schemas.PublicNoticeIn) -> JSONR
     responses={**CONFLICT, **PRECONDITION},
 )
 async def raise_objection(act: ReviewerAct, body: schemas.ObjectionIn) -> JSONResponse:
+    # The answer is the objection recorded; its ETag is the center's, which the objection changed.
     return await act.idem.run(
-        lambda: notice.raise_objection(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            summary=body.summary,
-            raised_by=body.raised_by,
-            raised_on=body.raised_on,
-            if_match=act.if_match,
-        ),
+        act.call(notice.raise_objection, **body.values()),
         lambda raised: schemas.Objection.model_validate(raised[1], from_attributes=True),
         etag=lambda raised: etag(raised[0]),
         status_code=201,
@@ -171,51 +130,17 @@ async def raise_objection(act: ReviewerAct, body: schemas.ObjectionIn) -> JSONRe
     **TRANSITION,
 )
 async def resolve_objection(act: ReviewerAct, objection_id: ObjectionId, body: schemas.ResolutionIn) -> JSONResponse:
-    return await act.answer(
-        lambda: notice.resolve_objection(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            objection_id=objection_id,
-            upheld=body.upheld,
-            note=body.note,
-            resolved_on=body.resolved_on,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(notice.resolve_objection, objection_id=objection_id, **body.values())
 
 
 @router.post("/{center_id}/approve", summary="Approve: launch construction, name the center (启动建设)", **TRANSITION)
 async def approve(act: ReviewerAct, body: schemas.ApproveIn) -> JSONResponse:
-    return await act.answer(
-        lambda: launch.approve(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            document_no=body.document_no,
-            approved_on=body.approved_on,
-            domain_zh=body.domain_zh,
-            domain_en=body.domain_en,
-            construction_start=body.construction_start,
-            construction_years=body.construction_years,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(launch.approve, **body.values())
 
 
 @router.post("/{center_id}/tier", summary="Change the tier (recognised as provincial or national)", **TRANSITION)
 async def change_tier(act: ReviewerAct, body: schemas.TierChangeIn) -> JSONResponse:
-    return await act.answer(
-        lambda: operation.change_tier(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            to_tier=body.to_tier,
-            document_no=body.document_no,
-            changed_on=body.changed_on,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(operation.change_tier, **body.values())
 
 
 @router.post(
@@ -224,17 +149,13 @@ async def change_tier(act: ReviewerAct, body: schemas.TierChangeIn) -> JSONRespo
     **TRANSITION,
 )
 async def change_governance(act: WriterAct, body: schemas.GovernanceChangeIn) -> JSONResponse:
-    return await act.answer(
-        lambda: operation.change_governance(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            changes=body.given("governance", "bases", "independent_legal_person"),
-            effective_on=body.effective_on,
-            document_no=body.document_no,
-            reason=body.reason,
-            if_match=act.if_match,
-        )
+    # The lists given replace the current ones: the use case gets them as they are stored.
+    return await act.run(
+        operation.change_governance,
+        changes=body.given("governance", "bases", "independent_legal_person"),
+        effective_on=body.effective_on,
+        document_no=body.document_no,
+        reason=body.reason,
     )
 
 
@@ -244,44 +165,17 @@ async def change_governance(act: WriterAct, body: schemas.GovernanceChangeIn) ->
     **TRANSITION,
 )
 async def acceptance(act: ReviewerAct, body: schemas.AcceptanceIn) -> JSONResponse:
-    return await act.answer(
-        lambda: operation.record_acceptance(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            passed=body.passed,
-            accepted_on=body.accepted_on,
-            reasons=body.reasons,
-            evaluation_ref=body.evaluation_ref,
-            if_match=act.if_match,
-        )
-    )
-
-
-async def _end(act: Act, action: Action, body: schemas.EndIn) -> JSONResponse:
-    return await act.answer(
-        lambda: operation.end_by_bureau(
-            act.session,
-            action=action,
-            principal=act.principal,
-            center_id=act.center_id,
-            reason=body.reason,
-            document_no=body.document_no,
-            evidence=body.evidence,
-            effective_on=body.effective_on,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(operation.record_acceptance, **body.values())
 
 
 @router.post("/{center_id}/cancel", summary="Cancel the creation qualification (取消创建资格)", **TRANSITION)
 async def cancel(act: ReviewerAct, body: schemas.EndIn) -> JSONResponse:
-    return await _end(act, Action.CANCEL, body)
+    return await act.run(operation.end_by_bureau, action=Action.CANCEL, **body.values())
 
 
 @router.post("/{center_id}/delist", summary="Delist the center (摘牌)", **TRANSITION)
 async def delist(act: ReviewerAct, body: schemas.EndIn) -> JSONResponse:
-    return await _end(act, Action.DELIST, body)
+    return await act.run(operation.end_by_bureau, action=Action.DELIST, **body.values())
 
 
 @router.post(
@@ -290,14 +184,4 @@ async def delist(act: ReviewerAct, body: schemas.EndIn) -> JSONResponse:
     **TRANSITION,
 )
 async def reinstate(act: ReviewerAct, body: schemas.ReinstateIn) -> JSONResponse:
-    return await act.answer(
-        lambda: operation.reinstate(
-            act.session,
-            principal=act.principal,
-            center_id=act.center_id,
-            document_no=body.document_no,
-            decided_on=body.decided_on,
-            reason=body.reason,
-            if_match=act.if_match,
-        )
-    )
+    return await act.run(operation.reinstate, **body.values())

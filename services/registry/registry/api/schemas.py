@@ -28,6 +28,11 @@ class _In(RequestModel):
         JSON without the keys left empty."""
         return {name: _stored(getattr(self, name)) for name in (type(self).model_fields if names is None else names)}
 
+    def values(self) -> dict[str, Any]:
+        """Every field as it was validated (dates as dates, enums as enums): the keyword arguments of the use case
+        the request is for, which names its parameters after the body's fields."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
     def given(self, *among: str) -> dict[str, Any]:
         """`stored` of the fields the request gave (explicit nulls included), of `among` when named."""
         return self.stored(name for name in self.model_fields_set if not among or name in among)

@@ -1,9 +1,14 @@
 """Evaluations: the center's report, expert assignment and scores, finalize (lock) and reopen."""
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.api.schemas import (
     AssignmentIn,
@@ -21,14 +26,56 @@ from evaluation.api.schemas import (
 from evaluation.domain.evaluation import EvaluationStatus
 from evaluation.domain.rules import Grade
 from evaluation.service import evaluations, experts, finalizing
+from evaluation.service.evaluations import EvaluationView
 from tic_shared.auth import Principal, scoped
-from tic_shared.http import IdempotencyDep, IfMatch, set_etag
+from tic_shared.http import Idempotency, IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, page_of
 from tic_shared.service_app import SessionDep
 
 router = APIRouter(tags=["evaluations"])
 
 _COMMAND_RESPONSES: dict[int | str, dict[str, Any]] = {404: {}, 409: {}, 412: {}}
+_COMMAND: dict[str, Any] = {"responses": _COMMAND_RESPONSES, "response_model": EvaluationOut}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """What every command on an evaluation is given: the evaluation, the caller, the transaction, the headers."""
+
+    evaluation_id: uuid.UUID
+    session: AsyncSession
+    principal: Principal
+    idem: Idempotency
+    if_match: str | None
+
+    async def run(self, use_case: Callable[..., Awaitable[EvaluationView]], body: BaseModel) -> JSONResponse:
+        """Run the use case once (a retry replays its first answer) with the body's fields as its keyword
+        arguments, and answer with the evaluation."""
+        values = dict(body)
+        return await self.idem.run(
+            lambda: use_case(
+                self.session,
+                principal=self.principal,
+                evaluation_id=self.evaluation_id,
+                if_match=self.if_match,
+                **values,
+            ),
+            present=EvaluationOut.of,
+            etag=evaluations.evaluation_etag,
+        )
+
+
+async def _by_writer(
+    evaluation_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped("evaluation:write")],
+    idem: IdempotencyDep,
+    if_match: IfMatch = None,
+) -> Command:
+    return Command(evaluation_id, session, principal, idem, if_match)
+
+
+WriterCommand = Annotated[Command, Depends(_by_writer)]
 
 
 @router.get("/evaluations", summary="Evaluations the caller may see")
@@ -95,34 +142,6 @@ async def submit_report(
     return EvaluationOut.of(view)
 
 
-@router.post(
-    "/evaluations/{evaluation_id}/assignments",
-    summary="Assign an expert the qualitative indicators they will score",
-    responses=_COMMAND_RESPONSES,
-    response_model=EvaluationOut,
-)
-async def assign_expert(
-    evaluation_id: uuid.UUID,
-    body: AssignmentIn,
-    session: SessionDep,
-    principal: Annotated[Principal, scoped("evaluation:write")],
-    idem: IdempotencyDep,
-    if_match: IfMatch = None,
-) -> Any:
-    return await idem.run(
-        lambda: experts.assign_expert(
-            session,
-            principal=principal,
-            evaluation_id=evaluation_id,
-            expert=body.expert,
-            indicators=body.indicators,
-            if_match=if_match,
-        ),
-        present=EvaluationOut.of,
-        etag=evaluations.evaluation_etag,
-    )
-
-
 @router.put(
     "/evaluations/{evaluation_id}/scores",
     summary="An expert scores the indicators assigned to them",
@@ -158,69 +177,36 @@ async def finalize_preview(
 
 
 @router.post(
+    "/evaluations/{evaluation_id}/assignments",
+    summary="Assign an expert the qualitative indicators they will score",
+    **_COMMAND,
+)
+async def assign_expert(body: AssignmentIn, command: WriterCommand) -> JSONResponse:
+    return await command.run(experts.assign_expert, body)
+
+
+@router.post(
     "/evaluations/{evaluation_id}/finalize",
     summary="Confirm the preview: compute scores, total and grade; lock the evaluation; emit its events",
-    responses=_COMMAND_RESPONSES,
-    response_model=EvaluationOut,
+    **_COMMAND,
 )
-async def finalize(
-    evaluation_id: uuid.UUID,
-    body: FinalizeIn,
-    session: SessionDep,
-    principal: Annotated[Principal, scoped("evaluation:write")],
-    idem: IdempotencyDep,
-    if_match: IfMatch = None,
-) -> Any:
-    return await idem.run(
-        lambda: finalizing.finalize(
-            session, principal=principal, evaluation_id=evaluation_id, confirm=body.confirm, if_match=if_match
-        ),
-        present=EvaluationOut.of,
-        etag=evaluations.evaluation_etag,
-    )
+async def finalize(body: FinalizeIn, command: WriterCommand) -> JSONResponse:
+    return await command.run(finalizing.finalize, body)
 
 
 @router.post(
     "/evaluations/{evaluation_id}/not-submitted",
     summary="Record that no report came for the year, with the reason (finalized as the rules say)",
-    responses=_COMMAND_RESPONSES,
-    response_model=EvaluationOut,
+    **_COMMAND,
 )
-async def record_not_submitted(
-    evaluation_id: uuid.UUID,
-    body: NotSubmittedIn,
-    session: SessionDep,
-    principal: Annotated[Principal, scoped("evaluation:write")],
-    idem: IdempotencyDep,
-    if_match: IfMatch = None,
-) -> Any:
-    return await idem.run(
-        lambda: evaluations.record_not_submitted(
-            session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, if_match=if_match
-        ),
-        present=EvaluationOut.of,
-        etag=evaluations.evaluation_etag,
-    )
+async def record_not_submitted(body: NotSubmittedIn, command: WriterCommand) -> JSONResponse:
+    return await command.run(evaluations.record_not_submitted, body)
 
 
 @router.post(
     "/evaluations/{evaluation_id}/reopen",
     summary="Reopen a finalized evaluation for a correction, with a reason kept in its history",
-    responses=_COMMAND_RESPONSES,
-    response_model=EvaluationOut,
+    **_COMMAND,
 )
-async def reopen(
-    evaluation_id: uuid.UUID,
-    body: ReopenIn,
-    session: SessionDep,
-    principal: Annotated[Principal, scoped("evaluation:write")],
-    idem: IdempotencyDep,
-    if_match: IfMatch = None,
-) -> Any:
-    return await idem.run(
-        lambda: evaluations.reopen(
-            session, principal=principal, evaluation_id=evaluation_id, reason=body.reason, if_match=if_match
-        ),
-        present=EvaluationOut.of,
-        etag=evaluations.evaluation_etag,
-    )
+async def reopen(body: ReopenIn, command: WriterCommand) -> JSONResponse:
+    return await command.run(evaluations.reopen, body)

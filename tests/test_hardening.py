@@ -168,3 +168,54 @@ def test_docs_come_from_the_service_itself_and_no_server_header(make_settings: C
 def test_the_event_envelope_requires_what_every_event_carries() -> None:
     for name, schema in all_event_schemas().items():
         assert {"id", "specversion", "source", "type", "time", "data"} <= set(schema["required"]), name
+
+
+async def test_a_transaction_the_database_rolls_back_for_a_deadlock_is_a_503_to_retry(database_url: str) -> None:
+    """Two transactions that lock the same rows in opposite orders: PostgreSQL rolls one back. Its request is
+    answered 503 with Retry-After (nothing was written; the same request again passes), never a 500."""
+    import asyncio
+
+    import asyncpg
+    from fastapi import FastAPI
+
+    from tic_shared.db import asyncpg_dsn
+    from tic_shared.problems import install_problem_handlers
+
+    table = f"public.deadlock_probe_{uuid.uuid4().hex[:8]}"
+    dsn = asyncpg_dsn(database_url)
+    setup = await asyncpg.connect(dsn)
+    await setup.execute(f"CREATE TABLE {table} (id int PRIMARY KEY); INSERT INTO {table} VALUES (1), (2)")
+
+    async def lock_in_order(first: int, then: int, both_hold: asyncio.Barrier) -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            async with conn.transaction():
+                await conn.execute(f"SELECT * FROM {table} WHERE id = $1 FOR UPDATE", first)
+                await both_hold.wait()
+                await conn.execute(f"SELECT * FROM {table} WHERE id = $1 FOR UPDATE", then)
+        finally:
+            await conn.close()
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/clash")
+    async def clash() -> None:
+        both_hold = asyncio.Barrier(2)
+        outcomes = await asyncio.gather(
+            lock_in_order(1, 2, both_hold), lock_in_order(2, 1, both_hold), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/clash")
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "1"
+        assert response.json()["type"] == "urn:tic:problem:transaction-conflict"
+    finally:
+        await setup.execute(f"DROP TABLE {table}")
+        await setup.close()

@@ -263,6 +263,19 @@ def database_outage(exc: BaseException) -> bool:
     return False
 
 
+def rolled_back_by_the_database(exc: BaseException) -> bool:
+    """Whether PostgreSQL rolled the transaction back because it met another one (a deadlock, or a serialization
+    failure): nothing was written, and the same request again will most likely pass."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, asyncpg.TransactionRollbackError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _raised_by_the_driver(exc: BaseException) -> bool:
     # A refused or reset socket is an outage when asyncpg or SQLAlchemy met it, not when any other code did.
     tb = exc.__traceback__
@@ -275,6 +288,15 @@ def _raised_by_the_driver(exc: BaseException) -> bool:
 
 
 async def _on_driver_error(request: Request, exc: Exception) -> JSONResponse:
+    if rolled_back_by_the_database(exc):
+        log.warning("transaction rolled back on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(
+            request,
+            503,
+            "transaction-conflict",
+            "another request changed the same records at the same moment; nothing was written: retry",
+            headers={"Retry-After": "1"},
+        )
     if not database_outage(exc):
         raise exc
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
@@ -288,7 +310,7 @@ async def _on_driver_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if database_outage(exc):
+    if database_outage(exc) or rolled_back_by_the_database(exc):
         return await _on_driver_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     # This answer is sent outside every middleware: it carries its own headers, and closes the connection,

@@ -13,7 +13,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.store.records import CenterRead, CenterRecord, FailureRecord, HistoryRecord, ObjectionRecord
-from registry.store.tables import HISTORY, LIVE, centers, code_counters, evaluation_failures, history, objections
+from registry.store.tables import (
+    HISTORY,
+    LIVE,
+    center_tallies,
+    centers,
+    code_counters,
+    evaluation_failures,
+    history,
+    objections,
+)
 from tic_shared import audit
 from tic_shared.dated_acts import today
 from tic_shared.reach import Reach
@@ -36,6 +45,10 @@ class CenterFilter:
     recommender: str | None = None
     lead_unit_credit_code: str | None = None
     text: str | None = None
+
+    def tallied(self) -> bool:
+        """Whether only status, tier, field and district filter: what the tallies can count."""
+        return not (self.recommender or self.lead_unit_credit_code or self.text)
 
     def clauses(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -144,11 +157,21 @@ async def list_centers(
 
 
 async def count_centers(session: AsyncSession, *, reach: Reach, filters: CenterFilter, by: str) -> dict[str, int]:
-    column = c[by]
-    rows = await session.execute(
-        select(column, func.count()).where(in_reach(reach), *filters.clauses()).group_by(column)
-    )
-    return {str(key): int(count) for key, count in rows.all()}
+    """Centers by `by` (status, tier, field or district). Filtered by those four only, within everything or one
+    district, the tallies answer; any other filter or reach counts the centers themselves."""
+    if filters.tallied() and reach.center_id is None and (reach.everything or reach.district is not None):
+        t = center_tallies.c
+        clauses = [t.district == reach.district] if reach.district is not None and not reach.everything else []
+        for column, values in ((t.status, filters.status), (t.tier, filters.tier), (t.field, filters.field)):
+            if values:
+                clauses.append(column.in_(list(values)))
+        if filters.district:
+            clauses.append(t.district.in_(list(filters.district)))
+        total = func.sum(t.n)
+        query = select(t[by], total).where(*clauses).group_by(t[by]).having(total > 0)
+    else:
+        query = select(c[by], func.count()).where(in_reach(reach), *filters.clauses()).group_by(c[by])
+    return {str(key): int(count) for key, count in (await session.execute(query)).all()}
 
 
 async def deadline_candidates(session: AsyncSession, *, reach: Reach, until: date, limit: int) -> list[CenterRecord]:
@@ -166,16 +189,19 @@ async def deadline_candidates(session: AsyncSession, *, reach: Reach, until: dat
 async def count_active_by_tier(
     session: AsyncSession, *, reach: Reach, since: Mapping[str, date | None]
 ) -> dict[str, int]:
-    """How many active centers each tier has (those of the tier since the day given, when one is), in one scan."""
-    counts = [
-        func.count().filter(c.tier == tier, *(() if day is None else (c.tier_since >= day,))).label(f"n{index}")
-        for index, (tier, day) in enumerate(since.items())
-    ]
-    if not counts:
-        return {}
-    query = select(*counts).where(in_reach(reach), c.status.in_(ACTIVE), c.tier.in_(list(since)))
-    row = (await session.execute(query)).one()
-    return {tier: int(row[index]) for index, tier in enumerate(since)}
+    """How many active centers each tier has: all of them (no day given: the tallies count them when the reach
+    allows) or those of the tier since the day given (the index of active centers by tier and day finds them)."""
+    found = dict.fromkeys(since, 0)
+    totals = [tier for tier, day in since.items() if day is None]
+    recent = {tier: day for tier, day in since.items() if day is not None}
+    if totals:
+        found |= await count_centers(session, reach=reach, filters=CenterFilter(status=ACTIVE, tier=totals), by="tier")
+    if recent:
+        # Written as the partial index ix_centers_active_tier_since is, so that the plan reads only those rows.
+        kinds = [and_(c.tier == tier, c.tier_since >= day) for tier, day in recent.items()]
+        query = select(c.tier, func.count()).where(in_reach(reach), c.status.in_(ACTIVE), or_(*kinds)).group_by(c.tier)
+        found |= {str(tier): int(count) for tier, count in (await session.execute(query)).all()}
+    return {tier: found.get(tier, 0) for tier in since}
 
 
 async def next_code_seq(session: AsyncSession, *, jurisdiction: str, year: int) -> int:

@@ -98,6 +98,18 @@ centers = Table(
     Index("ux_centers_live_name_en", "official_name_en", unique=True, postgresql_where=text(LIVE)),
 )
 
+# How many centers each status, tier, field and district has, kept by triggers on centers (migration 0006):
+# counts read these few rows instead of every center. Never written by the application.
+center_tallies = Table(
+    "center_tallies",
+    metadata,
+    Column("status", String(40), primary_key=True),
+    Column("tier", String(40), primary_key=True),
+    Column("field", String(40), primary_key=True),
+    Column("district", String(40), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
 objections = Table(
     "objections",
     metadata,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, literal, select, tuple_, update
@@ -127,19 +127,32 @@ class Turn:
     failures: int
 
 
+# How stale `last_success_at` may grow while every delivery succeeds: refreshing it on each success would make every
+# delivery to one endpoint wait for the one before it to commit (they would all lock the subscription's row).
+SUCCESS_STAMP_EVERY = timedelta(seconds=1)
+
+
 async def record_success(session: AsyncSession, subscription_id: uuid.UUID) -> int:
     """The endpoint answers: clear its failing state and make its waiting deliveries due now, so what piled up
-    during an outage goes out at once instead of each at the end of its own backoff. How many were woken."""
+    during an outage goes out at once instead of each at the end of its own backoff. How many were woken.
+
+    A healthy endpoint's row is only touched to move `last_success_at` on (at most every SUCCESS_STAMP_EVERY):
+    an update whose condition the row does not meet neither writes nor locks it."""
     s = subscriptions.c
+    failing = (s.consecutive_failures > 0) | s.failing_since.is_not(None) | s.pause_warned_at.is_not(None)
     recovered = (
         await session.execute(
             update(subscriptions)
-            .where(s.id == subscription_id)
+            .where(s.id == subscription_id, failing)
             .values(consecutive_failures=0, last_success_at=func.now(), failing_since=None, pause_warned_at=None)
             .returning(literal(True))
         )
     ).first()
     if recovered is None:
+        stale = s.last_success_at.is_(None) | (s.last_success_at < func.now() - SUCCESS_STAMP_EVERY)
+        await session.execute(
+            update(subscriptions).where(s.id == subscription_id, stale).values(last_success_at=func.now())
+        )
         return 0
     d = deliveries.c
     woken = await session.execute(

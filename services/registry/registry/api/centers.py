@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.api import schemas
@@ -17,7 +18,7 @@ from registry.domain.naming import legal_entity_status
 from registry.service import applications, reading
 from registry.service.acts import etag
 from registry.store.centers import CenterFilter
-from registry.store.records import CenterRead, CenterRecord
+from registry.store.records import CenterRead, CenterRecord, CenterSummaryRecord
 from tic_shared.auth import Principal, scoped
 from tic_shared.dated_acts import today as local_today
 from tic_shared.http import Idempotency, IdempotencyDep, IfMatch, set_etag
@@ -92,7 +93,15 @@ def to_center(center: CenterRead) -> schemas.Center:
     )
 
 
-def summary(center: CenterRecord) -> schemas.CenterSummary:
+# Lists are validated once, where they are built, and handed over serialized rather than validated again.
+_DEADLINES = TypeAdapter(list[schemas.Deadline])
+
+
+def _json(body: bytes | str) -> Response:
+    return Response(body, media_type="application/json")
+
+
+def summary(center: CenterSummaryRecord) -> schemas.CenterSummary:
     return schemas.CenterSummary.model_validate(center, from_attributes=True)
 
 
@@ -226,7 +235,7 @@ async def list_centers(
     if len(found) > limit:
         last = items[-1]
         next_cursor = encode_cursor({"at": last.created_at.isoformat(), "id": str(last.id)})
-    return Page[schemas.CenterSummary](items=items, next_cursor=next_cursor)
+    return _json(Page[schemas.CenterSummary](items=items, next_cursor=next_cursor).model_dump_json())
 
 
 @router.get("/stats/counts", response_model=schemas.Counts, summary="Counts by status, tier, field or district")
@@ -257,12 +266,12 @@ async def deadlines(
     principal: Reader,
     within_days: Annotated[int, Query(ge=0, le=3650)] = 180,
     today: Annotated[IsoDate | None, Query(description="The day to count from; today by default")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many centers, soonest first")] = 200,
-) -> Any:
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many centers, soonest first")] = 50,
+) -> Response:
     found = await reading.deadlines(
         session, principal=principal, day=today or local_today(), within_days=within_days, limit=limit
     )
-    return [
+    deadlines = [
         schemas.Deadline(
             center=summary(deadline.center),
             kind=deadline.kind,
@@ -272,3 +281,4 @@ async def deadlines(
         )
         for deadline in found
     ]
+    return _json(_DEADLINES.dump_json(deadlines))

@@ -14,7 +14,7 @@ from registry.domain.policy import ProgramTarget, program_targets, targets_for
 from registry.service.acts import load
 from registry.store import centers as store
 from registry.store.centers import CenterFilter
-from registry.store.records import CenterRead, CenterRecord, HistoryRecord, ObjectionRecord
+from registry.store.records import CenterRead, CenterRecord, CenterSummaryRecord, HistoryRecord, ObjectionRecord
 from tic_shared.auth import Principal
 from tic_shared.problems import NotFound
 from tic_shared.reach import Reach
@@ -53,7 +53,7 @@ async def list_centers(
     filters: CenterFilter,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[CenterRecord]:
+) -> list[CenterSummaryRecord]:
     """Newest first; one more than `limit` when there is a next page."""
     return await store.list_centers(session, reach=Reach.of(principal), filters=filters, limit=limit, after=after)
 
@@ -66,7 +66,7 @@ async def count_centers(
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
-    center: CenterRecord
+    center: CenterSummaryRecord
     kind: Literal["legal_entity", "construction_end"]
     deadline: date
     days_left: int

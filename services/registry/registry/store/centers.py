@@ -12,7 +12,14 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.store.records import CenterRead, CenterRecord, FailureRecord, HistoryRecord, ObjectionRecord
+from registry.store.records import (
+    CenterRead,
+    CenterRecord,
+    CenterSummaryRecord,
+    FailureRecord,
+    HistoryRecord,
+    ObjectionRecord,
+)
 from registry.store.tables import (
     HISTORY,
     LIVE,
@@ -29,6 +36,9 @@ from tic_shared.reach import Reach
 
 c = centers.c
 ACTIVE = ("building", "operating")
+
+
+SUMMARY = [c[name] for name in CenterSummaryRecord.__dataclass_fields__]
 
 
 def in_reach(reach: Reach) -> ColumnElement[bool]:
@@ -144,16 +154,16 @@ async def list_centers(
     filters: CenterFilter,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[CenterRecord]:
+) -> list[CenterSummaryRecord]:
     query = (
-        select(centers)
+        select(*SUMMARY)
         .where(in_reach(reach), *filters.clauses())
         .order_by(c.created_at.desc(), c.id.desc())
         .limit(limit)
     )
     if after is not None:
         query = query.where(or_(c.created_at < after[0], and_(c.created_at == after[0], c.id < after[1])))
-    return CenterRecord.all(await session.execute(query))
+    return CenterSummaryRecord.all(await session.execute(query))
 
 
 async def count_centers(session: AsyncSession, *, reach: Reach, filters: CenterFilter, by: str) -> dict[str, int]:
@@ -174,16 +184,18 @@ async def count_centers(session: AsyncSession, *, reach: Reach, filters: CenterF
     return {str(key): int(count) for key, count in (await session.execute(query)).all()}
 
 
-async def deadline_candidates(session: AsyncSession, *, reach: Reach, until: date, limit: int) -> list[CenterRecord]:
+async def deadline_candidates(
+    session: AsyncSession, *, reach: Reach, until: date, limit: int
+) -> list[CenterSummaryRecord]:
     """Active centers whose construction (and so legal-entity deadline) ends on or before `until`."""
     # Written as the partial index ix_centers_active_deadlines is, so that every plan (generic ones too) uses it.
-    query = select(centers).where(
+    query = select(*SUMMARY).where(
         in_reach(reach),
         text(LIVE),
         c.construction_end.is_not(None),
         c.construction_end <= until,
     )
-    return CenterRecord.all(await session.execute(query.order_by(c.construction_end, c.id).limit(limit)))
+    return CenterSummaryRecord.all(await session.execute(query.order_by(c.construction_end, c.id).limit(limit)))
 
 
 async def count_active_by_tier(

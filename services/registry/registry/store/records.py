@@ -64,6 +64,30 @@ class CenterRead(CenterRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class CenterSummaryRecord(Record):
+    """A center as lists show it: no plan, governance, bases or contacts (the JSON a list would read for nothing)."""
+
+    id: uuid.UUID
+    status: str
+    name_zh: str
+    name_en: str | None
+    official_name_zh: str | None
+    official_name_en: str | None
+    code: str | None
+    tier: str
+    field: str
+    district: str
+    recommender: str | None
+    lead_unit_name: str
+    lead_unit_credit_code: str
+    approved_on: date | None
+    construction_end: date | None
+    notice_ends_on: date | None
+    independent_legal_person: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectionRecord(Record):
     id: uuid.UUID
     center_id: uuid.UUID

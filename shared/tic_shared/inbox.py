@@ -8,14 +8,14 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import nats.errors
 import nats.js.errors
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, TextClause, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tic_shared import telemetry
@@ -93,14 +93,21 @@ async def _mark_all_handled(
     session: AsyncSession, inbox: Table, consumer: str, events: list[CloudEvent]
 ) -> set[uuid.UUID]:
     """Record a batch as handled in one statement; the ids not handled before (the rest are redeliveries)."""
-    unique = {event.id: event for event in events}
-    result = await session.execute(
-        insert(inbox)
-        .values([{"consumer": consumer, "event_id": e.id, "event_type": e.type} for e in unique.values()])
-        .on_conflict_do_nothing()
-        .returning(inbox.c.event_id)
-    )
+    unique = {event.id: event.type for event in events}
+    values = {"consumer": consumer, "ids": list(unique), "types": list(unique.values())}
+    result = await session.execute(_marking(inbox), values)
     return set(result.scalars())
+
+
+@cache
+def _marking(inbox: Table) -> TextClause:
+    """The inbox mark of a batch, one SQL text whatever the batch's size (the arrays carry the events): prepared
+    once per connection, never built again."""
+    return text(
+        f"INSERT INTO {inbox.schema}.{inbox.name} (consumer, event_id, event_type) "
+        "SELECT :consumer, id, type FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) AS batch(id, type) "
+        "ON CONFLICT DO NOTHING RETURNING event_id"
+    )
 
 
 @contextmanager

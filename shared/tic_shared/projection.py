@@ -10,26 +10,45 @@ that does not carry a fact never erases it.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, case, func, literal
+from sqlalchemy import ColumnElement, Row, Table, case, func, literal
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 
-def upsert(
-    table: Table, values: Mapping[str, Any], *, key: str, state: Collection[str], sequence: str = "sequence"
-) -> ReturningInsert[Any]:
-    """INSERT … ON CONFLICT DO UPDATE applying one event's `values` to the projection row of `key`.
+async def apply(
+    session: AsyncSession,
+    table: Table,
+    values: Mapping[str, Any],
+    *,
+    key: str,
+    state: Collection[str],
+    sequence: str = "sequence",
+) -> Row[Any]:
+    """Apply one event's `values` to the projection row of `key` (INSERT … ON CONFLICT DO UPDATE) and return the
+    row as it stands.
 
     `state` names the columns that follow the newest event (the sequence column among them, implicitly); every
-    other column given is a fact. A fact given as None is left out. The statement returns the row as it stands.
+    other column given is a fact. A fact given as None is left out.
     """
     given = {name: value for name, value in values.items() if value is not None or name in state}
-    statement = insert(table).values(**given)
+    statement = _upsert(table, tuple(sorted(given)), key, frozenset(state), sequence)
+    return (await session.execute(statement, given)).one()
+
+
+@cache
+def _upsert(
+    table: Table, names: tuple[str, ...], key: str, state: frozenset[str], sequence: str
+) -> ReturningInsert[Any]:
+    """The statement for events giving `names`: built once for each such set, its values bound per event (an event
+    stream repeats a handful of shapes, and building this statement cost more than running it)."""
+    statement = insert(table)
     newer = table.c[sequence] < statement.excluded[sequence]
     changes: dict[str, Any] = {}
-    for name in given:
+    for name in names:
         if name == key:
             continue
         new, old = statement.excluded[name], table.c[name]

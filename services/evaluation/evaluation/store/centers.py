@@ -22,8 +22,9 @@ def in_reach(reach: Reach) -> ColumnElement[bool]:
 
 async def project_center(session: AsyncSession, *, values: dict[str, Any]) -> bool:
     """Apply one registry event's values (`tic_shared.projection`); True when it was the newest."""
-    statement = projection.upsert(centers, values, key="center_id", state=CENTER_STATE, sequence="last_sequence")
-    row = (await session.execute(statement)).one()
+    row = await projection.apply(
+        session, centers, values, key="center_id", state=CENTER_STATE, sequence="last_sequence"
+    )
     return int(row.last_sequence) == values["last_sequence"]
 
 

@@ -34,7 +34,7 @@ async def upsert_center(session: AsyncSession, *, values: dict[str, Any]) -> boo
     The state fields follow the newest event; the facts only some events carry (the approval date, the lead unit's
     type, the name) are kept from whichever event carries them (`tic_shared.projection`).
     """
-    row = (await session.execute(projection.upsert(centers, values, key="center_id", state=STATE_FIELDS))).one()
+    row = await projection.apply(session, centers, values, key="center_id", state=STATE_FIELDS)
     return int(row.sequence) == values["sequence"]
 
 

@@ -37,7 +37,7 @@ async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> P
         values["contacts"] = data["contacts"]
     if "contacts" in data:
         values["contacts_known"] = True
-    row = (await session.execute(projection.upsert(centers, values, key="center_id", state=STATE))).one()
+    row = await projection.apply(session, centers, values, key="center_id", state=STATE)
     return ProjectedCenter.of(row) if row.sequence == data["sequence"] else None
 
 

@@ -141,7 +141,14 @@ under it; a list's is its median over 100,000 centers / its median over 1,000.
 ![Throughput, ours beside the raw stack](performance/throughput.png)
 
 ![Latency spread](performance/latency.png)
-"""
+{analysis()}"""
+
+
+def analysis() -> str:
+    """What the profiles said of the goals not met: written by hand in docs/performance/analysis.md, kept beside
+    the figures whenever this page is rewritten."""
+    notes = CHARTS / "analysis.md"
+    return "\n" + notes.read_text(encoding="utf-8") if notes.exists() else ""
 
 
 async def run(args: argparse.Namespace) -> list[Figure]:

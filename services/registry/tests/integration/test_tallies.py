@@ -118,7 +118,9 @@ async def test_two_writers_at_once_keep_the_tallies_exact(database_url: str) -> 
     finally:
         await setup.close()
 
-    async def writer(seed: int) -> None:
+    async def writer(seed: int, own: list[uuid.UUID]) -> None:
+        # Each writer its own centers (two multi-row updates of the same centers can deadlock on those rows,
+        # whatever the tallies do), both moving them between the same tallies.
         mine = random.Random(seed)
         conn = await asyncpg.connect(asyncpg_dsn(database_url))
         try:
@@ -126,13 +128,13 @@ async def test_two_writers_at_once_keep_the_tallies_exact(database_url: str) -> 
                 async with conn.transaction():
                     await conn.execute(
                         "UPDATE registry.centers SET status = $2 WHERE id = ANY($1)",
-                        mine.sample(ids, 20),
+                        mine.sample(own, 20),
                         mine.choice(STATUSES),
                     )
         finally:
             await conn.close()
 
-    await asyncio.gather(writer(1), writer(2))
+    await asyncio.gather(writer(1, ids[:100]), writer(2, ids[100:]))
     conn = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         await _agree(conn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -238,12 +239,19 @@ _SERVER_UNAVAILABLE = (
 )
 
 
-def database_outage(exc: BaseException) -> bool:
-    """Whether `exc` (or what caused it) says the database cannot be reached, rather than that a query is wrong."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what caused it, each once (a cycle of causes ends the walk)."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def database_outage(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database cannot be reached, rather than that a query is wrong."""
+    for current in _chain(exc):
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
         if isinstance(current, sa_exc.OperationalError | sa_exc.TimeoutError):
@@ -259,21 +267,13 @@ def database_outage(exc: BaseException) -> bool:
             return True
         if isinstance(current, OSError) and _raised_by_the_driver(current):
             return True
-        current = current.__cause__ or current.__context__
     return False
 
 
 def rolled_back_by_the_database(exc: BaseException) -> bool:
     """Whether PostgreSQL rolled the transaction back because it met another one (a deadlock, or a serialization
     failure): nothing was written, and the same request again will most likely pass."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, asyncpg.TransactionRollbackError):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(isinstance(current, asyncpg.TransactionRollbackError) for current in _chain(exc))
 
 
 def _raised_by_the_driver(exc: BaseException) -> bool:

@@ -14,7 +14,6 @@ the publishing of each outbox event (`publish <type>`, a producer span) and the 
 from __future__ import annotations
 
 import os
-import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -65,7 +64,7 @@ def instrument_app(app: Any) -> None:
     build_traced = app.build_middleware_stack
     build_plain = app._original_build_middleware_stack
 
-    def build_middleware_stack(self: Any) -> Any:
+    def build_middleware_stack() -> Any:
         traced, plain = build_traced(), build_plain()
 
         async def either(scope: Any, receive: Any, send: Any) -> None:
@@ -73,7 +72,7 @@ def instrument_app(app: Any) -> None:
 
         return either
 
-    app.build_middleware_stack = types.MethodType(build_middleware_stack, app)
+    app.build_middleware_stack = build_middleware_stack
 
 
 def instrument_engine(engine: Any) -> None:

@@ -63,18 +63,16 @@ async def list_deliveries(
     limit: int,
 ) -> list[DeliveryRecord]:
     """Newest first; an e-mail address is matched as stored (lower-cased)."""
-    return list(
-        await deliveries_store.list_deliveries(
-            session,
-            event_id=event_id,
-            recipient=recipient.lower() if recipient and "@" in recipient else recipient,
-            channel=channel,
-            status=status,
-            subscription_id=subscription_id,
-            center_id=center_id,
-            after=after,
-            limit=limit,
-        )
+    return await deliveries_store.list_deliveries(
+        session,
+        event_id=event_id,
+        recipient=recipient.lower() if recipient and "@" in recipient else recipient,
+        channel=channel,
+        status=status,
+        subscription_id=subscription_id,
+        center_id=center_id,
+        after=after,
+        limit=limit,
     )
 
 

@@ -22,10 +22,8 @@ async def list_items(
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
 ) -> list[InboxItemRecord]:
-    return list(
-        await inbox_store.list_items(
-            session, principal, unread_only=unread_only, event_type=event_type, after=after, limit=limit
-        )
+    return await inbox_store.list_items(
+        session, principal, unread_only=unread_only, event_type=event_type, after=after, limit=limit
     )
 
 

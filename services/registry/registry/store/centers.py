@@ -21,6 +21,7 @@ from registry.store.records import (
     ObjectionRecord,
 )
 from registry.store.tables import (
+    ACTIVE,
     HISTORY,
     LIVE,
     center_tallies,
@@ -35,7 +36,6 @@ from tic_shared.dated_acts import today
 from tic_shared.reach import Reach
 
 c = centers.c
-ACTIVE = ("building", "operating")
 
 
 SUMMARY = [c[name] for name in CenterSummaryRecord.__dataclass_fields__]

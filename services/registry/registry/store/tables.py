@@ -32,7 +32,8 @@ SEARCH_TEXT = (
 )
 messaging = messaging_tables(metadata)
 # A live center's official name is its own: no two centers building or operating share one.
-LIVE = "status IN ('building', 'operating')"
+ACTIVE = ("building", "operating")
+LIVE = f"status IN {ACTIVE}"
 
 centers = Table(
     "centers",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import MetaData, text
+import asyncpg
+from sqlalchemy import ClauseElement, MetaData, text
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,6 +38,31 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+class DriverQuery:
+    """A Core statement compiled once to asyncpg's own SQL, run on the driver's connection by `Database.fetch_row`.
+
+    For the few reads so hot that SQLAlchemy's execution machinery (the session, the connection's execution context,
+    the greenlet hop, the result's processors) costs more than the statement: the query is still written in Core,
+    against the same tables, and its named parameters are bound in the compiled order."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = statement.compile(dialect=_DIALECT)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        # Values written into the statement itself (`status == "open"`) are bound parameters too.
+        self.fixed = {name: value for name, value in compiled.params.items() if value is not None}
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        return [values[name] if name in values else self.fixed[name] for name in self.names]
+
+
+_DIALECT = PGDialect_asyncpg()
+
+# What a dead connection raises on the driver itself (SQLAlchemy would have wrapped it and invalidated the pool).
+_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+
+
 class Database:
     """Engine and session factory for one service; created in the app lifespan, never at import."""
 
@@ -41,8 +70,11 @@ class Database:
         self.schema = schema
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
+            # A fixed pool: a burst beyond it waits its turn (at most `pool_timeout`) rather than opening
+            # connections that are closed again as soon as they are returned, which costs a connect per request.
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,
+            pool_timeout=10,
             # No ping before every checkout (three round trips per request): a connection that died is found out
             # by the statement that uses it, which invalidates the whole pool, so one request per outage fails.
             pool_pre_ping=False,
@@ -66,6 +98,24 @@ class Database:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             async with AsyncSession(bind=autocommit, expire_on_commit=False, autoflush=False) as session:
                 yield session
+
+    async def fetch_row(self, query: DriverQuery, values: Mapping[str, Any]) -> asyncpg.Record | None:
+        """One row of a read, on a pooled connection's driver, in autocommit (no BEGIN, no COMMIT): the row as
+        asyncpg gives it (JSON already decoded by the codecs the dialect installed on connect), or None.
+
+        A connection found dead is thrown away with the whole pool, as SQLAlchemy does for its own statements,
+        so that the connections that died with it are not handed to the requests after this one."""
+        async with self.engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
+            try:
+                return await driver.fetchrow(query.sql, *query.arguments(values))
+            except _CONNECTION_LOST as exc:
+                if isinstance(exc, asyncpg.DataError):
+                    raise
+                await connection.invalidate(exc)
+                await self.engine.dispose(close=False)
+                raise
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, Self
 
@@ -20,7 +21,11 @@ class Record:
 
     @classmethod
     def of(cls, row: Row[*tuple[Any, ...]]) -> Self:
-        values = row._mapping
+        return cls.of_mapping(row._mapping)
+
+    @classmethod
+    def of_mapping(cls, values: Mapping[Any, Any]) -> Self:
+        """From anything that maps column names to values: a SQLAlchemy row's mapping, an asyncpg record."""
         return cls(**{f.name: cls.convert(values[f.name]) for f in fields(cls)})  # type: ignore[arg-type]
 
     @classmethod

@@ -29,6 +29,7 @@ from tic_shared.metrics import ServiceMetrics
 from tic_shared.nats_link import NatsLink
 from tic_shared.outbox import OutboxRelay
 from tic_shared.problems import PROBLEM_RESPONSES, install_problem_handlers
+from tic_shared.session import DatabaseDep as DatabaseDep
 from tic_shared.session import SessionDep as SessionDep
 from tic_shared.settings import ServiceSettings
 from tic_shared.streams import StreamReplicasRefused, ensure_stream

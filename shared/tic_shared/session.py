@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tic_shared.db import Database
+
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     db = request.app.state.db
@@ -20,3 +22,11 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 """The request's unit of work: committed when the route returns, rolled back when it raises."""
+
+
+async def _database(request: Request) -> Database:
+    return request.app.state.db
+
+
+DatabaseDep = Annotated[Database, Depends(_database)]
+"""The service's database itself, for a read that runs on the driver (`Database.fetch_row`) with no session."""

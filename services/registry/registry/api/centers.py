@@ -24,7 +24,7 @@ from tic_shared.dated_acts import today as local_today
 from tic_shared.http import Idempotency, IdempotencyDep, IfMatch, set_etag
 from tic_shared.pagination import Page, cursor_field, encode_cursor
 from tic_shared.request_model import IsoDate
-from tic_shared.service_app import SessionDep
+from tic_shared.service_app import DatabaseDep, SessionDep
 from tic_shared.vocabulary import CenterStatus, Tier
 from tic_shared.vocabulary import Field as TicField
 
@@ -146,8 +146,8 @@ async def validate_center(body: schemas.CenterCreate, principal: Writer) -> sche
 
 
 @router.get("/{center_id}", response_model=schemas.Center, summary="One center")
-async def get_center(center_id: CenterId, session: SessionDep, principal: Reader) -> Response:
-    center = await reading.get_center(session, principal=principal, center_id=center_id)
+async def get_center(center_id: CenterId, db: DatabaseDep, principal: Reader) -> Response:
+    center = await reading.get_center(db, principal=principal, center_id=center_id)
     # The busiest read: its model is validated once, here, and handed over serialized, not validated again.
     body = to_center(center).model_dump_json(by_alias=True)
     return Response(body, media_type="application/json", headers={"ETag": etag(center)})

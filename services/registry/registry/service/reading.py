@@ -16,13 +16,14 @@ from registry.store import centers as store
 from registry.store.centers import CenterFilter
 from registry.store.records import CenterRead, CenterRecord, CenterSummaryRecord, HistoryRecord, ObjectionRecord
 from tic_shared.auth import Principal
+from tic_shared.db import Database
 from tic_shared.problems import NotFound
 from tic_shared.reach import Reach
 
 
-async def get_center(session: AsyncSession, *, principal: Principal, center_id: uuid.UUID) -> CenterRead:
+async def get_center(db: Database, *, principal: Principal, center_id: uuid.UUID) -> CenterRead:
     """The center with its open objections, in one statement, or 404 when it is out of reach."""
-    found = await store.read_center(session, reach=Reach.of(principal), center_id=center_id)
+    found = await store.read_center(db, reach=Reach.of(principal), center_id=center_id)
     if found is None:
         raise NotFound("center", center_id)
     return found

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select, text, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +46,7 @@ from registry.store.tables import (
 )
 from tic_shared import audit
 from tic_shared.dated_acts import today
+from tic_shared.db import Database, DriverQuery
 from tic_shared.reach import Reach
 
 c = centers.c
@@ -102,34 +116,37 @@ async def get_center(
     return CenterRecord.first(await session.execute(query))
 
 
-# A read of one center is the registry's busiest statement: built once for each kind of reach, with its values
-# bound per request, so that no request pays for building and hashing the same SQL again.
+# A read of one center is the registry's busiest statement: compiled once, for every kind of reach (its values are
+# parameters, NULL where the caller has no such reach), and run on the driver without a session around it.
 _OPEN_OBJECTIONS = (
     select(func.count())
     .where(objections.c.center_id == c.id, objections.c.status == "open")
     .scalar_subquery()
     .label("open_objections")
 )
-_READ = select(centers, _OPEN_OBJECTIONS).where(c.id == bindparam("center_id"))
-_READ_BY_REACH = {
-    "everything": _READ,
-    "district": _READ.where(c.district == bindparam("district")),
-    "center": _READ.where(c.id == bindparam("own_center")),
-}
+_READ = DriverQuery(
+    select(centers, _OPEN_OBJECTIONS).where(
+        c.id == bindparam("center_id", type_=Uuid),
+        or_(
+            bindparam("everything", type_=Boolean),
+            c.district == bindparam("district", type_=String),
+            c.id == bindparam("own_center", type_=Uuid),
+        ),
+    )
+)
 
 
-async def read_center(session: AsyncSession, *, reach: Reach, center_id: uuid.UUID) -> CenterRead | None:
-    """A center and its open objections, in one statement."""
-    values: dict[str, Any] = {"center_id": center_id}
-    if reach.everything:
-        query = _READ_BY_REACH["everything"]
-    elif reach.district is not None and reach.center_id is None:
-        query, values["district"] = _READ_BY_REACH["district"], reach.district
-    elif reach.center_id is not None and reach.district is None:
-        query, values["own_center"] = _READ_BY_REACH["center"], reach.center_id
-    else:
-        query = _READ.where(in_reach(reach))
-    return CenterRead.first(await session.execute(query, values))
+async def read_center(db: Database, *, reach: Reach, center_id: uuid.UUID) -> CenterRead | None:
+    """A center and its open objections, in one statement (a district officer's or a center user's reach; experts
+    and departments see no center here)."""
+    values = {
+        "center_id": center_id,
+        "everything": reach.everything,
+        "district": reach.district,
+        "own_center": reach.center_id,
+    }
+    row = await db.fetch_row(_READ, values)
+    return None if row is None else CenterRead.of_mapping(row)
 
 
 async def open_objection_count(session: AsyncSession, *, center_id: uuid.UUID) -> int:

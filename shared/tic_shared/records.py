@@ -26,7 +26,8 @@ class Record:
     @classmethod
     def of_mapping(cls, values: Mapping[Any, Any]) -> Self:
         """From anything that maps column names to values: a SQLAlchemy row's mapping, an asyncpg record."""
-        return cls(**{f.name: cls.convert(values[f.name]) for f in fields(cls)})  # type: ignore[arg-type]
+        convert = cls.convert
+        return cls(*[convert(values[name]) for name in _field_names(cls)])
 
     @classmethod
     def first(cls, result: Result[Any]) -> Self | None:
@@ -36,3 +37,15 @@ class Record:
     @classmethod
     def all(cls, result: Result[Any]) -> list[Self]:
         return [cls.of(row) for row in result.all()]
+
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(record: type) -> tuple[str, ...]:
+    """A record's fields in their order (read once per class: `dataclasses.fields` walks them on every call)."""
+    names = _NAMES.get(record)
+    if names is None:
+        names = _NAMES[record] = tuple(f.name for f in fields(record))
+    return names

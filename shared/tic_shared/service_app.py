@@ -203,11 +203,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     telemetry.configure(spec.name)
     telemetry.instrument_app(app)
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Authenticated])
-    for router in spec.routers:
-        api.include_router(router)
-    api.include_router(ops_api.router)
-    app.include_router(api)
+    # Each router is included under the API prefix directly: every level of included routers is matched again
+    # on every request.
+    for router in (*spec.routers, ops_api.router):
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Authenticated])
     app.include_router(_health_router())
     install_docs(app)
     install_problem_responses(app)

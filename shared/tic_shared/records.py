@@ -39,7 +39,6 @@ class Record:
         return [cls.of(row) for row in result.all()]
 
 
-
 _NAMES: dict[type, tuple[str, ...]] = {}
 
 

@@ -271,9 +271,14 @@ async def deadlines(
     found = await reading.deadlines(
         session, principal=principal, day=today or local_today(), within_days=within_days, limit=limit
     )
+    # A center with both deadlines is summarised once: a full page is mostly such pairs.
+    summaries: dict[uuid.UUID, schemas.CenterSummary] = {}
+    for deadline in found:
+        if deadline.center.id not in summaries:
+            summaries[deadline.center.id] = summary(deadline.center)
     deadlines = [
         schemas.Deadline(
-            center=summary(deadline.center),
+            center=summaries[deadline.center.id],
             kind=deadline.kind,
             deadline=deadline.deadline,
             days_left=deadline.days_left,

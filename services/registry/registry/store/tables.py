@@ -94,7 +94,6 @@ centers = Table(
     Index("ix_centers_tier", "tier"),
     Index("ix_centers_field", "field"),
     Index("ix_centers_lead_unit_credit_code", "lead_unit_credit_code"),
-    Index("ix_centers_construction_end", "construction_end"),
     Index("ux_centers_live_name_zh", "official_name_zh", unique=True, postgresql_where=text(LIVE)),
     Index("ux_centers_live_name_en", "official_name_en", unique=True, postgresql_where=text(LIVE)),
 )

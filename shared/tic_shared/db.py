@@ -59,8 +59,28 @@ class DriverQuery:
 
 _DIALECT = PGDialect_asyncpg()
 
-# What a dead connection raises on the driver itself (SQLAlchemy would have wrapped it and invalidated the pool).
-_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+# What a dead connection raises on the driver itself (SQLAlchemy would have wrapped it and invalidated the pool):
+# a lost socket, the server shutting the session down, or asyncpg's protocol left mid-operation by either.
+SERVER_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    *SERVER_UNAVAILABLE,
+)
+
+
+def _connection_lost(driver: asyncpg.Connection, exc: Exception) -> bool:
+    if driver.is_closed():
+        return True
+    # asyncpg's DataError is an InterfaceError too: a value the statement refused, on a sound connection.
+    return isinstance(exc, _CONNECTION_LOST) and not isinstance(exc, asyncpg.DataError)
 
 
 class Database:
@@ -110,12 +130,14 @@ class Database:
             driver: asyncpg.Connection = pooled.driver_connection
             try:
                 return await driver.fetchrow(query.sql, *query.arguments(values))
-            except _CONNECTION_LOST as exc:
-                if isinstance(exc, asyncpg.DataError):
-                    raise
+            except Exception as exc:
+                if not _connection_lost(driver, exc):
+                    raise  # the statement's own error (a bad value, say): the connection is sound
                 await connection.invalidate(exc)
                 await self.engine.dispose(close=False)
-                raise
+                # However the loss showed itself (a closed socket, the server's shutdown notice, or the protocol
+                # caught between two states by it), it is an outage to the caller: 503, retry later.
+                raise asyncpg.ConnectionDoesNotExistError("the database connection was lost during a read") from exc
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

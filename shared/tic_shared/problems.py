@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tic_shared.db import SERVER_UNAVAILABLE
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -231,12 +233,6 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 RETRY_AFTER_S = 5
-_SERVER_UNAVAILABLE = (
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -256,7 +252,7 @@ def database_outage(exc: BaseException) -> bool:
             return True
         if isinstance(current, sa_exc.OperationalError | sa_exc.TimeoutError):
             return True
-        if isinstance(current, (asyncpg.PostgresConnectionError, *_SERVER_UNAVAILABLE)):
+        if isinstance(current, (asyncpg.PostgresConnectionError, *SERVER_UNAVAILABLE)):
             return True
         # asyncpg's DataError is an InterfaceError too (a bad argument, not an outage): only a closed connection.
         if (

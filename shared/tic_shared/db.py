@@ -59,28 +59,31 @@ class DriverQuery:
 
 _DIALECT = PGDialect_asyncpg()
 
-# What a dead connection raises on the driver itself (SQLAlchemy would have wrapped it and invalidated the pool):
-# a lost socket, the server shutting the session down, or asyncpg's protocol left mid-operation by either.
-SERVER_UNAVAILABLE: tuple[type[Exception], ...] = (
+# The server refusing or ending sessions: a restart, a crash, too many connections.
+_SERVER_UNAVAILABLE = (
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
 )
-_CONNECTION_LOST = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    OSError,
-    *SERVER_UNAVAILABLE,
-)
 
 
-def _connection_lost(driver: asyncpg.Connection, exc: Exception) -> bool:
-    if driver.is_closed():
+def driver_says_connection_lost(exc: BaseException) -> bool:
+    """Whether asyncpg's `exc` says the connection or the server is gone, rather than that a statement is wrong."""
+    if isinstance(exc, (asyncpg.PostgresConnectionError, *_SERVER_UNAVAILABLE)):
         return True
-    # asyncpg's DataError is an InterfaceError too: a value the statement refused, on a sound connection.
-    return isinstance(exc, _CONNECTION_LOST) and not isinstance(exc, asyncpg.DataError)
+    # asyncpg's DataError is an InterfaceError too (a bad argument, not an outage): only a closed connection.
+    return (
+        isinstance(exc, asyncpg.InterfaceError) and not isinstance(exc, asyncpg.DataError) and "connection" in str(exc)
+    )
+
+
+def _lost_under_a_read(driver: asyncpg.Connection, exc: Exception) -> bool:
+    # On the driver itself, a broken socket and asyncpg's protocol left between two states (by the server's
+    # shutdown notice arriving mid-operation) lose the connection too.
+    return (
+        driver.is_closed() or isinstance(exc, OSError | asyncpg.InternalClientError) or driver_says_connection_lost(exc)
+    )
 
 
 class Database:
@@ -131,7 +134,7 @@ class Database:
             try:
                 return await driver.fetchrow(query.sql, *query.arguments(values))
             except Exception as exc:
-                if not _connection_lost(driver, exc):
+                if not _lost_under_a_read(driver, exc):
                     raise  # the statement's own error (a bad value, say): the connection is sound
                 await connection.invalidate(exc)
                 await self.engine.dispose(close=False)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tic_shared.db import SERVER_UNAVAILABLE
+from tic_shared.db import driver_says_connection_lost
 
 log = logging.getLogger(__name__)
 
@@ -252,14 +252,7 @@ def database_outage(exc: BaseException) -> bool:
             return True
         if isinstance(current, sa_exc.OperationalError | sa_exc.TimeoutError):
             return True
-        if isinstance(current, (asyncpg.PostgresConnectionError, *SERVER_UNAVAILABLE)):
-            return True
-        # asyncpg's DataError is an InterfaceError too (a bad argument, not an outage): only a closed connection.
-        if (
-            isinstance(current, asyncpg.InterfaceError)
-            and not isinstance(current, asyncpg.DataError)
-            and "connection" in str(current)
-        ):
+        if driver_says_connection_lost(current):
             return True
         if isinstance(current, OSError) and _raised_by_the_driver(current):
             return True

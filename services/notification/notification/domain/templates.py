@@ -142,7 +142,7 @@ def check(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     return rendered
 
 
-def _complete(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+def complete_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     """The event's data with every field of its catalog model present (None where it carries nothing), so a
     template may test an optional field; data that does not fit its model is passed on as it is."""
     model = BY_TYPE.get(event_type)
@@ -155,11 +155,19 @@ def _complete(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def context_for(
-    *, event: dict[str, Any], center: dict[str, Any] | None, locale: str = DEFAULT_LOCALE
+    *,
+    event: dict[str, Any],
+    center: dict[str, Any] | None,
+    locale: str = DEFAULT_LOCALE,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What a template sees: `event` (the envelope), `data`, `center` (the projection), `center_name` and
-    `center_ref` (the name with the registry code, which tells apart centers of one name)."""
-    data = _complete(str(event.get("type") or ""), event.get("data") or {})
+    `center_ref` (the name with the registry code, which tells apart centers of one name).
+
+    `data` is the event's data already completed (`complete_data`), when the caller has it: rendering one event
+    in every locale validates it once."""
+    if data is None:
+        data = complete_data(str(event.get("type") or ""), event.get("data") or {})
     center = center or {}
     if locale == "en":
         name = data.get("name_en") or center.get("name_en") or data.get("name_zh") or center.get("name_zh")

@@ -161,9 +161,10 @@ def _render_all(
 ) -> dict[str, dict[str, str]]:
     """The message in every locale; a locale without a template falls back to the default one."""
     rendered: dict[str, dict[str, str]] = {}
+    data = tpl.complete_data(str(payload.get("type") or ""), payload.get("data") or {})
     for locale in tpl.LOCALES:
         row = stored.get(locale) or stored.get(tpl.DEFAULT_LOCALE)
-        context = tpl.context_for(event=payload, center=center, locale=locale)
+        context = tpl.context_for(event=payload, center=center, locale=locale, data=data)
         if row is None:
             rendered[locale] = _fallback(payload, context)
             continue

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import nats
 from nats.js.api import DeliverPolicy
 from sqlalchemy import func, select
 
+from notification.channels import Outcome
 from notification.service import fanout
-from notification.store.tables import deliveries
+from notification.store.tables import deliveries, subscriptions
 from tic_platform.testing import eventually
 from tic_shared.events import CloudEvent
 
@@ -345,3 +347,57 @@ async def test_an_event_that_comes_before_the_contacts_still_reaches_the_lead_un
         got = mails()
         assert len(got) == 2
         assert sum(str(reviewed.id) in m for m in got) == 1 and sum(str(submitted.id) in m for m in got) == 1
+
+
+async def test_a_wave_of_outcomes_counts_an_endpoints_failures_in_the_order_they_came(
+    notification: Any, nats_url: str, admin: dict[str, str], kit: Any
+) -> None:
+    """The worker writes the outcomes that finished together in one transaction; the endpoint's failure count must
+    still follow the order of the sends: a failure after a success leaves it failing, a success after a failure
+    clears it."""
+    async with (
+        notification(delivery_worker_enabled=False) as (app, client),
+        kit.subscribed(client, admin, "http://127.0.0.1:9/hook", EVENT_TYPES) as subscription,
+    ):
+        subscription_id = uuid.UUID(subscription["id"])
+        events = [kit.center_approved() for _ in range(4)]
+        for event in events:
+            await kit.publish(nats_url, event)
+
+        async def pending() -> bool:
+            rows = await _deliveries_of(client, admin, subscription_id=subscription["id"], status="pending")
+            return len(rows) == 4
+
+        await eventually(pending, timeout_s=RETRY_WAIT_S)
+        worker = app.state.delivery_worker
+        token, claimed = await worker._claim()
+        ours = {row.event_id: row for row in claimed if row.subscription_id == subscription_id}
+        first, second, third, fourth = (ours[event.id] for event in events)
+        now = datetime.now(UTC)
+        ok, failed = Outcome(True, now, 3, http_status=204), Outcome(False, now, 3, http_status=503, error="HTTP 503")
+
+        await worker._write_wave(token, [(first, ok), (second, failed)])
+        assert await _failing(app, subscription_id) == (1, True)
+        await worker._write_wave(token, [(third, failed), (fourth, ok)])
+        assert await _failing(app, subscription_id) == (0, False)
+
+        statuses = {
+            row["event_id"]: row["status"]
+            for row in await _deliveries_of(client, admin, subscription_id=subscription["id"])
+        }
+        assert [statuses[str(event.id)] for event in events] == ["delivered", "retrying", "retrying", "delivered"]
+        for row, good in ((first, True), (second, False), (third, False), (fourth, True)):
+            detail = (await client.get(f"/api/v1/deliveries/{row.id}", headers=admin)).json()
+            assert [attempt["ok"] for attempt in detail["attempt_log"]] == [good]
+
+
+async def _failing(app: Any, subscription_id: uuid.UUID) -> tuple[int, bool]:
+    async with app.state.db.transaction() as session:
+        row = (
+            await session.execute(
+                select(subscriptions.c.consecutive_failures, subscriptions.c.failing_since).where(
+                    subscriptions.c.id == subscription_id
+                )
+            )
+        ).one()
+    return row.consecutive_failures, row.failing_since is not None

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import pytest
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -90,3 +91,19 @@ async def test_if_match_with_a_stale_etag_is_refused_with_412(
         assert stale.json()["current_etag"] == ok.headers["etag"]
         unconditional = await client.put("/api/v1/note", json={"text": "z"}, headers=auth)
         assert unconditional.status_code == 200
+
+
+def test_a_route_that_names_no_caller_keeps_the_app_from_being_built(make_settings: Callable[..., Any]) -> None:
+    """Every API route authenticates its caller itself; one that forgets fails when the app is built, not in
+    production with its door open."""
+    from notification.store.tables import messaging
+
+    careless = APIRouter()
+
+    @careless.get("/open")
+    async def open_door() -> dict[str, str]:
+        return {}
+
+    spec = ServiceSpec(name="notification", title="t", description="t", messaging=messaging, routers=[careless])
+    with pytest.raises(TypeError, match="GET /open does not name its caller"):
+        create_service_app(spec, make_settings("notification"))

@@ -15,8 +15,10 @@ from typing import Annotated, Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from fastapi import Depends, Request, Security
+from fastapi import APIRouter, Depends, Request, Security
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2, SecurityScopes
 from fastapi.security.utils import get_authorization_scheme_param
 
@@ -205,19 +207,22 @@ bearer = OAuth2(
 )
 
 
+_PRINCIPAL = "tic.principal"  # where a request keeps its caller once authenticated
+
+
 async def current_principal(
     security_scopes: SecurityScopes,
     request: Request,
     authorization: Annotated[str | None, Depends(bearer)],
 ) -> Principal:
     """Authenticate once per request, then check the scopes this route asks for."""
-    principal: Principal | None = getattr(request.state, "principal", None)
+    principal: Principal | None = request.scope.get(_PRINCIPAL)
     if principal is None:
         scheme, token = get_authorization_scheme_param(authorization)
         if not authorization or scheme.lower() != "bearer" or not token:
             raise Unauthorized("a bearer token is required")
         principal = await request.app.state.verified.principal(token)
-        request.state.principal = principal
+        request.scope[_PRINCIPAL] = principal
     missing = [scope for scope in security_scopes.scopes if not principal.has_scope(scope)]
     if missing:
         raise Forbidden(f"this action needs the scope {' '.join(missing)}", required_scopes=missing)
@@ -230,6 +235,23 @@ def scoped(*scopes: str) -> Any:
 
 
 Authenticated = Security(current_principal)
+
+
+def require_authentication(router: APIRouter) -> APIRouter:
+    """The router, once every route on it is known to name its caller (`scoped(...)` or `Authenticated`).
+
+    Checked when the app is built instead of adding `Authenticated` to the whole router: FastAPI caches a
+    dependency per set of scopes, so a router-wide one beside each route's own resolved the caller twice on
+    every request. A route that names no caller is a programming error, refused before the app serves."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and not _names_caller(route.dependant):
+            methods = ",".join(sorted(route.methods or ()))
+            raise TypeError(f"{methods} {route.path} does not name its caller: add `scoped(...)` or `Authenticated`")
+    return router
+
+
+def _names_caller(dependant: Dependant) -> bool:
+    return dependant.call is current_principal or any(_names_caller(sub) for sub in dependant.dependencies)
 
 
 def mint_token(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tic_shared.auth import Authenticated, Principal
 from tic_shared.problems import Problem
 from tic_shared.session import SessionDep
 
@@ -107,6 +108,7 @@ class Idempotency:
 async def _idempotency(
     request: Request,
     session: SessionDep,
+    principal: Annotated[Principal, Authenticated],
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -116,9 +118,8 @@ async def _idempotency(
         ),
     ] = None,
 ) -> Idempotency:
-    principal = getattr(request.state, "principal", None)
-    owner = principal.subject if principal is not None else "anonymous"
-    return Idempotency(session, request, idempotency_key, owner)
+    # A key is its caller's own: asking for the caller here (resolved once per request) makes sure of it.
+    return Idempotency(session, request, idempotency_key, principal.subject)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]

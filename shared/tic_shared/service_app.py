@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tic_shared import ops_api, telemetry
-from tic_shared.auth import Authenticated, TokenVerifier, VerifiedTokens
+from tic_shared.auth import TokenVerifier, VerifiedTokens, require_authentication
 from tic_shared.contract_responses import install_problem_responses
 from tic_shared.db import Database
 from tic_shared.docs import install_docs
@@ -204,9 +204,10 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     telemetry.instrument_app(app)
 
     # Each router is included under the API prefix directly: every level of included routers is matched again
-    # on every request.
+    # on every request. Every route names its caller itself (checked here, not added router-wide: see
+    # `require_authentication`).
     for router in (*spec.routers, ops_api.router):
-        app.include_router(router, prefix=API_PREFIX, dependencies=[Authenticated])
+        app.include_router(require_authentication(router), prefix=API_PREFIX)
     app.include_router(_health_router())
     install_docs(app)
     install_problem_responses(app)

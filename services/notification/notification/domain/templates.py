@@ -15,6 +15,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, pass_con
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
+from pydantic import BaseModel
 
 from tic_shared.dated_acts import LOCAL_TIME
 from tic_shared.events.catalog import BY_TYPE
@@ -142,16 +143,20 @@ def check(subject: str, body: str, context: dict[str, Any]) -> Rendered:
     return rendered
 
 
-def complete_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+def complete_data(data: dict[str, Any], validated: BaseModel | None) -> dict[str, Any]:
     """The event's data with every field of its catalog model present (None where it carries nothing), so a
-    template may test an optional field; data that does not fit its model is passed on as it is."""
+    template may test an optional field; data that did not fit its model (`validated` None) is passed on as it is."""
+    return data if validated is None else {**data, **validated.model_dump(mode="json")}
+
+
+def _validated(event_type: str, data: dict[str, Any]) -> BaseModel | None:
     model = BY_TYPE.get(event_type)
     if model is None:
-        return data
+        return None
     try:
-        return {**data, **model.model_validate(data).model_dump(mode="json")}
+        return model.model_validate(data)
     except ValueError:
-        return data
+        return None
 
 
 def context_for(
@@ -167,7 +172,8 @@ def context_for(
     `data` is the event's data already completed (`complete_data`), when the caller has it: rendering one event
     in every locale validates it once."""
     if data is None:
-        data = complete_data(str(event.get("type") or ""), event.get("data") or {})
+        given = event.get("data") or {}
+        data = complete_data(given, _validated(str(event.get("type") or ""), given))
     center = center or {}
     if locale == "en":
         name = data.get("name_en") or center.get("name_en") or data.get("name_zh") or center.get("name_zh")

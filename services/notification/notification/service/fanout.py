@@ -46,7 +46,8 @@ async def fan_out(
     model = BY_TYPE.get(event.type)
     if model is None:
         return 0
-    model.model_validate(event.data)  # a malformed event fails here, is retried, then dead-lettered
+    # A malformed event fails here, is retried, then dead-lettered. Validated once: templates see the same data.
+    validated = model.model_validate(event.data)
     data = event.data
     center_id = uuid.UUID(str(data["center_id"])) if "center_id" in data else None
     center = await projection.apply_registry_event(session, data) if model.producer == "registry" else None
@@ -80,7 +81,10 @@ async def fan_out(
     messages: dict[str, dict[str, str]] = {}
     if any(target.channel in ("email", "inbox") for target in found):
         context = center.context() if center is not None else None
-        messages = _render_all(await cache.templates(session, rule.template), rule.template, payload, context)
+        completed = tpl.complete_data(data, validated)
+        messages = _render_all(
+            await cache.templates(session, rule.template), rule.template, payload, completed, context
+        )
 
     rows = [_delivery_row(event, target, messages, settings, rule_set.version) for target in found]
     inserted = await deliveries_store.insert_many(session, rows)
@@ -157,11 +161,14 @@ def _delivery_row(
 
 
 def _render_all(
-    stored: dict[str, Any], template_name: str, payload: dict[str, Any], center: dict[str, Any] | None
+    stored: dict[str, Any],
+    template_name: str,
+    payload: dict[str, Any],
+    data: dict[str, Any],
+    center: dict[str, Any] | None,
 ) -> dict[str, dict[str, str]]:
     """The message in every locale; a locale without a template falls back to the default one."""
     rendered: dict[str, dict[str, str]] = {}
-    data = tpl.complete_data(str(payload.get("type") or ""), payload.get("data") or {})
     for locale in tpl.LOCALES:
         row = stored.get(locale) or stored.get(tpl.DEFAULT_LOCALE)
         context = tpl.context_for(event=payload, center=center, locale=locale, data=data)

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tic_shared import ops_api, telemetry
+from tic_shared import heap, ops_api, telemetry
 from tic_shared.auth import TokenVerifier, VerifiedTokens, require_authentication
 from tic_shared.contract_responses import install_problem_responses
 from tic_shared.db import Database
@@ -168,6 +168,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             consumer.start()
         if spec.on_startup is not None:
             await spec.on_startup(app)
+        heap.settle()
         log.info("%s started", spec.name)
         try:
             yield

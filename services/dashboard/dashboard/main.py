@@ -22,6 +22,7 @@ from dashboard.clients import make_clients
 from dashboard.pages import ROUTERS
 from dashboard.settings import DashboardSettings
 from dashboard.web import SectionRefused, locale_of, render, section_allowed
+from tic_shared import heap
 from tic_shared.settings import Environment
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.clients = make_clients(settings, transports)
+        heap.settle()
         try:
             yield
         finally:

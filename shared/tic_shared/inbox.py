@@ -111,9 +111,10 @@ def _marking(inbox: Table) -> TextClause:
 
 
 @contextmanager
-def handling(event: CloudEvent, consumer: str) -> Iterator[None]:
-    """A consumer span in the event's trace, and that trace in the logs (and any event the handler records)."""
-    if not telemetry.recording():
+def handling(event: CloudEvent, consumer: str, *, traced: bool | None = None) -> Iterator[None]:
+    """A consumer span in the event's trace, and that trace in the logs (and any event the handler records).
+    `traced`: whether spans are recorded, when the caller has asked once for a whole batch."""
+    if not (telemetry.recording() if traced is None else traced):
         # No span to make, but the trace still runs on: what the handler records carries it.
         token = traceparent_var.set(child_traceparent(event.traceparent))
         try:
@@ -166,13 +167,14 @@ async def handle_batch(
     """Several events in one transaction, each applied at most once; which were applied (not seen before).
     The whole batch is marked handled in one statement first; only the events that mark was new for run."""
     applied: list[bool] = []
+    traced = telemetry.recording()
     async with db.transaction() as session:
         fresh = await _mark_all_handled(session, tables.inbox, consumer, [event for _, event in work])
         for handler, event in work:
             first = event.id in fresh
             fresh.discard(event.id)  # the same event twice in one batch is applied once
             if first:
-                with handling(event, consumer):
+                with handling(event, consumer, traced=traced):
                     async with asyncio.timeout(timeout_s):  # a deadline without a task per event
                         await handler(session, event)
             applied.append(first)

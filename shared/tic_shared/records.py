@@ -36,7 +36,17 @@ class Record:
 
     @classmethod
     def all(cls, result: Result[Any]) -> list[Self]:
-        return [cls.of(row) for row in result.all()]
+        """Every row, each field picked by its position in the result, found once for the whole result (a lookup
+        by name per field and row was most of a long page's cost); by name when the result repeats a name."""
+        keys = list(result.keys())
+        rows = result.all()
+        if len(set(keys)) < len(keys):
+            return [cls.of(row) for row in rows]
+        at = [keys.index(name) for name in _field_names(cls)]
+        convert = cls.convert
+        if convert is Record.convert:
+            return [cls(*[row[i] for i in at]) for row in rows]
+        return [cls(*[convert(row[i]) for i in at]) for row in rows]
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}

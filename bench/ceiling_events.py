@@ -150,6 +150,7 @@ async def inbox_figure(pg_url: str, nats_url: str, n: int) -> Figure:
         event = CloudEvent.of(approved(uuid.uuid4()))
         await js.publish_async(event.nats_subject, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
     await js.publish_async_completed()
+    last = event.id  # the consumer applies the stream in order: the last event's effect ends the run
 
     # The ceiling: a bare durable pull consumer fetching 100 at a time and acking each.
     raw_sub = await js.pull_subscribe("tic.registry.>", durable="bench-raw", stream=stream_name("registry"))
@@ -181,11 +182,16 @@ async def inbox_figure(pg_url: str, nats_url: str, n: int) -> Figure:
         consumer.start()
 
         async def done() -> bool:
-            return int(await conn.fetchval("SELECT count(*) FROM funding.bench_effect")) >= n
+            # A primary-key probe every 5 ms rather than a count of the growing table.
+            probe = "SELECT EXISTS (SELECT FROM funding.bench_effect WHERE event_id = $1)"
+            return bool(await conn.fetchval(probe, last))
 
         await _until(done, every_s=0.005)
         took = time.perf_counter() - started_at
         await consumer.stop()
+        applied = int(await conn.fetchval("SELECT count(*) FROM funding.bench_effect"))
+        if applied != n:
+            raise RuntimeError(f"the last event was applied with {applied} of {n} applied: the figure would be wrong")
     finally:
         await conn.close()
         await link.close()

@@ -105,10 +105,38 @@ def charts(figures: list[Figure]) -> list[str]:
     return drawn
 
 
+def cpu_ticks() -> tuple[int, int] | None:
+    """CPU time stolen by the host and CPU time in all, in ticks since boot (Linux); None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks[:8])
+
+
+def stolen_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def document(
-    figures: list[Figure], *, started: dt.datetime, seconds: float, load: tuple[float, float], quick: bool
+    figures: list[Figure],
+    *,
+    started: dt.datetime,
+    seconds: float,
+    load: tuple[float, float],
+    quick: bool,
+    stolen: float | None = None,
 ) -> str:
     met = sum(f.met for f in figures)
+    steal = (
+        ""
+        if stolen is None
+        else f"\n- CPU time the host took from this machine while it ran (steal): {stolen:.1%}. Its neighbours move"
+        " the figures as load does, and no load average shows it."
+    )
     rows = "\n".join(
         f"| {f.name} | {f.ours:,.1f} {f.unit} | {f.baseline:,.1f} ({f.baseline_label}) | {f.ratio:.2f}"
         f" | {f.goal_text} | {'yes' if f.met else '**no**'} | {f.detail} |"
@@ -124,7 +152,7 @@ pull consumer, a bare FastAPI + asyncpg endpoint served and driven the same way,
 
 - Machine: {machine()}.
 - Load average while it ran: {load[0]:.2f} at the start, {load[1]:.2f} at the end (2 cores: above 2 means other
-  work was queueing beside the bench; a loaded machine lowers absolute figures and widens tails).
+  work was queueing beside the bench; a loaded machine lowers absolute figures and widens tails).{steal}
 - Rerun: `.venv/bin/python bench/ceiling.py` (`--quick` for a smaller run; `--only reads` or `--only events`;
   `--redraw` rewrites this page and its charts from the figures kept in `docs/performance/figures.json`).
   The HTTP figure needs Debian's `wrk` on PATH.
@@ -171,14 +199,17 @@ def main() -> None:
         kept = json.loads(FIGURES.read_text())
         figures = [Figure(**figure) for figure in kept["figures"]]
         started, seconds, load = dt.datetime.fromisoformat(kept["started"]), kept["seconds"], tuple(kept["load"])
+        stolen = kept.get("stolen")
         args.quick = kept["quick"]
     else:
         started = dt.datetime.now(dt.UTC)
         load_start = os.getloadavg()[0]
+        ticks = cpu_ticks()
         clock = time.perf_counter()
         figures = asyncio.run(run(args))
         seconds = time.perf_counter() - clock
         load = (load_start, os.getloadavg()[0])
+        stolen = stolen_share(ticks, cpu_ticks())
     print(table(figures))
     if not args.no_write:
         CHARTS.mkdir(parents=True, exist_ok=True)
@@ -187,12 +218,13 @@ def main() -> None:
                 "started": started.isoformat(),
                 "seconds": seconds,
                 "load": load,
+                "stolen": stolen,
                 "quick": args.quick,
                 "figures": [dataclasses.asdict(f) for f in figures],
             }
             FIGURES.write_text(json.dumps(kept, ensure_ascii=False))
         charts(figures)
-        DOC.write_text(document(figures, started=started, seconds=seconds, load=load, quick=args.quick))
+        DOC.write_text(document(figures, started=started, seconds=seconds, load=load, quick=args.quick, stolen=stolen))
         print(f"wrote {DOC.relative_to(ROOT)} and {CHARTS.relative_to(ROOT)}/")
 
 

@@ -134,8 +134,8 @@ def document(
     steal = (
         ""
         if stolen is None
-        else f"\n- CPU time the host took from this machine while it ran (steal): {stolen:.1%}. Its neighbours move"
-        " the figures as load does, and no load average shows it."
+        else f"\n- CPU time the host took from this machine while it ran (steal): {stolen:.1%} (a virtual machine's"
+        " neighbours; no load average shows it)."
     )
     rows = "\n".join(
         f"| {f.name} | {f.ours:,.1f} {f.unit} | {f.baseline:,.1f} ({f.baseline_label}) | {f.ratio:.2f}"

@@ -18,8 +18,10 @@ import json
 import os
 import platform
 import sys
+import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -48,6 +50,16 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}"
 
 
+def _plain_log_axis(axis: Any) -> None:
+    """A log axis read in plain numbers at 1, 2 and 5 of each decade (0.2, 0.5, 1, 2, 5, 10, …, 2,000, 5,000),
+    not in powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:g}"))
+
+
 def charts(figures: list[Figure]) -> list[str]:
     import matplotlib
 
@@ -65,6 +77,7 @@ def charts(figures: list[Figure]) -> list[str]:
     ax.barh(names, shown, color=colors)
     ax.axvline(1.0, color="#555", linestyle="--", linewidth=1)
     ax.set_xscale("log")
+    _plain_log_axis(ax.xaxis)
     ax.set_xlabel("how far past the goal (1 = exactly the goal; right of the line = met)")
     ax.set_title("Each figure against its goal (green met, red not)")
     fig.tight_layout()
@@ -80,6 +93,7 @@ def charts(figures: list[Figure]) -> list[str]:
         ax.barh([i - 0.2 for i in y], [f.ours for f in rates], height=0.4, color="#1e4f8f", label="ours")
         ax.set_yticks(list(y), [f"{f.name}\n({f.unit})" for f in rates])
         ax.set_xscale("log")
+        _plain_log_axis(ax.xaxis)
         ax.legend(loc="lower right")
         ax.set_title("Throughput: ours beside the raw stack, same run")
         fig.tight_layout()
@@ -89,14 +103,21 @@ def charts(figures: list[Figure]) -> list[str]:
 
     spread = [f for f in figures if f.samples.get("ours") and f.samples.get("baseline")]
     if spread:
-        fig, axes = plt.subplots(1, len(spread), figsize=(3.2 * len(spread) + 1, 4), squeeze=False)
-        for ax, f in zip(axes[0], spread, strict=True):
-            ax.boxplot(
-                [f.samples["baseline"], f.samples["ours"]], tick_labels=["raw", "ours"], whis=(1, 99), showfliers=False
-            )
+        # A grid a page can hold (four across), each panel titled in full and read in plain milliseconds.
+        across = min(4, len(spread))
+        down = -(-len(spread) // across)
+        fig, axes = plt.subplots(down, across, figsize=(3.4 * across, 3.3 * down + 0.6), squeeze=False)
+        for ax, f in zip(axes.flat, spread, strict=False):
+            # A list compares itself over two sizes of register ("…: 100,000 vs 1,000 centers"): name them.
+            sizes = f.name.rpartition(": ")[2].removesuffix(" centers").split(" vs ")
+            labels = [f"{sizes[1]} centers", sizes[0]] if len(sizes) == 2 else ["raw", "ours"]
+            ax.boxplot([f.samples["baseline"], f.samples["ours"]], tick_labels=labels, whis=(1, 99), showfliers=False)
             ax.set_yscale("log")
-            ax.set_title(f.name.split(":")[0][:34], fontsize=8)
+            _plain_log_axis(ax.yaxis)
+            ax.set_title(textwrap.fill(f.name.split(":")[0], 30), fontsize=9)
             ax.set_ylabel("ms")
+        for ax in list(axes.flat)[len(spread) :]:
+            ax.set_visible(False)
         fig.suptitle("Latency spread (box: p25–p75, whiskers: p1–p99)")
         fig.tight_layout()
         fig.savefig(CHARTS / "latency.png", dpi=110)

@@ -111,10 +111,10 @@ def _marking(inbox: Table) -> TextClause:
 
 
 @contextmanager
-def handling(event: CloudEvent, consumer: str, *, traced: bool | None = None) -> Iterator[None]:
+def handling(event: CloudEvent, consumer: str, *, traced: bool) -> Iterator[None]:
     """A consumer span in the event's trace, and that trace in the logs (and any event the handler records).
-    `traced`: whether spans are recorded, when the caller has asked once for a whole batch."""
-    if not (telemetry.recording() if traced is None else traced):
+    `traced`: whether spans are recorded (`telemetry.recording()`, asked once for a whole batch)."""
+    if not traced:
         # No span to make, but the trace still runs on: what the handler records carries it.
         token = traceparent_var.set(child_traceparent(event.traceparent))
         try:
@@ -148,7 +148,7 @@ async def handle_once(
     timeout_s: float,
 ) -> bool:
     """Apply the handler and the inbox mark in one transaction. False when the event was handled before."""
-    with handling(event, consumer):
+    with handling(event, consumer, traced=telemetry.recording()):
         async with db.transaction() as session:
             if not await _mark_handled(session, tables.inbox, consumer, event):
                 return False

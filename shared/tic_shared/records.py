@@ -44,8 +44,6 @@ class Record:
             return [cls.of(row) for row in rows]
         at = [keys.index(name) for name in _field_names(cls)]
         convert = cls.convert
-        if convert is Record.convert:
-            return [cls(*[row[i] for i in at]) for row in rows]
         return [cls(*[convert(row[i]) for i in at]) for row in rows]
 
 

@@ -44,11 +44,6 @@ log = logging.getLogger(__name__)
 
 _LINGER_S = 0.02
 _BATCHES_IN_FLIGHT = 4
-# httpcore's connection pool does work quadratic in its size on every request (a sixth of the CPU with
-# 64 sends in flight); many small pools, about this many sends each, hold the same connections for far less.
-# Measured through httpx against one local receiver, 64 sends in flight: 8 sends a pool 1.4-1.5 ms of CPU a
-# request, 2 a pool 0.85-0.95 ms, 1 a pool no better.
-_SENDS_PER_POOL = 2
 
 
 class DeliveryMetrics:
@@ -102,7 +97,6 @@ class DeliveryWorker:
         self._http = channels.WebhookClient(
             timeout_s=self.settings.webhook_timeout_s,
             sends=self.settings.delivery_concurrency,
-            sends_per_pool=_SENDS_PER_POOL,
         )
         self._task = asyncio.create_task(self._run(), name="notification-delivery-worker")
         self._listener = asyncio.create_task(self._listen(), name="notification-delivery-listener")

@@ -18,7 +18,7 @@ def _payload() -> dict[str, Any]:
 
 
 async def _send(url: str, *, timeout_s: float = 2.0) -> Any:
-    client = WebhookClient(timeout_s=timeout_s, sends=4, sends_per_pool=2)
+    client = WebhookClient(timeout_s=timeout_s, sends=4)
     try:
         return await client.send(url=url, secret=SECRET, payload=_payload(), delivery_id="d-1")
     finally:
@@ -27,7 +27,7 @@ async def _send(url: str, *, timeout_s: float = 2.0) -> Any:
 
 async def test_a_2xx_answer_is_a_delivery_of_the_signed_body(receiver: Any) -> None:
     payload = _payload()
-    client = WebhookClient(timeout_s=2.0, sends=4, sends_per_pool=2)
+    client = WebhookClient(timeout_s=2.0, sends=4)
     try:
         outcome = await client.send(url=receiver.url, secret=SECRET, payload=payload, delivery_id="d-1")
     finally:

@@ -217,6 +217,9 @@ LABELS: dict[str, dict[str, str]] = {
         "CenterSubmitted": N_("application submitted"),
         "CenterTierChanged": N_("tier changed"),
         "CenterWithdrawn": N_("withdrawn"),
+        "IndicatorReported": N_("plan figure reported"),
+        "IndicatorAccepted": N_("plan figure accepted"),
+        "TargetAtRisk": N_("plan target falling behind"),
     },
     "channel": {"inbox": N_("inbox"), "email": N_("email"), "webhook": N_("webhook")},
     "source": {
@@ -327,9 +330,11 @@ LABELS: dict[str, dict[str, str]] = {
     "delivery_status": {
         "pending": N_("Pending"),
         "sending": N_("Sending"),
+        "retrying": N_("Failed, will retry"),
         "delivered": N_("Delivered"),
         "dead": N_("Failed for good"),
         "skipped": N_("Skipped"),
+        "cancelled": N_("Called off"),
     },
 }
 

@@ -3,6 +3,7 @@ and pages that still render when the services behind them are down."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -20,7 +21,8 @@ from dashboard.forms import ACTS, body_of
 from dashboard.main import create_app
 from dashboard.pages.imports import explain
 from dashboard.settings import DashboardSettings
-from dashboard.web import center_name, section_of
+from dashboard.web import LABELS, center_name, section_of
+from tic_shared.events.catalog import CATALOG
 from tic_shared.settings import Environment
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dashboard"
@@ -56,6 +58,24 @@ def test_every_string_of_the_console_has_a_chinese_translation() -> None:
     missing = sorted(found - translated)
     assert len(found) > 300
     assert not missing, f"{len(missing)} strings have no Chinese translation: {missing[:20]}"
+
+
+def test_every_delivery_status_the_notification_service_can_answer_has_a_name_in_the_console() -> None:
+    """The operations page names a delivery's status; one the console does not know would show as its raw code."""
+    contract = json.loads((PACKAGE.parents[2] / "shared" / "contract" / "openapi" / "notification.json").read_text())
+    answered = {
+        status
+        for schema in contract["components"]["schemas"].values()
+        for status in schema.get("properties", {}).get("status", {}).get("enum", [])
+        if "delivered" in schema.get("properties", {}).get("status", {}).get("enum", [])
+    }
+    assert {"retrying", "cancelled"} <= answered
+    assert answered <= set(LABELS["delivery_status"])
+
+
+def test_every_event_of_the_catalog_has_a_name_in_the_console() -> None:
+    """Deliveries and timelines name the event they are about; one the console does not know shows as its code."""
+    assert {model.event_name for model in CATALOG} <= set(LABELS["event"])
 
 
 def test_an_act_form_becomes_the_api_body_with_empty_optional_fields_left_out() -> None:

@@ -14,6 +14,10 @@
       }
       var option = JSON.parse(source.textContent);
       var chart = window.echarts.init(element, null, { renderer: "canvas" });
+      // Marked once its animation has ended, so a reader's screenshot (and a test's) shows the chart as it stands.
+      chart.on("finished", function () {
+        element.setAttribute("data-settled", "true");
+      });
       chart.setOption(option);
       element.setAttribute("data-drawn", "true");
       window.addEventListener("resize", function () {

@@ -68,6 +68,10 @@ async def test_every_page_renders_for_the_bureau_accessibly_and_without_errors(
         assert response is not None and response.status == 200, f"{path}: {response and response.status}"
         await page.wait_for_load_state("networkidle")
         assert await page.locator("main h1").count() >= 1, f"{path} has no heading"
+        # Charts animate in: the picture is taken once every chart has settled, not halfway through.
+        await page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-chart]')].every(e => e.dataset.settled === 'true')"
+        )
         await page.screenshot(path=screenshots(f"bureau-{name}"), full_page=True)
         found = await _axe(watched)
         if found:

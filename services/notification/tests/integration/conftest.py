@@ -102,6 +102,7 @@ class Hit:
     headers: dict[str, str]
     body: bytes
     event_id: str
+    peer: tuple[str, int] | None = None  # the sender's end of the connection it came on
 
 
 @dataclass
@@ -109,6 +110,7 @@ class Receiver:
     port: int = field(default_factory=free_port)
     status: int = 200
     delay_s: float = 0.0
+    answer: bytes = b""  # the body of every answer
     hits: list[Hit] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
     _server: uvicorn.Server | None = None
@@ -128,8 +130,9 @@ class Receiver:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if 200 <= self.status < 300:
-            self.hits.append(Hit(dict(request.headers), body, event_id))
-        return Response(status_code=self.status)
+            peer = (request.client.host, request.client.port) if request.client else None
+            self.hits.append(Hit(dict(request.headers), body, event_id, peer))
+        return Response(self.answer, status_code=self.status)
 
     async def start(self) -> Receiver:
         app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -58,7 +59,7 @@ async def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(receiver: 
     receiver.delay_s = 1.0
     outcome = await _send(receiver.url, timeout_s=0.2)
     assert not outcome.ok and outcome.http_status is None
-    assert outcome.error is not None and outcome.error.startswith("ReadTimeout")
+    assert outcome.error is not None and outcome.error.startswith("ReadTimeout: no answer within 0.2 s")
 
 
 async def test_nobody_listening_is_a_failed_attempt() -> None:
@@ -70,3 +71,41 @@ async def test_nobody_listening_is_a_failed_attempt() -> None:
 async def test_an_address_of_another_scheme_is_a_failed_attempt_not_a_crash() -> None:
     outcome = await _send("ftp://127.0.0.1/hook")
     assert not outcome.ok and outcome.error is not None and outcome.error.startswith("UnsupportedProtocol")
+
+
+async def test_sends_to_one_receiver_share_a_kept_alive_connection(receiver: Any) -> None:
+    client = WebhookClient(timeout_s=2.0, sends=4)
+    try:
+        for n in range(3):
+            outcome = await client.send(url=receiver.url, secret=SECRET, payload=_payload(), delivery_id=f"d-{n}")
+            assert outcome.ok
+    finally:
+        await client.aclose()
+    assert len({hit.peer for hit in receiver.hits}) == 1
+
+
+async def test_a_long_answer_is_dropped_and_the_next_send_still_goes_out(receiver: Any) -> None:
+    receiver.answer = b"x" * (1024 * 1024)
+    client = WebhookClient(timeout_s=2.0, sends=4)
+    try:
+        first = await client.send(url=receiver.url, secret=SECRET, payload=_payload(), delivery_id="d-1")
+        second = await client.send(url=receiver.url, secret=SECRET, payload=_payload(), delivery_id="d-2")
+    finally:
+        await client.aclose()
+    assert first.ok and second.ok and len(receiver.hits) == 2
+
+
+async def test_a_receiver_that_hangs_up_without_answering_is_a_failed_attempt() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        outcome = await _send(f"http://127.0.0.1:{port}/hook")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert not outcome.ok and outcome.http_status is None
+    assert outcome.error is not None and outcome.error.startswith("ProtocolError")

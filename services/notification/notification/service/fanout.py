@@ -34,11 +34,11 @@ async def fan_out(
     """Record the event, update the recipients projection, and create one delivery per (channel, recipient).
 
     Runs in the inbox transaction: a redelivered event never gets here twice, and the unique
-    (event, channel, recipient) constraint keeps even a replayed one from creating a second delivery.
-    Inbox items are written here too (they are local); email and webhook deliveries wait for the worker.
-    What is never read back in the transaction (the received-event log, inbox items, their attempt rows) is
-    inserted when it commits, one statement per table for the consumer's whole batch (`store.deferred`).
-    Returns how many deliveries were created.
+    (event, channel, recipient) constraint keeps even a replayed one from creating a second delivery (or a second
+    inbox item, or attempt). Inbox items are written here too (they are local); email and webhook deliveries wait
+    for the worker. What is never read back in the transaction (the received-event log, the deliveries, inbox items,
+    their attempt rows) is inserted when it commits, one statement per table for the consumer's whole batch
+    (`store.deferred`). Returns how many deliveries the rules asked for (a replayed event's are dropped at commit).
     """
     cache = cache or FanOutCache(ttl_s=0)
     payload = event.model_dump(mode="json", exclude_none=True)
@@ -87,15 +87,17 @@ async def fan_out(
         )
 
     rows = [_delivery_row(event, target, messages, settings, rule_set.version) for target in found]
-    inserted = await deliveries_store.insert_many(session, rows)
+    ids = await deliveries_store.add_at_commit(session, rows)
     now = datetime.now(UTC)
-    inbox_targets = [t for t in found if t.channel == "inbox" and (t.channel, t.recipient) in inserted]
-    await inbox_store.add_many(session, [_inbox_row(event, target, messages) for target in inbox_targets])
+    inbox = [(target, id_) for target, id_ in zip(found, ids, strict=True) if target.channel == "inbox"]
+    await inbox_store.add_many(
+        session, [_inbox_row(event, target, messages) for target, _ in inbox], deliveries=[id_ for _, id_ in inbox]
+    )
     await deliveries_store.record_attempts_at_commit(
         session,
         [
             {
-                "delivery_id": inserted[("inbox", target.recipient)],
+                "delivery_id": id_,
                 "attempt": 1,
                 "ok": True,
                 "started_at": now,
@@ -103,13 +105,12 @@ async def fan_out(
                 "http_status": None,
                 "error": None,
             }
-            for target in inbox_targets
+            for _, id_ in inbox
         ],
     )
-    queued = any(row["status"] == "pending" and (row["channel"], row["recipient"]) in inserted for row in rows)
-    if queued:
-        await deliveries_store.wake_workers(session)
-    return len(inserted)
+    if any(row["status"] == "pending" for row in rows):
+        await deliveries_store.wake_workers(session)  # a replayed event's are not new: a wake that finds nothing
+    return len(rows)
 
 
 def _inbox_row(event: CloudEvent, target: rules_domain.Target, messages: dict[str, Any]) -> dict[str, Any]:

@@ -164,24 +164,22 @@ async def requeue(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryReco
     return DeliveryRecord.first(result)
 
 
-async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> dict[tuple[str, str], uuid.UUID]:
-    """Insert, in one statement, the deliveries that do not exist yet for their (event, channel, recipient).
+async def add_at_commit(session: AsyncSession, rows: list[dict[str, Any]]) -> list[uuid.UUID]:
+    """Deliveries written when the transaction commits (with those of the other events of its batch, in one
+    statement), each unless one for its (event, channel, recipient) exists: a replayed event adds none. Returns
+    the ids given to them, in order, for the rows that depend on them being written (`deferred`).
 
-    Every row names the same columns. Returns the ids of those inserted by (channel, recipient): a redelivered
-    event inserts nothing.
-    """
-    if not rows:
-        return {}
-    # executemany with RETURNING ("insertmanyvalues"): one round trip, and a statement compiled once.
-    result = await session.execute(_INSERT_DELIVERIES, [{"id": uuid.uuid4(), **row} for row in rows])
-    return {(row.channel, row.recipient): row.id for row in result.all()}
+    Every row names the same columns (a multi-row insert needs the same columns in each row)."""
+    ids = [uuid.uuid4() for _ in rows]
+    await deferred.insert(session, _INSERT_DELIVERIES, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 # Built once: the statements of the fan-out path are the same every time, only their parameters change.
 _INSERT_DELIVERIES = (
     insert(deliveries)
     .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
-    .returning(deliveries.c.id, deliveries.c.channel, deliveries.c.recipient)
+    .returning(deliveries.c.id)
 )
 _INSERT_ATTEMPTS = delivery_attempts.insert()
 
@@ -192,11 +190,16 @@ async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]])
 
 
 async def record_attempts_at_commit(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
-    """The first attempts of deliveries made in this transaction, written when it commits (with the other events
-    of its batch, in one statement). A new delivery's chain is empty, so each starts it."""
+    """The first attempts of deliveries added in this transaction (`add_at_commit`), written when it commits, each
+    only if its delivery was. A new delivery's chain is empty, so each starts it."""
     if any(attempt["attempt"] != 1 for attempt in attempts):
         raise ValueError("only a new delivery's first attempt is written at commit")
-    await deferred.insert(session, _INSERT_ATTEMPTS, [audit.first_of_chain(ATTEMPTS, row) for row in attempts])
+    await deferred.insert(
+        session,
+        _INSERT_ATTEMPTS,
+        [audit.first_of_chain(ATTEMPTS, row) for row in attempts],
+        only_if_written=[attempt["delivery_id"] for attempt in attempts],
+    )
 
 
 async def finish_delivered(session: AsyncSession, ids: list[uuid.UUID], token: uuid.UUID) -> None:

@@ -100,10 +100,13 @@ async def mark_read(session: AsyncSession, principal: Principal, item_ids: list[
     return len(result.all())
 
 
-async def add_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Written when the transaction commits (with the other events of its batch, in one statement)."""
+async def add_many(
+    session: AsyncSession, rows: list[dict[str, Any]], *, deliveries: list[uuid.UUID] | None = None
+) -> None:
+    """Written when the transaction commits (with the other events of its batch, in one statement); with
+    `deliveries` (one per row), each only if that delivery, added in the same transaction, was written."""
     if rows:
-        await deferred.insert(session, _ADD, [{"id": uuid.uuid4(), **row} for row in rows])
+        await deferred.insert(session, _ADD, [{"id": uuid.uuid4(), **row} for row in rows], only_if_written=deliveries)
 
 
 _ADD = insert(inbox_items).on_conflict_do_nothing(constraint="uq_inbox_items_event_recipient")

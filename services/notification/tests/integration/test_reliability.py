@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from notification.channels import Outcome
 from notification.service import fanout
-from notification.store.tables import deliveries, subscriptions
+from notification.store.tables import deliveries, delivery_attempts, inbox_items, subscriptions
 from tic_platform.testing import eventually
 from tic_shared.events import CloudEvent
 
@@ -259,10 +259,14 @@ async def test_redelivered_and_replayed_events_send_nothing_twice(
         await kit.publish(nats_url, event)
         await kit.publish(nats_url, event, msg_id=f"{event.id}-again")  # the broker delivers it twice
         await eventually(lambda: _count(receiver, event.id), timeout_s=RETRY_WAIT_S)
-        # Even past the inbox (a dead letter replayed, a lost inbox mark), the deliveries are unique.
+        # Even past the inbox (a dead letter replayed, a lost inbox mark), the deliveries are unique, and so are
+        # the inbox items and the attempts that are written with them.
         async with app.state.db.transaction() as session:
-            created = await fanout.fan_out(session, event, settings=app.state.settings)
-        assert created == 0
+            before = await _written_for(session, event.id)
+            asked = await fanout.fan_out(session, event, settings=app.state.settings)
+        assert asked == before["deliveries"] > 0
+        async with app.state.db.transaction() as session:
+            assert await _written_for(session, event.id) == before
         await asyncio.sleep(0.5)
         assert receiver.count(event.id) == 1
         async with app.state.db.transaction() as session:
@@ -401,3 +405,15 @@ async def _failing(app: Any, subscription_id: uuid.UUID) -> tuple[int, bool]:
             )
         ).one()
     return row.consecutive_failures, row.failing_since is not None
+
+
+async def _written_for(session: Any, event_id: uuid.UUID) -> dict[str, int]:
+    """How many deliveries, inbox items and attempts the event has in the record."""
+    of_event = select(deliveries.c.id).where(deliveries.c.event_id == event_id)
+    return {
+        "deliveries": (await session.execute(select(func.count()).select_from(of_event.subquery()))).scalar_one(),
+        "inbox": (await session.execute(select(func.count()).where(inbox_items.c.event_id == event_id))).scalar_one(),
+        "attempts": (
+            await session.execute(select(func.count()).where(delivery_attempts.c.delivery_id.in_(of_event)))
+        ).scalar_one(),
+    }

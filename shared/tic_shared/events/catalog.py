@@ -6,10 +6,10 @@ import uuid
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tic_shared.events.envelope import EventData
-from tic_shared.vocabulary import CenterStatus, EvaluationKind, Grade, LeadUnitType, Origin, Tier
+from tic_shared.vocabulary import CenterStatus, Email, EvaluationKind, Grade, LeadUnitType, Origin, Tier
 from tic_shared.vocabulary import Field as TicField
 
 
@@ -25,7 +25,7 @@ class LeadUnit(_Part):
 
 class Contact(_Part):
     name: str
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: str | None = None
     role: str = Field(examples=["contact"], description="What the person is for the center.")
 

@@ -9,13 +9,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from registry.domain.credit_code import validate_credit_code
 from registry.domain.policy import plan_outline, registry_policy
 from tic_shared.bounds import MAX_COUNT, MAX_FEN
 from tic_shared.request_model import RequestModel
-from tic_shared.vocabulary import CenterStatus, LeadUnitType, Origin, Tier
+from tic_shared.vocabulary import CenterStatus, Email, LeadUnitType, Origin, Tier
 from tic_shared.vocabulary import Field as TicField
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -83,7 +83,7 @@ class CoBuilder(_In):
 
 class Contact(_In):
     name: Text
-    email: EmailStr | None = None
+    email: Email | None = None
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9+\-() ]{5,30}$")] | None = None
     role: Text = Field(examples=["联系人"])
 

@@ -1,16 +1,17 @@
-"""The driver read (`Database.fetch_row` with a `DriverQuery`): the hottest reads skip SQLAlchemy's execution path,
-so what that path gave them for free is checked here — bound values, decoded JSON, and a dead connection that
-fails one read only."""
+"""The driver path (`Database.fetch_row`, `fetch_row_in` with a `DriverQuery`): the hottest statements skip
+SQLAlchemy's execution path, so what that path gave them for free is checked here — bound values, JSON both ways,
+the session's transaction, and a dead connection that fails one statement only."""
 
 from __future__ import annotations
 
 import asyncio
 
 import asyncpg
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from tic_shared.db import Database, DriverQuery, asyncpg_dsn
+from tic_shared.db import Database, DriverQuery, asyncpg_dsn, fetch_row_in
 from tic_shared.problems import database_outage
 
 metadata = MetaData(schema="public")
@@ -84,6 +85,62 @@ async def test_a_connection_killed_under_a_driver_read_fails_that_read_only(empt
             raise AssertionError("a read on a killed connection returned a row")
         # The pool that held the other dead connection was thrown away with it: the next read opens a live one.
         assert await db.fetch_row(READ, values) is not None
+    finally:
+        await admin.close()
+        await db.dispose()
+
+
+ADD = DriverQuery(
+    insert(things)
+    .values(id=bindparam("id", type_=Integer), kind="open", doc=bindparam("doc", type_=JSONB))
+    .returning(things)
+)
+
+
+async def _count(db: Database) -> int:
+    async with db.transaction() as session:
+        return int((await session.execute(select(func.count()).select_from(things))).scalar_one())
+
+
+async def test_a_driver_statement_in_a_session_is_inside_its_transaction(empty_database_url: str) -> None:
+    await _seed(empty_database_url)
+    db = Database(empty_database_url, schema="public", pool_size=2)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                # The first statement of the transaction: SQLAlchemy has sent no BEGIN yet.
+                row = await fetch_row_in(session, ADD, {"id": 3, "doc": {"plan": ["甲", None]}})
+                assert row is not None and row["doc"] == {"plan": ["甲", None]}  # JSON written and read back
+                raise RuntimeError("roll back")
+        assert await _count(db) == 2  # rolled back with the session
+        async with db.transaction() as session:
+            await session.execute(select(1))
+            await fetch_row_in(session, ADD, {"id": 3, "doc": []})
+        assert await _count(db) == 3  # committed with it
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_killed_under_a_driver_statement_in_a_session_fails_that_transaction_only(
+    empty_database_url: str,
+) -> None:
+    await _seed(empty_database_url)
+    db = Database(empty_database_url, schema="public", pool_size=1, application_name="tic-driver-write")
+    admin = await asyncpg.connect(asyncpg_dsn(empty_database_url))
+    try:
+        async with db.transaction() as session:
+            await fetch_row_in(session, ADD, {"id": 3, "doc": {}})
+        await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'tic-driver-write'"
+        )
+        with pytest.raises(Exception) as failed:
+            async with db.transaction() as session:
+                await fetch_row_in(session, ADD, {"id": 4, "doc": {}})
+        assert database_outage(failed.value), failed.value
+        # The dead connection was invalidated, not handed back: the next transaction gets a live one.
+        async with db.transaction() as session:
+            assert await fetch_row_in(session, ADD, {"id": 4, "doc": {}}) is not None
+        assert await _count(db) == 4
     finally:
         await admin.close()
         await db.dispose()

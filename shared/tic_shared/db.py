@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ClauseElement, MetaData, text
+from sqlalchemy import JSON, ClauseElement, MetaData, text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -40,11 +41,13 @@ def asyncpg_dsn(url: str) -> str:
 
 
 class DriverQuery:
-    """A Core statement compiled once to asyncpg's own SQL, run on the driver's connection by `Database.fetch_row`.
+    """A Core statement compiled once to asyncpg's own SQL, run on the driver's connection by `Database.fetch_row`
+    (a read, outside any transaction) or `fetch_row_in` (inside a session's transaction).
 
-    For the few reads so hot that SQLAlchemy's execution machinery (the session, the connection's execution context,
-    the greenlet hop, the result's processors) costs more than the statement: the query is still written in Core,
-    against the same tables, and its named parameters are bound in the compiled order."""
+    For the few statements so hot that SQLAlchemy's execution machinery (the session, the connection's execution
+    context, the greenlet hop, the result's processors) costs more than the statement: the query is still written
+    in Core, against the same tables, and its named parameters are bound in the compiled order. JSON values are
+    serialised as SQLAlchemy would (the codecs its dialect installs on each connection take JSON text)."""
 
     def __init__(self, statement: ClauseElement) -> None:
         compiled = statement.compile(dialect=_DIALECT)
@@ -53,9 +56,44 @@ class DriverQuery:
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         # Values written into the statement itself (`status == "open"`) are bound parameters too.
         self.fixed = {name: value for name, value in compiled.params.items() if value is not None}
+        self.json = frozenset(name for name in self.names if isinstance(compiled.binds[name].type, JSON))
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
-        return [values[name] if name in values else self.fixed[name] for name in self.names]
+        json = self.json
+        return [
+            _json_text(values[name] if name in values else self.fixed[name])
+            if name in json
+            else (values[name] if name in values else self.fixed[name])
+            for name in self.names
+        ]
+
+
+def _json_text(value: Any) -> Any:
+    return None if value is None else _dumps(value)
+
+
+_dumps = json.dumps
+
+
+async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mapping[str, Any]) -> asyncpg.Record | None:
+    """One row of `query` run on the driver's connection under the session's transaction: the row as asyncpg gives
+    it (JSON decoded, UUIDs as asyncpg's own `UUID`, a subclass of `uuid.UUID`), or None.
+
+    SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; if the session has not run one yet, the
+    transaction is begun here first, so the statement is always inside it. An error is the driver's own
+    (`asyncpg.PostgresError`), not wrapped; a connection found lost is invalidated, as SQLAlchemy would."""
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    adapted: Any = pooled.dbapi_connection  # SQLAlchemy's asyncpg adapter
+    driver: asyncpg.Connection = pooled.driver_connection
+    try:
+        if adapted._transaction is None and adapted.isolation_level != "autocommit":
+            await adapted._start_transaction()
+        return await driver.fetchrow(query.sql, *query.arguments(values))
+    except Exception as exc:
+        if _lost_under_a_read(driver, exc):
+            await connection.invalidate(exc)
+        raise
 
 
 _DIALECT = PGDialect_asyncpg()

@@ -13,10 +13,11 @@ from collections.abc import Collection, Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, case, func, literal
+from sqlalchemy import ColumnElement, Table, bindparam, case, func, literal
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
+
+from tic_shared.db import DriverQuery, fetch_row_in
 
 
 async def apply(
@@ -27,25 +28,26 @@ async def apply(
     key: str,
     state: Collection[str],
     sequence: str = "sequence",
-) -> Row[Any]:
+) -> Mapping[str, Any]:
     """Apply one event's `values` to the projection row of `key` (INSERT … ON CONFLICT DO UPDATE) and return the
-    row as it stands.
+    row as it stands, by column name.
 
     `state` names the columns that follow the newest event (the sequence column among them, implicitly); every
-    other column given is a fact. A fact given as None is left out.
+    other column given is a fact. A fact given as None is left out. Every consumer applies one per event, so the
+    statement runs on the driver, in the session's transaction (`tic_shared.db.fetch_row_in`).
     """
     given = {name: value for name, value in values.items() if value is not None or name in state}
     statement = _upsert(table, tuple(sorted(given)), key, frozenset(state), sequence)
-    return (await session.execute(statement, given)).one()
+    row = await fetch_row_in(session, statement, given)
+    assert row is not None  # an upsert returns its row
+    return row
 
 
 @cache
-def _upsert(
-    table: Table, names: tuple[str, ...], key: str, state: frozenset[str], sequence: str
-) -> ReturningInsert[Any]:
+def _upsert(table: Table, names: tuple[str, ...], key: str, state: frozenset[str], sequence: str) -> DriverQuery:
     """The statement for events giving `names`: built once for each such set, its values bound per event (an event
     stream repeats a handful of shapes, and building this statement cost more than running it)."""
-    statement = insert(table)
+    statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
     newer = table.c[sequence] < statement.excluded[sequence]
     changes: dict[str, Any] = {}
     for name in names:
@@ -59,7 +61,7 @@ def _upsert(
             changes[name] = case((newer, func.coalesce(new, old)), else_=func.coalesce(known, new))
     if "updated_at" in table.c:
         changes["updated_at"] = func.now()
-    return statement.on_conflict_do_update(index_elements=[table.c[key]], set_=changes).returning(*table.c)
+    return DriverQuery(statement.on_conflict_do_update(index_elements=[table.c[key]], set_=changes).returning(*table.c))
 
 
 def _unless_default(table: Table, name: str) -> ColumnElement[Any]:

@@ -25,7 +25,7 @@ async def project_center(session: AsyncSession, *, values: dict[str, Any]) -> bo
     row = await projection.apply(
         session, centers, values, key="center_id", state=CENTER_STATE, sequence="last_sequence"
     )
-    return int(row.last_sequence) == values["last_sequence"]
+    return int(row["last_sequence"]) == values["last_sequence"]
 
 
 async def get_center(session: AsyncSession, *, reach: Reach, center_id: uuid.UUID) -> CenterRecord | None:

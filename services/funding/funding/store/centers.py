@@ -35,7 +35,7 @@ async def upsert_center(session: AsyncSession, *, values: dict[str, Any]) -> boo
     type, the name) are kept from whichever event carries them (`tic_shared.projection`).
     """
     row = await projection.apply(session, centers, values, key="center_id", state=STATE_FIELDS)
-    return int(row.sequence) == values["sequence"]
+    return int(row["sequence"]) == values["sequence"]
 
 
 async def list_centers(

@@ -38,7 +38,7 @@ async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> P
     if "contacts" in data:
         values["contacts_known"] = True
     row = await projection.apply(session, centers, values, key="center_id", state=STATE)
-    return ProjectedCenter.of(row) if row.sequence == data["sequence"] else None
+    return ProjectedCenter.of_mapping(row) if row["sequence"] == data["sequence"] else None
 
 
 async def get_center(session: AsyncSession, center_id: uuid.UUID) -> ProjectedCenter | None:

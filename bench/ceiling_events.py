@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 import httpx
 import nats
-from sqlalchemy import text
+from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,7 +35,7 @@ from figures import Figure, percentile
 
 from tic_platform.embedded import EmbeddedPostgres, NatsServer, create_database
 from tic_platform.testing import create_app, running
-from tic_shared.db import Database, asyncpg_dsn
+from tic_shared.db import Database, DriverQuery, asyncpg_dsn, fetch_row_in
 from tic_shared.events import CloudEvent
 from tic_shared.events.catalog import CenterApproved, LeadUnit
 from tic_shared.inbox import EventHandlers, InboxConsumer
@@ -136,11 +136,13 @@ async def inbox_figure(pg_url: str, nats_url: str, n: int) -> Figure:
         await session.execute(text("CREATE TABLE funding.bench_effect (event_id uuid PRIMARY KEY)"))
 
     handlers = EventHandlers()
-    insert = text("INSERT INTO funding.bench_effect VALUES (:id)")  # built once, as a real handler's statement is
+    # Written as the handlers every registry event meets write theirs (`tic_shared.projection.apply`): a statement
+    # built once, run on the driver inside the inbox's transaction.
+    insert = DriverQuery(text("INSERT INTO funding.bench_effect VALUES (:id)").bindparams(bindparam("id", type_=Uuid)))
 
     @handlers.on(CenterApproved)
     async def effect(session: AsyncSession, event: CloudEvent) -> None:
-        await session.execute(insert, {"id": event.id})
+        await fetch_row_in(session, insert, {"id": event.id})
 
     nc = await nats.connect(nats_url)
     js = nc.jetstream(publish_async_max_pending=4000)

@@ -199,6 +199,7 @@ class Probe:
         self.poisoned: set[uuid.UUID] = set()
         self.applied: list[uuid.UUID] = []
         self.tried_at: dict[uuid.UUID, list[float]] = {}
+        self.slow: dict[uuid.UUID, float] = {}  # seconds a handler takes for these events
         self.handlers = EventHandlers()
 
         @self.handlers.on(EvaluationFailed)
@@ -215,6 +216,8 @@ class Probe:
             )
             if self.broken or event.id in self.poisoned:
                 raise RuntimeError("the handler is broken")
+            if event.id in self.slow:
+                await asyncio.sleep(self.slow[event.id])
             self.applied.append(event.id)
 
 
@@ -288,6 +291,30 @@ async def test_a_failing_event_in_a_batch_does_not_hold_back_or_repeat_the_other
         assert [await _dead_letter_of(app, i) for i in healthy] == [None] * len(healthy)
     # Each healthy event's effect is there once, none lost with the failed batch; the poisoned one left none.
     assert effects == dict.fromkeys(healthy, 1)
+
+
+async def test_a_handler_that_overruns_its_timeout_is_cut_short_and_the_rest_of_its_batch_applied(
+    make_settings: Callable[..., Any], nats_url: str
+) -> None:
+    probe = Probe()
+    consumer = f"probe-slow-{uuid.uuid4().hex[:8]}"
+    settings = {"consumer_handler_timeout_s": 0.5, "consumer_max_attempts": 1}
+    async with probe_app(make_settings, probe, consumer, **settings):
+        pass  # the durable exists now; what is published next waits for it and arrives as one batch
+    events = [evaluation_failed() for _ in range(5)]
+    probe.slow = {events[1].id: 3.0, events[3].id: 0.3}  # one far past the timeout, one within it
+    for event in events:
+        await publish_raw(nats_url, event)
+    async with probe_app(make_settings, probe, consumer, **settings) as (app, _):
+        dead = await eventually(lambda: _dead_letter_of(app, events[1].id), timeout_s=15)
+        assert "TimeoutError" in dead.error
+        healthy = [e.id for e in events if e.id != events[1].id]
+        await eventually(lambda: _all_applied(probe, healthy))
+        effects = await _effects(app, [e.id for e in events])
+    # The slow one left no effect (cut short: rolled back), each other one its effect once.
+    assert effects == dict.fromkeys(healthy, 1)
+    # Cut short near its timeout, each time it was tried, not when it would have finished.
+    assert probe.tried_at[events[1].id] and events[1].id not in probe.applied
 
 
 async def _all_applied(probe: Probe, ids: list[uuid.UUID]) -> bool:

@@ -16,7 +16,7 @@ import nats
 import pytest
 from fastapi import FastAPI
 from nats.js.api import DeliverPolicy
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tic_platform.embedded import NatsServer
 from tic_platform.testing import bearer, eventually, running
@@ -110,6 +110,41 @@ async def test_committed_event_is_published_exactly_once(run_service: Any, nats_
         await app.state.relay.drain()
         ids = await published_ids(nats_url, "tic.registry.CenterApproved")
         assert ids.count(event.id.hex) == 1
+
+
+async def test_a_row_the_stream_refuses_is_counted_and_kept_while_those_around_it_are_published(
+    run_service: Any, nats_url: str
+) -> None:
+    async with run_service("registry", relay_batch_size=2) as (app, _):
+        relay = app.state.relay
+        outbox = app.state.messaging.outbox
+        await relay.stop()  # this test drains by hand
+        async with app.state.db.transaction() as session:
+            events = [await record_event(session, outbox, center_approved()) for _ in range(5)]
+            # Larger than the broker takes (its max_payload, 1 MB): its publish is refused.
+            big = {**events[1].model_dump(mode="json"), "padding": "x" * 1_100_000}
+            await session.execute(update(outbox).where(outbox.c.event_id == events[1].id).values(payload=big))
+        await relay.drain()
+        async with app.state.db.transaction() as session:
+            rows = {
+                row.event_id: row
+                for row in await session.execute(
+                    select(outbox.c.event_id, outbox.c.published_at, outbox.c.attempts, outbox.c.last_error)
+                )
+            }
+        refused = rows[events[1].id]
+        assert refused.published_at is None and refused.attempts == 1 and refused.last_error
+        # Its batch mate went out and is marked; the pass stopped reading after the failed batch, but what was in
+        # flight was settled, and what is left is published by the next pass.
+        assert rows[events[0].id].published_at is not None
+        await relay.drain()
+        async with app.state.db.transaction() as session:
+            left = (
+                await session.execute(select(outbox.c.event_id).where(outbox.c.published_at.is_(None)))
+            ).scalars().all()
+        assert left == [events[1].id]
+        ids = await published_ids(nats_url, "tic.registry.CenterApproved")
+        assert [ids.count(e.id.hex) for e in events] == [1, 0, 1, 1, 1]
 
 
 async def test_events_wait_in_the_outbox_while_nats_is_down_and_arrive_once_after(

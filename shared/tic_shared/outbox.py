@@ -126,6 +126,7 @@ class OutboxRelay:
 
     async def _lead(self) -> None:
         conn: Any = await self._connect()
+        marks: Any = None
         try:
             got = await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"tic-relay:{self.schema}")
             if not got:
@@ -135,6 +136,7 @@ class OutboxRelay:
                 return
             self.is_leader = True
             log.info("outbox relay of %s is the leader", self.schema)
+            marks = await self._connect()
             await conn.add_listener(outbox_channel(self.schema), lambda *_: self._wake.set())
             pruned_at = 0.0
             while not conn.is_closed():
@@ -143,15 +145,17 @@ class OutboxRelay:
                     pruned_at = time.monotonic()
                 # Cleared before the pass: a commit notified while it runs wakes the next one at once.
                 self._wake.clear()
-                published = await self.drain(conn)
+                published = await self.drain(conn, marks)
                 if self._stopping:
                     return
                 if published == 0 or self._failures:
                     await self._sleep(self._retry_delay() or self.settings.relay_poll_interval_s)
         finally:
             self.is_leader = False
-            with contextlib.suppress(Exception):
-                await conn.close()
+            for each in (conn, marks):
+                if each is not None:
+                    with contextlib.suppress(Exception):
+                        await each.close()
 
     async def _connect(self) -> Any:
         return await asyncpg.connect(asyncpg_dsn(self.db.engine.url.render_as_string(False)))
@@ -166,42 +170,61 @@ class OutboxRelay:
             return 0.0
         return float(min(self.settings.relay_max_backoff_s, 0.2 * 2 ** min(self._failures, 10)))
 
-    async def drain(self, conn: Any = None) -> int:
+    async def drain(self, conn: Any = None, marks: Any = None) -> int:
         """Publish every committed row; returns how many were published.
 
-        A pipeline: while one batch's acknowledgements are on their way, the next batch is read and sent, so
-        the broker never waits for the database nor the database for the broker. Rows go out in id order on
-        one connection (their order on the wire); a batch is marked published in one statement once all its
-        acknowledgements are in. A failed publish ends the pass after what is in flight is settled: the rows
-        left are tried again on the next pass, from the oldest unpublished row — so is a row whose transaction
-        committed after rows with higher ids had already been read.
+        A pipeline of three: the next batch is read while this one is sent, a batch sent is marked published once
+        all its acknowledgements are in while later ones are read and sent, so the broker never waits for the
+        database nor the database for the broker. Rows are read and go out in id order on one connection (`conn`,
+        their order on the wire); each batch is marked in one statement on another (`marks`), one mark at a time,
+        in order, all done before the pass ends. A failed publish ends the pass after what is in flight is
+        settled: the rows left are tried again on the next pass, from the oldest unpublished row — so is a row
+        whose transaction committed after rows with higher ids had already been read.
         """
-        if conn is None:
-            own = await self._connect()
+        if conn is None or marks is None:
+            if conn is not None or marks is not None:
+                raise ValueError("drain takes both connections or neither")
+            own, own_marks = await self._connect(), await self._connect()
             try:
-                return await self.drain(own)
+                return await self.drain(own, own_marks)
             finally:
                 await own.close()
+                await own_marks.close()
         if not self.link.connected:
             self._failures += 1
             await self._report_lag(conn)  # the backlog an operator's alert watches while the broker is away
             return 0
         total = 0
-        after = 0
         failed = False
+        reading: asyncio.Task[list[Any]] | None = asyncio.create_task(self._next_batch(conn, 0))
+        marking: asyncio.Task[None] | None = None
         in_flight: collections.deque[tuple[list[Any], list[asyncio.Future[Any]]]] = collections.deque()
-        while True:
-            rows = [] if failed else await self._next_batch(conn, after)
-            if rows:
-                in_flight.append((rows, await self._send(rows)))
-                after = rows[-1]["id"]
-            if in_flight and (not rows or len(in_flight) >= _BATCHES_IN_FLIGHT):
-                sent_rows, futures = in_flight.popleft()
-                sent = await self._settle(conn, sent_rows, futures)
-                total += sent
-                failed = failed or sent < len(sent_rows)
-            elif not rows:
-                break
+        try:
+            while True:
+                rows: list[Any] = []
+                if reading is not None:
+                    rows = await reading
+                    reading = None
+                    if rows and not failed:
+                        reading = asyncio.create_task(self._next_batch(conn, rows[-1]["id"]))
+                    else:
+                        rows = []  # read before a publish failed: left for the next pass
+                if rows:
+                    in_flight.append((rows, await self._send(rows)))
+                if in_flight and (not rows or len(in_flight) >= _BATCHES_IN_FLIGHT):
+                    sent_rows, futures = in_flight.popleft()
+                    sent, failures = await self._settle(sent_rows, futures)
+                    if marking is not None:
+                        await marking
+                    marking = asyncio.create_task(self._mark(marks, sent, failures))
+                    total += len(sent)
+                    failed = failed or bool(failures)
+                elif not rows:
+                    break
+        finally:
+            for task in (reading, marking):
+                if task is not None:
+                    await asyncio.gather(task, return_exceptions=task is reading)
         if failed:
             await self._report_lag(conn)
         else:
@@ -269,8 +292,10 @@ class OutboxRelay:
         )
         return future
 
-    async def _settle(self, conn: Any, rows: list[Any], futures: list[asyncio.Future[Any]]) -> int:
-        """Wait for a batch's acknowledgements (bounded), then mark what the stream stored in one statement."""
+    async def _settle(
+        self, rows: list[Any], futures: list[asyncio.Future[Any]]
+    ) -> tuple[list[int], list[tuple[int, str]]]:
+        """Wait for a batch's acknowledgements (bounded): the ids the stream stored, and those it did not with why."""
         if futures:
             _, late = await asyncio.wait(futures, timeout=_PUBLISH_TIMEOUT_S)
             for future in late:
@@ -283,6 +308,10 @@ class OutboxRelay:
                 sent.append(row["id"])
             else:
                 failed.append((row["id"], error))
+        return sent, failed
+
+    async def _mark(self, conn: Any, sent: list[int], failed: list[tuple[int, str]]) -> None:
+        """What the stream stored marked published in one statement; a failed publish counted with its error."""
         if sent:
             await conn.execute(
                 f"UPDATE {self._table} SET published_at = now(), attempts = attempts + 1, last_error = NULL"
@@ -294,9 +323,9 @@ class OutboxRelay:
                 f"UPDATE {self._table} SET attempts = attempts + 1, last_error = $2 WHERE id = $1", failed
             )
             self._failures += 1
-            log.warning("outbox relay of %s: %d of %d publishes failed", self.schema, len(failed), len(rows))
+            total = len(sent) + len(failed)
+            log.warning("outbox relay of %s: %d of %d publishes failed", self.schema, len(failed), total)
         self.metrics.events_published.inc(len(sent))
-        return len(sent)
 
     @property
     def _table(self) -> str:

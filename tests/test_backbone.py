@@ -140,8 +140,10 @@ async def test_a_row_the_stream_refuses_is_counted_and_kept_while_those_around_i
         await relay.drain()
         async with app.state.db.transaction() as session:
             left = (
-                await session.execute(select(outbox.c.event_id).where(outbox.c.published_at.is_(None)))
-            ).scalars().all()
+                (await session.execute(select(outbox.c.event_id).where(outbox.c.published_at.is_(None))))
+                .scalars()
+                .all()
+            )
         assert left == [events[1].id]
         ids = await published_ids(nats_url, "tic.registry.CenterApproved")
         assert [ids.count(e.id.hex) for e in events] == [1, 0, 1, 1, 1]

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 _PUBLISH_TIMEOUT_S = 5.0
 _PRUNE_EVERY_S = 3600.0
 _LAG_EVERY_S = 1.0
+# A connection's close waits for the server's goodbye at most this long (then it is cut).
+_CLOSE_TIMEOUT_S = 5.0
 # Batches whose acknowledgements may be awaited while the next is read and sent.
 _BATCHES_IN_FLIGHT = 4
 
@@ -131,7 +133,7 @@ class OutboxRelay:
             got = await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"tic-relay:{self.schema}")
             if not got:
                 self.is_leader = False
-                await conn.close()
+                await conn.close(timeout=_CLOSE_TIMEOUT_S)
                 await self._sleep(self.settings.relay_poll_interval_s)
                 return
             self.is_leader = True
@@ -155,7 +157,7 @@ class OutboxRelay:
             for each in (conn, marks):
                 if each is not None:
                     with contextlib.suppress(Exception):
-                        await each.close()
+                        await each.close(timeout=_CLOSE_TIMEOUT_S)
 
     async def _connect(self) -> Any:
         return await asyncpg.connect(asyncpg_dsn(self.db.engine.url.render_as_string(False)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import smtplib
 import time
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ import httpx
 from notification.domain import signing
 from notification.domain.templates import Rendered
 from notification.settings import NotificationSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ def webhook_body(payload: dict[str, Any]) -> bytes:
     """The CloudEvent in structured JSON mode, exactly the bytes that are signed."""
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
+
+_CLOSE_TIMEOUT_S = 5.0
 
 # A receiver's answer body is not ours to keep; this much of it is read so that its connection can carry the next
 # send, a longer one closes the connection instead.
@@ -59,7 +64,11 @@ class WebhookClient:
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
         self._timeout_s = timeout_s
         # The pool can hold a connection for every send in flight (the caller bounds them): a send never waits.
-        connector = aiohttp.TCPConnector(limit=sends, limit_per_host=0, ssl=httpx.create_ssl_context())
+        # Names are looked up by the system's resolver in a thread, as httpx does, whatever else is installed
+        # (aiohttp takes c-ares when aiodns happens to be importable, as it is beside the dev tools).
+        connector = aiohttp.TCPConnector(
+            limit=sends, limit_per_host=0, ssl=httpx.create_ssl_context(), resolver=aiohttp.ThreadedResolver()
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=self._timeout,
@@ -69,7 +78,12 @@ class WebhookClient:
         )
 
     async def aclose(self) -> None:
-        await self._session.close()
+        """Close the kept connections; bounded, so that a connection that never reports itself closed (a peer that
+        stopped reading what was still to be written) cannot hold up the service's shutdown."""
+        try:
+            await asyncio.wait_for(self._session.close(), timeout=_CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("webhook connections still closing after %.0f s; left to the process's end", _CLOSE_TIMEOUT_S)
 
     async def send(self, *, url: str, secret: str, payload: dict[str, Any], delivery_id: str) -> Outcome:
         body = webhook_body(payload)

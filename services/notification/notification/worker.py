@@ -184,7 +184,7 @@ class DeliveryWorker:
             finally:
                 if conn is not None:
                     with contextlib.suppress(Exception):
-                        await conn.close()
+                        await conn.close(timeout=5)  # then cut: a stop must not wait on the server
 
     async def _claim(self) -> tuple[uuid.UUID, list[DeliveryRecord]]:
         async with self.db.transaction() as session:

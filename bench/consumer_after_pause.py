@@ -1,12 +1,15 @@
-"""Diagnostic: event latency through the chassis consumer when events resume after a pause.
+"""Event latency through the chassis consumer when events resume after a pause.
 
     .venv/bin/python bench/consumer_after_pause.py [--pauses 0.5 2 4 6] [--fetch-timeout 1.0]
 
 Starts its own embedded PostgreSQL and NATS, runs an `InboxConsumer` with a handler that only notes the time, and
-after each pause publishes 60 events 20 ms apart, printing each one's publish → handler latency. Seen on
-2026-12-04: after some pauses (not all; with either fetch timeout tried) every other event waits for the next one
-to arrive (~21 ms at this spacing) for as long as events keep coming; the others take ~1 ms. Not part of the
-tests; prints its figures.
+after each pause publishes 60 events 20 ms apart, printing each one's publish → handler latency.
+
+Found with it on 2026-12-04: a consumer asking for a batch (nats-py's multi-message fetch) while events came one at
+a time, after some pauses, left every other event waiting for the next one to arrive (~21 ms at this spacing) for
+as long as events kept coming; a bare nats-py pull consumer did the same, one asking for one message did not. The
+consumer now asks for what the stream says is waiting, one when nothing is: every event ~1 ms. Not part of the
+tests (`test_a_consumer_asks_for_one_event_when_none_is_known_to_wait…` checks the asking); prints its figures.
 """
 
 from __future__ import annotations

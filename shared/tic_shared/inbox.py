@@ -304,9 +304,10 @@ class InboxConsumer:
                 idle = 0
                 waiting = _waiting_after(msgs)
                 size = min(self.settings.consumer_batch_size, waiting) or 1
-                if waiting:
-                    # More are waiting: ask for them now, so the broker's round trip overlaps the database work
-                    # of this batch.
+                if waiting and len(msgs) >= self.settings.consumer_batch_size:
+                    # A backlog: ask for the next batch now, so the broker's round trip overlaps the database work
+                    # of this one. (Only then: what is fetched ahead and not applied when the consumer stops waits
+                    # out the ack wait before it is delivered again.)
                     ahead = asyncio.create_task(sub.fetch(size, timeout=fetch_s))
                 async with self._in_progress(msgs):
                     await self._process_batch(msgs)

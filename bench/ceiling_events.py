@@ -120,6 +120,25 @@ async def relay_figure(pg_url: str, nats_url: str, n: int) -> Figure:
     )
 
 
+def registry_consumer(
+    name: str, *, nats_url: str, db: Database, tables: Any, handlers: EventHandlers, settings: ServiceSettings
+) -> tuple[NatsLink, InboxConsumer]:
+    """The chassis's consumer of the registry's stream under a bench's own durable name and metrics, and its link
+    (start the link, wait for it, then start the consumer)."""
+    link = NatsLink(nats_url, name=name)
+    consumer = InboxConsumer(
+        service=name,
+        producer="registry",
+        db=db,
+        tables=tables,
+        handlers=handlers,
+        link=link,
+        settings=settings,
+        metrics=ServiceMetrics(f"{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}"),
+    )
+    return link, consumer
+
+
 async def _zero(conn: Any, query: str) -> bool:
     return int(await conn.fetchval(query)) == 0
 
@@ -165,16 +184,8 @@ async def inbox_figure(pg_url: str, nats_url: str, n: int) -> Figure:
     raw = time.perf_counter() - started
     await nc.close()
 
-    link = NatsLink(nats_url, name="bench-inbox")
-    consumer = InboxConsumer(
-        service="bench-inbox",
-        producer="registry",
-        db=db,
-        tables=messaging,
-        handlers=handlers,
-        link=link,
-        settings=settings,
-        metrics=ServiceMetrics(f"bench_{uuid.uuid4().hex[:6]}"),
+    link, consumer = registry_consumer(
+        "bench-inbox", nats_url=nats_url, db=db, tables=messaging, handlers=handlers, settings=settings
     )
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:

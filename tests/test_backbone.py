@@ -354,42 +354,6 @@ async def test_a_handler_that_overruns_its_timeout_is_cut_short_and_the_rest_of_
     assert probe.tried_at[events[1].id] and events[1].id not in probe.applied
 
 
-async def test_a_consumer_asks_for_one_event_when_none_is_known_to_wait_and_for_the_backlog_when_one_does(
-    make_settings: Callable[..., Any], nats_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A batch asked for while events came one at a time left every other one waiting for the next to arrive
-    (bench/consumer_after_pause.py); the consumer asks for what the stream says is waiting."""
-    from nats.js.client import JetStreamContext
-
-    asked: list[int] = []
-    fetch = JetStreamContext.PullSubscription.fetch
-
-    async def counted(self: Any, batch: int = 1, *args: Any, **kwargs: Any) -> Any:
-        asked.append(batch)
-        return await fetch(self, batch, *args, **kwargs)
-
-    monkeypatch.setattr(JetStreamContext.PullSubscription, "fetch", counted)
-    probe = Probe()
-    consumer = f"probe-asks-{uuid.uuid4().hex[:8]}"
-    async with probe_app(make_settings, probe, consumer):
-        pass  # the durable exists now; what is published next waits for it
-    backlog = [evaluation_failed() for _ in range(30)]
-    for event in backlog:
-        await publish_raw(nats_url, event)
-    asked.clear()
-    async with probe_app(make_settings, probe, consumer, consumer_batch_size=100):
-        await eventually(lambda: _all_applied(probe, [e.id for e in backlog]))
-        # One (nothing was known to wait), then what its delivery said was still waiting (the 29 others, with
-        # whatever earlier tests left in the stream), in batches of at most the batch size.
-        assert asked[0] == 1 and max(asked) > 1 and all(size <= 100 for size in asked)
-        asked.clear()
-        await asyncio.sleep(1.5)  # idle: at least one fetch has run out
-        single = evaluation_failed()
-        await publish_raw(nats_url, single)
-        await eventually(lambda: _all_applied(probe, [single.id]))
-        assert set(asked) == {1}  # nothing was known to wait: one at a time
-
-
 async def _all_applied(probe: Probe, ids: list[uuid.UUID]) -> bool:
     return all(i in probe.applied for i in ids)
 

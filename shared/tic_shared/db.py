@@ -80,8 +80,9 @@ async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mappin
     it (JSON decoded, UUIDs as asyncpg's own `UUID`, a subclass of `uuid.UUID`), or None.
 
     SQLAlchemy's asyncpg adapter sends BEGIN with its first statement; if the session has not run one yet, the
-    transaction is begun here first, so the statement is always inside it. An error is the driver's own
-    (`asyncpg.PostgresError`), not wrapped; a connection found lost is invalidated, as SQLAlchemy would."""
+    transaction is begun here first, so the statement is always inside it. A statement's error is the driver's own
+    (`asyncpg.PostgresError`), not wrapped; a connection found lost is invalidated, as SQLAlchemy would, and
+    reported as `asyncpg.ConnectionDoesNotExistError`."""
     connection = await session.connection()
     pooled = await connection.get_raw_connection()
     adapted: Any = pooled.dbapi_connection  # SQLAlchemy's asyncpg adapter
@@ -91,9 +92,12 @@ async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mappin
             await adapted._start_transaction()
         return await driver.fetchrow(query.sql, *query.arguments(values))
     except Exception as exc:
-        if _lost_under_a_read(driver, exc):
-            await connection.invalidate(exc)
-        raise
+        if not _lost_under_a_read(driver, exc):
+            raise  # the statement's own error: the connection is sound
+        await connection.invalidate(exc)
+        # However the loss showed itself (a closed socket, the server's notice, the protocol caught between two
+        # states by it), it is an outage to the caller, as `Database.fetch_row` says it.
+        raise asyncpg.ConnectionDoesNotExistError("the database connection was lost during a statement") from exc
 
 
 _DIALECT = PGDialect_asyncpg()

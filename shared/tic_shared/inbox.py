@@ -189,14 +189,6 @@ async def handle_batch(
     return applied
 
 
-def _waiting_after(msgs: list[Any]) -> int:
-    """How many more the stream holds for this consumer, as its last delivery says (0 when it cannot tell)."""
-    try:
-        return int(msgs[-1].metadata.num_pending or 0)
-    except Exception:  # not a JetStream delivery (no metadata): ask for one
-        return 0
-
-
 class InboxConsumer:
     """One durable pull consumer of one producer's stream for one service."""
 
@@ -269,11 +261,6 @@ class InboxConsumer:
         there (as we once did) lost those messages until the ack wait ran out — the 30 s catch-ups of issue 13."""
         idle = 0
         ahead: asyncio.Task[list[Any]] | None = None
-        # How many to ask for: as many as the stream says are waiting (up to a batch), one when none are known to
-        # be. A batch asked for while events come one at a time left every other event waiting for the next one
-        # to arrive (nats-py's multi-message fetch, seen in bench/consumer_after_pause.py); one at a time it is
-        # handed over as it comes.
-        size = 1
         try:
             while not self._stopping.is_set():
                 if not self.link.connected:
@@ -283,9 +270,8 @@ class InboxConsumer:
                 try:
                     fetch_s = self.settings.consumer_fetch_timeout_s
                     fetching, ahead = ahead, None
-                    msgs = await (fetching or sub.fetch(size, timeout=fetch_s))
+                    msgs = await (fetching or sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s))
                 except (nats.errors.TimeoutError, TimeoutError):
-                    size = 1
                     # An empty fetch is a timeout, not an empty list. Now and then make sure the durable still
                     # exists: a server that lost it would otherwise leave us waiting forever.
                     idle += 1
@@ -302,13 +288,10 @@ class InboxConsumer:
                     await asyncio.sleep(0.5)
                     return
                 idle = 0
-                waiting = _waiting_after(msgs)
-                size = min(self.settings.consumer_batch_size, waiting) or 1
-                if waiting and len(msgs) >= self.settings.consumer_batch_size:
-                    # A backlog: ask for the next batch now, so the broker's round trip overlaps the database work
-                    # of this one. (Only then: what is fetched ahead and not applied when the consumer stops waits
-                    # out the ack wait before it is delivered again.)
-                    ahead = asyncio.create_task(sub.fetch(size, timeout=fetch_s))
+                if len(msgs) >= self.settings.consumer_batch_size:
+                    # More are likely waiting: ask for them now, so the broker's round trip overlaps the
+                    # database work of this batch.
+                    ahead = asyncio.create_task(sub.fetch(self.settings.consumer_batch_size, timeout=fetch_s))
                 async with self._in_progress(msgs):
                     await self._process_batch(msgs)
         finally:

@@ -118,6 +118,7 @@ def render(
             "sections": visible,
             "path": request.url.path,
             "label": lambda kind, code: Markup.escape(label(gettext, kind, code)),
+            "failure": lambda error: Markup.escape(failure(gettext, error)),
             "role_names": ROLE_NAMES,
             **context,
         },
@@ -336,7 +337,40 @@ LABELS: dict[str, dict[str, str]] = {
         "skipped": N_("Skipped"),
         "cancelled": N_("Called off"),
     },
+    # What a failed delivery's error says, by its kind (the start of the text: `failure_kind`).
+    "delivery_error": {
+        "ConnectTimeout": N_("Could not connect in time"),
+        "ConnectError": N_("Could not connect to the receiver"),
+        "ReadTimeout": N_("The receiver did not answer in time"),
+        "ProtocolError": N_("The receiver hung up or did not answer in HTTP"),
+        "NetworkError": N_("Network error"),
+        "UnsupportedProtocol": N_("Not an http(s) address"),
+        "InvalidURL": N_("Not a valid address"),
+        "HTTP": N_("The receiver answered with an error"),
+        "internal error": N_("Internal error"),
+        "email channel disabled": N_("No mail server is set up"),
+        "the subscription is gone": N_("The subscription was deleted"),
+        "SMTPRecipientsRefused": N_("The mail server refused the address"),
+        "SMTPAuthenticationError": N_("The mail server refused our sign-in"),
+        "SMTPServerDisconnected": N_("The mail server hung up"),
+        "ConnectionRefusedError": N_("Could not connect to the mail server"),
+        "TimeoutError": N_("The mail server did not answer in time"),
+    },
 }
+
+
+def failure_kind(error: str) -> str:
+    """The kind a delivery's error text starts with: `ConnectError: …` → ConnectError, `HTTP 503` → HTTP."""
+    kind = error.split(":", 1)[0].strip()
+    return "HTTP" if kind.startswith("HTTP ") else kind
+
+
+def failure(gettext: Callable[[str], str], error: str | None) -> str:
+    """A delivery's error as an officer reads it: its kind named in their language, then the text as recorded."""
+    if not error:
+        return ""
+    name = LABELS["delivery_error"].get(failure_kind(error))
+    return f"{gettext(name)} · {error}" if name else error
 
 
 def district_names(reference: Answer) -> dict[str, str]:

@@ -129,6 +129,10 @@ _FAILURE_NAMES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...
     (aiohttp.ClientOSError, "NetworkError"),
 )
 
+# Every kind a failed webhook attempt is recorded under (the start of its error text, before ": "; "HTTP 503" for an
+# answer with an error status). The console names each in the reader's language.
+FAILURE_KINDS = ("ConnectTimeout", "ReadTimeout", *(name for _, name in _FAILURE_NAMES), "HTTP")
+
 
 async def _read_answer(response: aiohttp.ClientResponse) -> None:
     """Read the receiver's answer, up to `_BODY_READ_LIMIT`, and drop it; a longer one closes its connection."""

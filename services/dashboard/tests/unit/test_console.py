@@ -21,7 +21,7 @@ from dashboard.forms import ACTS, body_of
 from dashboard.main import create_app
 from dashboard.pages.imports import explain
 from dashboard.settings import DashboardSettings
-from dashboard.web import LABELS, center_name, section_of
+from dashboard.web import LABELS, center_name, failure, section_of
 from tic_shared.events.catalog import CATALOG
 from tic_shared.settings import Environment
 
@@ -76,6 +76,26 @@ def test_every_delivery_status_the_notification_service_can_answer_has_a_name_in
 def test_every_event_of_the_catalog_has_a_name_in_the_console() -> None:
     """Deliveries and timelines name the event they are about; one the console does not know shows as its code."""
     assert {model.event_name for model in CATALOG} <= set(LABELS["event"])
+
+
+def test_every_kind_of_webhook_failure_has_a_name_in_the_console() -> None:
+    """A failed delivery's error is recorded under its kind; the operations page names the kind for the officer."""
+    from notification.channels import FAILURE_KINDS
+
+    assert {"ConnectError", "ReadTimeout", "HTTP"} <= set(FAILURE_KINDS)
+    assert set(FAILURE_KINDS) <= set(LABELS["delivery_error"])
+
+
+def test_a_delivery_error_is_told_by_its_kind_in_the_readers_language_then_as_recorded() -> None:
+    chinese = i18n.translations("zh_CN").gettext
+    english = i18n.translations("en").gettext
+    refused = "ConnectError: Cannot connect to host 127.0.0.1:9 ssl:default [Connect call failed]"
+    assert failure(chinese, refused) == f"无法连接接收端 · {refused}"
+    assert failure(english, refused) == f"Could not connect to the receiver · {refused}"
+    assert failure(chinese, "HTTP 503") == "接收端返回错误状态 · HTTP 503"
+    assert failure(chinese, "the subscription is gone") == "订阅已删除 · the subscription is gone"
+    assert failure(chinese, "something new: detail") == "something new: detail"  # unknown: as recorded
+    assert failure(chinese, None) == ""
 
 
 def test_an_act_form_becomes_the_api_body_with_empty_optional_fields_left_out() -> None:

@@ -59,20 +59,13 @@ class DriverQuery:
         self.json = frozenset(name for name in self.names if isinstance(compiled.binds[name].type, JSON))
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
-        json = self.json
+        bound = [values[name] if name in values else self.fixed[name] for name in self.names]
+        if not self.json:
+            return bound
         return [
-            _json_text(values[name] if name in values else self.fixed[name])
-            if name in json
-            else (values[name] if name in values else self.fixed[name])
-            for name in self.names
+            json.dumps(value) if name in self.json and value is not None else value
+            for name, value in zip(self.names, bound, strict=True)
         ]
-
-
-def _json_text(value: Any) -> Any:
-    return None if value is None else _dumps(value)
-
-
-_dumps = json.dumps
 
 
 async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mapping[str, Any]) -> asyncpg.Record | None:
@@ -92,7 +85,7 @@ async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mappin
             await adapted._start_transaction()
         return await driver.fetchrow(query.sql, *query.arguments(values))
     except Exception as exc:
-        if not _lost_under_a_read(driver, exc):
+        if not _connection_lost(driver, exc):
             raise  # the statement's own error: the connection is sound
         await connection.invalidate(exc)
         # However the loss showed itself (a closed socket, the server's notice, the protocol caught between two
@@ -121,7 +114,7 @@ def driver_says_connection_lost(exc: BaseException) -> bool:
     )
 
 
-def _lost_under_a_read(driver: asyncpg.Connection, exc: Exception) -> bool:
+def _connection_lost(driver: asyncpg.Connection, exc: Exception) -> bool:
     # On the driver itself, a broken socket and asyncpg's protocol left between two states (by the server's
     # shutdown notice arriving mid-operation) lose the connection too.
     return (
@@ -180,7 +173,7 @@ class Database:
             try:
                 return await driver.fetchrow(query.sql, *query.arguments(values))
             except Exception as exc:
-                if not _lost_under_a_read(driver, exc):
+                if not _connection_lost(driver, exc):
                     raise  # the statement's own error (a bad value, say): the connection is sound
                 await greenlet_spawn(pooled.invalidate, exc)
                 await self.engine.dispose(close=False)

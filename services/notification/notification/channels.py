@@ -57,11 +57,12 @@ class WebhookClient:
 
     A failure on the way is an `Outcome` named by its kind, whatever the library calls it: `ConnectTimeout`,
     `ConnectError` (refused, unreachable, no such host, TLS), `ReadTimeout`, `ProtocolError` (the receiver hung up or
-    answered something that is not HTTP), `UnsupportedProtocol` / `InvalidURL` (an address that cannot be sent to)."""
+    answered something that is not HTTP), `NetworkError`, `UnsupportedProtocol` / `InvalidURL` (an address that cannot
+    be sent to); `FAILURE_KINDS` lists them all."""
 
     def __init__(self, *, timeout_s: float, sends: int) -> None:
         # Per phase, as long as a send may wait for each: a connection, then every read of the answer.
-        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
         self._timeout_s = timeout_s
         # The pool can hold a connection for every send in flight (the caller bounds them): a send never waits.
         # Names are looked up by the system's resolver in a thread, as httpx does, whatever else is installed
@@ -71,7 +72,7 @@ class WebhookClient:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            timeout=self._timeout,
+            timeout=timeout,
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,
             skip_auto_headers=("Accept-Encoding",),

@@ -7,7 +7,8 @@ by the migration that adds it; an edit, a removal or a reordering in SQL is foun
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -48,6 +49,26 @@ def test_a_row_hash_covers_its_content_and_the_row_before() -> None:
     assert first == row_hash(GENESIS, dict(reversed(list(content.items()))))  # key order does not matter
     assert first != row_hash(GENESIS, {**content, "reason": "原因 "})
     assert first != row_hash("1" * 64, content)
+
+
+def test_a_row_hash_keeps_its_form_for_chains_already_stored() -> None:
+    # Digests of the canonical form as chains were first written (keys sorted, compact, UTF-8, times in UTC): a
+    # faster encoding must give these same digests, or every stored chain would read as edited.
+    content = {
+        "delivery_id": uuid.UUID(int=7),
+        "attempt": 2,
+        "ok": False,
+        "started_at": datetime(2026, 3, 1, 8, 30, 5, 123456, tzinfo=timezone(timedelta(hours=8))),
+        "latency_ms": 31,
+        "http_status": None,
+        "error": "ConnectError: 无法连接",
+        "amount": Decimal("12.50"),
+        "on": date(2026, 3, 1),
+        "details": {"b": [1, 2.5, True], "a": {"x": None}},
+        "tags": ("a", "b"),
+    }
+    assert row_hash(GENESIS, content) == "7602477c713a6405b0700b520f8b2e8776a0268aacd18f265b4b9adc89b9d62b"
+    assert row_hash("1" * 64, {"x": 'é\n"q'}) == "0ca0bfae634529657deab12eb12ecebf0ff32d6fc81968f3dbd7c974f43a1221"
 
 
 async def _seed_before_the_chain(conn: asyncpg.Connection, service: str) -> None:

@@ -34,12 +34,19 @@ class AuditedTable:
     order: str = "id"
 
 
+_SCALARS = (str, int, float, bool, type(None))
+# One encoder for every hash (json.dumps with options builds a new one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # the common case first: most content is text, numbers and nulls
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date | uuid.UUID | Decimal):
         return str(value)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
@@ -47,8 +54,9 @@ def _plain(value: Any) -> Any:
 
 
 def row_hash(previous: str, content: Mapping[str, Any]) -> str:
-    """SHA-256 of the previous row's hash and this row's content as canonical JSON."""
-    canonical = json.dumps(_plain(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """SHA-256 of the previous row's hash and this row's content as canonical JSON (keys sorted, no spaces, text
+    as UTF-8; times in UTC, dates, ids and decimals as text). The form is fixed: stored chains are checked with it."""
+    canonical = _CANONICAL.encode({str(k): _plain(v) for k, v in content.items()})
     return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
 
 

@@ -29,6 +29,11 @@ class Record:
         convert = cls.convert
         return cls(*[convert(values[name]) for name in _field_names(cls)])
 
+    def fields(self) -> dict[str, Any]:
+        """The record's fields by name, its values as they are (`dataclasses.asdict` deep-copies every list and
+        dict in it: most of the cost of a template context)."""
+        return {name: getattr(self, name) for name in _field_names(type(self))}
+
     @classmethod
     def first(cls, result: Result[Any]) -> Self | None:
         row = result.first()

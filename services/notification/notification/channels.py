@@ -36,9 +36,12 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"[:500] if message else type(exc).__name__
 
 
+_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder for every body
+
+
 def webhook_body(payload: dict[str, Any]) -> bytes:
     """The CloudEvent in structured JSON mode, exactly the bytes that are signed."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _BODY.encode(payload).encode("utf-8")
 
 
 _CLOSE_TIMEOUT_S = 5.0

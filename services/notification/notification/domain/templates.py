@@ -88,7 +88,11 @@ _ENV = _environment()
 
 @lru_cache(maxsize=512)
 def _compile(source: str) -> Any:
-    return _ENV.from_string(source)
+    template = _ENV.from_string(source)
+    # Jinja gives a template its globals as a ChainMap over the environment's, and copies them into every render's
+    # context key by key, in Python; ours are set once above, so a plain dict of them serves (copied in C).
+    template.globals = dict(template.globals)
+    return template
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -140,5 +140,6 @@ class ProjectedCenter(Record):
     contacts_known: bool | None
 
     def context(self) -> dict[str, Any]:
-        """The center as templates see it (`center.*`), its id as text."""
-        return {**asdict(self), "center_id": str(self.center_id)}
+        """The center as templates see it (`center.*`), its id as text. Not copied: a template (sandboxed) reads it,
+        and the record lives for one event's fan-out."""
+        return {**self.fields(), "center_id": str(self.center_id)}

@@ -5,12 +5,12 @@
 Starts its own embedded PostgreSQL and NATS, runs an `InboxConsumer` with a handler that only notes the time, and
 after each pause publishes 60 events 20 ms apart, printing each one's publish → handler latency.
 
-Found with it on 2026-12-04, and still open: after some pauses (0.5, 3 and 6 s; not 2, 2.5, 4, 9 or 11 s; with fetch
-timeouts of 1 s and 5 s) every other event waits for the next one to arrive (~21 ms at this spacing) for as long as
-events keep coming; the others take ~1 ms. A bare nats-py pull consumer asking for 100 at a time does the same, one
-asking for one at a time does not. A consumer asking for what each delivery's `num_pending` says is waiting (one
-when none) cured it here, but made a consumer with many redeliveries due (num_pending does not count them) fetch one
-at a time, and the test suite's notification consumer fell 30 s behind: reverted. Not part of the tests.
+Found with it on 2026-12-04: after some pauses (0.5, 3 and 6 s; not 2, 2.5, 4, 9 or 11 s; with fetch timeouts of
+1 s and 5 s) every other event waited for the next one to arrive (~21 ms at this spacing) for as long as events kept
+coming. The cause was nats-py's fetch of a batch taking a late end-of-request status of an earlier pull request
+for its own (see `tic_shared.inbox.fetch_ready`, which the consumer uses since); after it, every event here takes
+1–4 ms except, now and then, the first after a pause. Not part of the tests
+(`tests/test_backbone.py::test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_next_one` is).
 """
 
 from __future__ import annotations

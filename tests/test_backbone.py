@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import time
@@ -352,6 +353,60 @@ async def test_a_handler_that_overruns_its_timeout_is_cut_short_and_the_rest_of_
     assert effects == dict.fromkeys(healthy, 1)
     # Cut short near its timeout, each time it was tried, not when it would have finished.
     assert probe.tried_at[events[1].id] and events[1].id not in probe.applied
+
+
+async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_next_one(nats_url: str) -> None:
+    # nats-py's fetch of a batch, given a late end-of-request status (which the race between a pull request's expiry
+    # and the client's timeout produces after idle fetches), asked again while its first request still lingered, and
+    # events then went to requests that never end early: each held until the next came or the fetch's time ran out.
+    # Checked to fail with `sub.fetch(100, timeout=1.0)` in place of `fetch_ready` (held 104, 402 and 73 ms).
+    from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+
+    from tic_shared.inbox import fetch_ready
+
+    name = f"PAUSE_{uuid.uuid4().hex[:8]}"
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"]))
+        await js.add_consumer(name, ConsumerConfig(durable_name="d", ack_policy=AckPolicy.EXPLICIT))
+        sub = await js.pull_subscribe_bind(durable="d", stream=name)
+        received: dict[bytes, float] = {}
+
+        async def consume() -> None:
+            while True:
+                with contextlib.suppress(nats.errors.TimeoutError, TimeoutError):
+                    for msg in await fetch_ready(sub, 100, timeout_s=1.0):
+                        received[msg.data] = time.monotonic()
+                        await msg.ack()
+
+        consumer = asyncio.create_task(consume())
+        sent: dict[bytes, float] = {}
+        try:
+            await asyncio.sleep(1.0)
+            for pause_s in (0.1, 0.3, 0.5):
+                await asyncio.sleep(pause_s)
+                # The end of an earlier pull request arriving late, as a request's expiry and the client's timeout
+                # race after every idle fetch: the fetch waiting now must not take it for its own.
+                await nc.publish(sub._deliver, b"", headers={"Status": "408", "Description": "Request Timeout"})
+                await asyncio.sleep(0.02)
+                for n in range(4):
+                    key = f"{pause_s}-{n}".encode()
+                    sent[key] = time.monotonic()
+                    await js.publish(f"{name}.x", key)
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(1.5)
+        finally:
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer
+        await js.delete_stream(name)
+    finally:
+        await nc.close()
+    assert set(received) == set(sent)
+    latencies = [received[key] - at for key, at in sent.items()]
+    # One slow hand-off is the box; a held event waits for the next one (0.1 s later) or the fetch's end.
+    assert sum(1 for seconds in latencies if seconds > 0.08) <= 1, [round(s * 1000) for s in latencies]
 
 
 async def _all_applied(probe: Probe, ids: list[uuid.UUID]) -> bool:

@@ -409,6 +409,32 @@ async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_ne
     assert sum(1 for seconds in latencies if seconds > 0.08) <= 1, [round(s * 1000) for s in latencies]
 
 
+async def test_a_consumer_that_stops_mid_batch_hands_its_events_back_at_once(
+    make_settings: Callable[..., Any], nats_url: str
+) -> None:
+    probe = Probe()
+    consumer = f"probe-stop-{uuid.uuid4().hex[:8]}"
+    settings = {"consumer_ack_wait_s": 30.0}
+    async with probe_app(make_settings, probe, consumer, **settings):
+        pass  # the durable exists now; what is published next waits for it and arrives as one batch
+    events = [evaluation_failed() for _ in range(4)]
+    probe.slow = {events[0].id: 10.0}
+    for event in events:
+        await publish_raw(nats_url, event)
+    async with probe_app(make_settings, probe, consumer, **settings):
+        await eventually(lambda: _tried(probe, events[0].id))
+    # Stopped while the batch was in hand. Without being handed back, its events would wait out the ack wait (30 s).
+    probe.slow = {}
+    restarted = time.monotonic()
+    async with probe_app(make_settings, probe, consumer, **settings):
+        await eventually(lambda: _all_applied(probe, [e.id for e in events]), timeout_s=20)
+    assert time.monotonic() - restarted < 10
+
+
+async def _tried(probe: Probe, event_id: uuid.UUID) -> bool:
+    return event_id in probe.tried_at
+
+
 async def _all_applied(probe: Probe, ids: list[uuid.UUID]) -> bool:
     return all(i in probe.applied for i in ids)
 

@@ -76,6 +76,31 @@ async def fetch_ready(sub: Any, batch: int, *, timeout_s: float) -> list[Any]:
     return msgs
 
 
+def _queued(sub: Any) -> list[Any]:
+    """What the server has sent this subscription and no fetch has taken yet (status messages left out)."""
+    queue = sub._sub._pending_queue
+    found = []
+    while not queue.empty():
+        msg = queue.get_nowait()
+        sub._sub._pending_size -= len(msg.data)
+        if not (msg.headers and msg.headers.get("Status")):
+            found.append(msg)
+    return found
+
+
+async def _hand_back(msgs: list[Any]) -> None:
+    """A consumer that stops gives back what it fetched and did not finish: nak'ed, each is delivered again at once
+    (to another instance, or to this one when it is back) instead of after the ack wait. One already acknowledged
+    is not affected; one applied but not acknowledged yet comes back and is found in the inbox (no second effect).
+    Bounded: a consumer stopping on a lost connection does not wait for it."""
+    if not msgs:
+        return
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(1.0):
+            for msg in msgs:
+                await msg.nak()
+
+
 @cache
 def _no_wait_request(batch: int) -> bytes:
     return b'{"batch":%d,"no_wait":true}' % batch
@@ -305,6 +330,7 @@ class InboxConsumer:
         there (as we once did) lost those messages until the ack wait ran out — the 30 s catch-ups of issue 13."""
         idle = 0
         ahead: asyncio.Task[list[Any]] | None = None
+        msgs: list[Any] = []
         try:
             while not self._stopping.is_set():
                 if not self.link.connected:
@@ -338,11 +364,16 @@ class InboxConsumer:
                     ahead = asyncio.create_task(fetch_ready(sub, self.settings.consumer_batch_size, timeout_s=fetch_s))
                 async with self._in_progress(msgs):
                     await self._process_batch(msgs)
+                msgs = []
         finally:
+            fetched = list(msgs)
             if ahead is not None:
+                if ahead.done() and not ahead.cancelled() and ahead.exception() is None:
+                    fetched += ahead.result()
                 ahead.cancel()
                 with contextlib.suppress(BaseException):
                     await ahead
+            await _hand_back(fetched + _queued(sub))
 
     @contextlib.asynccontextmanager
     async def _in_progress(self, msgs: list[Any]) -> AsyncIterator[None]:

@@ -53,27 +53,37 @@ async def fetch_ready(sub: Any, batch: int, *, timeout_s: float) -> list[Any]:
     subject and inbox (`_nms`, `_deliver`): nats-py has no public call for a request of our own.
     """
     msgs = await sub.fetch(1, timeout=timeout_s)
-    wanted = batch - 1
+    try:
+        await _take_waiting(sub, msgs, batch - 1, timeout_s)
+    except asyncio.CancelledError:
+        await _hand_back(msgs)  # fetched, and no one will process them
+        raise
+    except nats.errors.Error:
+        pass  # the connection went while asking for more: what came is processed, the next fetch meets the error
+    return msgs
+
+
+async def _take_waiting(sub: Any, msgs: list[Any], wanted: int, timeout_s: float) -> None:
+    """Add to `msgs` up to `wanted` messages the server holds for us now."""
     if wanted <= 0:
-        return msgs
+        return
     await sub._nc.publish(sub._nms, _no_wait_request(wanted), sub._deliver)
     deadline = asyncio.get_running_loop().time() + timeout_s
     while wanted > 0:
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0:
-            break
+            return
         try:
             msg = await sub._sub.next_msg(timeout=left)
         except (TimeoutError, nats.errors.TimeoutError):
-            break
+            return
         status = msg.headers.get("Status") if msg.headers else None
         if status == "100":
             continue  # a heartbeat
         if status:
-            break  # no more now (404), or the request ended otherwise
+            return  # no more now (404), or the request ended otherwise
         msgs.append(msg)
         wanted -= 1
-    return msgs
 
 
 def _queued(sub: Any) -> list[Any]:

@@ -121,6 +121,30 @@ async def test_a_driver_statement_in_a_session_is_inside_its_transaction(empty_d
         await db.dispose()
 
 
+async def test_a_sessions_next_transaction_runs_its_driver_statements_in_that_transaction(
+    empty_database_url: str,
+) -> None:
+    # fetch_row_in keeps the session's connection for the transaction it found it in; the session's next
+    # transaction may be on another connection, and its statements must be on that one, inside it.
+    await _seed(empty_database_url)
+    db = Database(empty_database_url, schema="public", pool_size=2)
+    try:
+        async with db.sessions() as session:
+            async with session.begin():
+                await fetch_row_in(session, ADD, {"id": 3, "doc": {}})
+                first = await session.scalar(select(func.pg_backend_pid()))
+            async with db.transaction() as other:  # holds the connection the first transaction gave back
+                assert await other.scalar(select(func.pg_backend_pid())) == first
+                with pytest.raises(RuntimeError):
+                    async with session.begin():
+                        await fetch_row_in(session, ADD, {"id": 4, "doc": {}})
+                        assert await session.scalar(select(func.pg_backend_pid())) != first
+                        raise RuntimeError("roll back")
+        assert await _count(db) == 3  # the first committed; the second rolled back with its own transaction
+    finally:
+        await db.dispose()
+
+
 async def test_a_connection_killed_under_a_driver_statement_in_a_session_fails_that_transaction_only(
     empty_database_url: str,
 ) -> None:

@@ -56,7 +56,7 @@ def _plain(value: Any) -> Any:
 def row_hash(previous: str, content: Mapping[str, Any]) -> str:
     """SHA-256 of the previous row's hash and this row's content as canonical JSON (keys sorted, no spaces, text
     as UTF-8; times in UTC, dates, ids and decimals as text). The form is fixed: stored chains are checked with it."""
-    canonical = _CANONICAL.encode({str(k): _plain(v) for k, v in content.items()})
+    canonical = _CANONICAL.encode(_plain(content))
     return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
 
 

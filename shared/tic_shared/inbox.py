@@ -13,6 +13,7 @@ from typing import Any
 
 import nats.errors
 import nats.js.errors
+from nats.js.client import JetStreamContext
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import Table, TextClause, func, select, text, update
@@ -77,7 +78,7 @@ async def _take_waiting(sub: Any, msgs: list[Any], wanted: int, timeout_s: float
             msg = await sub._sub.next_msg(timeout=left)
         except (TimeoutError, nats.errors.TimeoutError):
             return
-        status = msg.headers.get("Status") if msg.headers else None
+        status = JetStreamContext.is_status_msg(msg)
         if status == "100":
             continue  # a heartbeat
         if status:
@@ -93,7 +94,7 @@ def _queued(sub: Any) -> list[Any]:
     while not queue.empty():
         msg = queue.get_nowait()
         sub._sub._pending_size -= len(msg.data)
-        if not (msg.headers and msg.headers.get("Status")):
+        if not JetStreamContext.is_status_msg(msg):
             found.append(msg)
     return found
 

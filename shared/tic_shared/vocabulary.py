@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
@@ -103,3 +103,46 @@ class Trigger(StrEnum):
     MUNICIPAL_TIC_ESTABLISHED = "municipal_tic_established"
     RECOGNIZED_AS_PROVINCIAL_TIC = "recognized_as_provincial_tic"
     RECOGNIZED_AS_NATIONAL_TIC = "recognized_as_national_tic"
+
+
+class Name(NamedTuple):
+    """What a word of the vocabulary is called in each language, as it reads inside a sentence: in English a tier
+    or a kind of lead unit with its article ("an enterprise R&D center"), a status or a grade as it reads after
+    "is"."""
+
+    zh: str
+    en: str
+
+
+# Every word a sentence written for people may name (a subsidy's trace, say), in the forms the console uses.
+NAMES: dict[StrEnum, Name] = {
+    Tier.NATIONAL_TIC: Name("国家技术创新中心", "a national TIC"),
+    Tier.PROVINCIAL_TIC: Name("省级技术创新中心", "a provincial TIC"),
+    Tier.MUNICIPAL_TIC: Name("市级技术创新中心", "a municipal TIC"),
+    Tier.KEY_ENTERPRISE_INSTITUTE: Name("市级重点企业研究院", "a key enterprise research institute"),
+    Tier.ENTERPRISE_RD_CENTER: Name("市级企业技术研发中心", "an enterprise R&D center"),
+    CenterStatus.DRAFT: Name("草稿", "a draft"),
+    CenterStatus.SUBMITTED: Name("已提交", "submitted"),
+    CenterStatus.UNDER_REVIEW: Name("论证中", "under review"),
+    CenterStatus.REVIEWED: Name("已论证", "reviewed"),
+    CenterStatus.DECIDED: Name("已审定", "decided"),
+    CenterStatus.PUBLIC_NOTICE: Name("公示", "in public notice"),
+    CenterStatus.OBJECTION_REVIEW: Name("异议核查中", "under objection review"),
+    CenterStatus.BUILDING: Name("建设期", "under construction"),
+    CenterStatus.OPERATING: Name("运行期", "operating"),
+    CenterStatus.REJECTED: Name("未获认定", "not approved"),
+    CenterStatus.WITHDRAWN: Name("已撤回", "withdrawn"),
+    CenterStatus.CANCELLED: Name("已撤销创建资格", "cancelled"),
+    CenterStatus.DELISTED: Name("已摘牌", "delisted"),
+    Grade.EXCELLENT: Name("优秀", "excellent"),
+    Grade.GOOD: Name("良好", "good"),
+    Grade.QUALIFIED: Name("合格", "qualified"),
+    Grade.UNQUALIFIED: Name("不合格", "unqualified"),
+    LeadUnitType.ENTERPRISE: Name("企业", "an enterprise"),
+    LeadUnitType.UNIVERSITY: Name("高校", "a university"),
+    LeadUnitType.RESEARCH_INSTITUTE: Name("科研院所", "a research institute"),
+    LeadUnitType.OTHER: Name("其他单位", "another kind of unit"),
+    Trigger.MUNICIPAL_TIC_ESTABLISHED: Name("组建市级技术创新中心", "municipal TIC establishment"),
+    Trigger.RECOGNIZED_AS_PROVINCIAL_TIC: Name("认定为省级技术创新中心", "provincial TIC recognition"),
+    Trigger.RECOGNIZED_AS_NATIONAL_TIC: Name("认定为国家技术创新中心", "national TIC recognition"),
+}

@@ -4,6 +4,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
 from string import Formatter
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
@@ -19,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from tic_shared.vocabulary import CenterStatus, Grade, LeadUnitType, Tier, Trigger
+from tic_shared.vocabulary import NAMES, CenterStatus, Grade, LeadUnitType, Tier, Trigger
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 # Lives next to the policies but is not one; the ledger loads it.
@@ -77,13 +78,18 @@ class _Frozen(BaseModel):
 
 class Sentence(_Frozen):
     """What one outcome of a calculation step says in its trace, in both languages; `{name}` is filled in from
-    the step (amounts as yuan, 1,234.56)."""
+    the step (amounts as yuan, 1,234.56; a word of the vocabulary, a tier or a grade, by its name in the
+    sentence's language, never its code)."""
 
     zh: Text
     en: Text
 
     def says(self, **values: object) -> tuple[str, str]:
-        return self.zh.format(**values), self.en.format(**values)
+        named = {key: NAMES[value] for key, value in values.items() if isinstance(value, StrEnum)}
+        return (
+            self.zh.format(**(values | {key: name.zh for key, name in named.items()})),
+            self.en.format(**(values | {key: name.en for key, name in named.items()})),
+        )
 
     def names(self) -> set[str]:
         return {name for text in (self.zh, self.en) for _, name, _, _ in Formatter().parse(text) if name is not None}

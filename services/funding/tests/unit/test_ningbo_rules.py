@@ -6,7 +6,7 @@ import pytest
 
 from funding.domain.calculator import Quote, SubsidyInputs, quote
 from funding.domain.policy import Policy, with_overrides
-from tic_shared.vocabulary import CenterStatus
+from tic_shared.vocabulary import NAMES, CenterStatus, Tier
 
 InputsFactory = Callable[..., SubsidyInputs]
 
@@ -194,7 +194,9 @@ def test_no_grant_unless_building(ningbo: Policy, inputs: InputsFactory, status:
 
     assert result.amount_fen == 0
     assert step(result, "status") == 0
-    assert status in next(s for s in result.trace if s.code == "status").en
+    said = next(s for s in result.trace if s.code == "status")
+    assert NAMES[CenterStatus(status)].en in said.en
+    assert NAMES[CenterStatus(status)].zh in said.zh
 
 
 @pytest.mark.parametrize("tier", ["national_tic", "provincial_tic"])
@@ -214,7 +216,9 @@ def test_other_tiers_are_not_covered_by_ningbo(ningbo: Policy, inputs: InputsFac
     result = quote(ningbo, inputs(tier=tier, verified_investment_fen=1_000_000 * CNY))
 
     assert result.amount_fen == 0
-    assert "not covered" in next(s for s in result.trace if s.code == "tier").en
+    said = next(s for s in result.trace if s.code == "tier")
+    assert f"does not cover {NAMES[Tier(tier)].en}" in said.en
+    assert f"{NAMES[Tier(tier)].zh}不属于本政策支持对象" in said.zh
 
 
 @pytest.mark.parametrize(

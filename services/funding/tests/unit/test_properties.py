@@ -101,3 +101,17 @@ def test_quote_is_deterministic(given_inputs: SubsidyInputs, use_weihai: bool) -
     again = SubsidyInputs.model_validate_json(given_inputs.model_dump_json())
 
     assert quote(policy, given_inputs).model_dump_json() == quote(policy, again).model_dump_json()
+
+
+CODES = [*GRADES, *LEAD_UNIT_TYPES, *STATUSES, *TIERS, *TRIGGERS]
+
+
+@settings(max_examples=300)
+@given(inputs=any_inputs)
+def test_a_trace_names_the_words_of_the_vocabulary_never_their_codes(inputs: SubsidyInputs) -> None:
+    # Some codes are English words ("operating", "good"): an English sentence may say those, never one like
+    # "municipal_tic"; a Chinese sentence says none of them.
+    for policy in (NINGBO, WEIHAI):
+        for step in quote(policy, inputs).trace:
+            assert not [code for code in CODES if code in step.zh], step.zh
+            assert not [code for code in CODES if "_" in code and code in step.en], step.en

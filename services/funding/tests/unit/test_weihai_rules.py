@@ -64,7 +64,7 @@ def test_weihai_other_lead_unit_gets_no_creation_award(weihai: Policy, inputs: I
     result = quote(weihai, inputs(lead_unit_type="other", trigger="municipal_tic_established"))
 
     assert result.amount_fen == 0
-    assert "sets no municipal_tic_established award" in result.trace[0].en
+    assert "sets no municipal TIC establishment award for a center led by another kind of unit" in result.trace[0].en
     assert {p.name for p in result.trace[0].parameters} == {
         "award.municipal_tic_established.enterprise",
         "award.municipal_tic_established.university|research_institute",

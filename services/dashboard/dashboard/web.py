@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -373,6 +373,20 @@ def failure(gettext: Callable[[str], str], error: str | None) -> str:
     return f"{gettext(name)} · {error}" if name else error
 
 
+def event_pattern(gettext: Callable[[str], str], pattern: str) -> str:
+    """What a subscription's event type says: `tic.funding.*` → every event of the funding service,
+    `tic.registry.CenterApproved.v1` → that event by its name."""
+    parts = pattern.split(".")
+    if pattern in ("*", "tic.*", "tic.>"):
+        return gettext("every event")
+    if len(parts) == 3 and parts[2] in ("*", ">"):
+        service = LABELS["service"].get(parts[1])
+        return gettext("every event of %(service)s") % {"service": gettext(service)} if service else pattern
+    if len(parts) >= 3:
+        return label(gettext, "event", parts[2])
+    return pattern
+
+
 def district_names(reference: Answer) -> dict[str, str]:
     """District code -> its name, from the registry's reference data (the code itself when it is unavailable)."""
     if not reference.ok:
@@ -390,6 +404,8 @@ class Names:
     centers: dict[str, str]
     districts: dict[str, str]
     policies: dict[str, str]
+    departments: dict[str, str] = field(default_factory=dict)
+    webhooks: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -397,18 +413,38 @@ class Names:
         locale: str,
         *,
         reference: Answer | None = None,
-        centers: Answer | None = None,
+        centers: Answer | Iterable[Answer] | None = None,
         policies: Answer | None = None,
+        departments: Answer | None = None,
+        subscriptions: Answer | None = None,
     ) -> Names:
+        """The names the answers give: `centers` a page of centers or single centers' answers, `departments`
+        the plan departments, `subscriptions` a page of webhook subscriptions (each called by its address)."""
         english = locale == "en"
-        center_names = {
-            c["id"]: center_name(c, locale) for c in (centers.data.get("items", []) if centers and centers.ok else [])
-        }
+        if isinstance(centers, Answer):
+            center_rows = centers.data.get("items", []) if centers.ok else []
+        else:
+            center_rows = [answer.data for answer in centers or () if answer.ok]
         policy_names = {
             p["code"]: p["title_en"] if english else p["title_zh"]
             for p in (policies.data if policies and policies.ok else [])
         }
-        return cls(locale, center_names, district_names(reference) if reference else {}, policy_names)
+        department_names = {
+            d["code"]: d["en"] if english else d["zh"]
+            for d in (departments.data if departments and departments.ok else [])
+        }
+        webhooks = {
+            s["id"]: s["url"]
+            for s in (subscriptions.data.get("items", []) if subscriptions and subscriptions.ok else [])
+        }
+        return cls(
+            locale,
+            {c["id"]: center_name(c, locale) for c in center_rows},
+            district_names(reference) if reference else {},
+            policy_names,
+            department_names,
+            webhooks,
+        )
 
     def center(self, center_id: Any) -> str:
         return self.centers.get(str(center_id)) or str(center_id)[:8]
@@ -430,6 +466,32 @@ class Names:
 
     def policy(self, code: Any) -> str:
         return self.policies.get(str(code), str(code))
+
+    def department(self, code: Any) -> str:
+        return self.departments.get(str(code), str(code))
+
+    def recipient(self, gettext: Callable[[str], str], key: str) -> str:
+        """Who a delivery went to, as an officer reads it: an address as it is, a webhook subscription by its
+        receiver's address, an inbox audience as its role narrowed to a district, center or department by name
+        (`role:district_officer/district:haishu` → "District officer · Haishu")."""
+        kind, _, rest = key.partition(":")
+        if kind == "subscription":
+            return self.webhooks.get(rest) or gettext("Webhook subscription %(id)s") % {"id": rest[:8]}
+        if kind == "user":
+            return gettext("User %(name)s") % {"name": rest}
+        if kind != "role":
+            return key
+        role, *narrowed = rest.split("/")
+        words = [gettext(ROLE_NAMES[role]) if role in ROLE_NAMES else role]
+        by_kind: dict[str, Callable[[str], str]] = {
+            "district": self.district,
+            "center": self.center,
+            "department": self.department,
+        }
+        for part in narrowed:
+            what, _, code = part.partition(":")
+            words.append(by_kind[what](code) if what in by_kind else part)
+        return " · ".join(words)
 
 
 def label(gettext: Callable[[str], str], kind: str, code: Any) -> str:

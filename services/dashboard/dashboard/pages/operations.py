@@ -4,6 +4,7 @@ replayable), webhook subscriptions (paused and resumed)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,9 +13,10 @@ from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser, User
 from dashboard.clients import Answer, gather
 from dashboard.settings import SERVICES
-from dashboard.web import api_for, locale_of, problem_text, render
+from dashboard.web import Names, api_for, event_pattern, locale_of, problem_text, render
 
 router = APIRouter(include_in_schema=False)
+_CENTERS_NAMED = 25  # a page of the delivery log names at most this many centers; any further one reads as its id
 
 
 @router.get("/operations", response_class=HTMLResponse)
@@ -31,7 +33,20 @@ async def operations(
         "notification", "/api/v1/deliveries", limit=50, status=request.query_params.get("delivery_status")
     )
     calls["subscriptions"] = api.get("notification", "/api/v1/subscriptions", limit=100)
+    calls["reference"] = api.get("registry", "/api/v1/reference")
+    calls["departments"] = api.get("evaluation", "/api/v1/plans/departments")
     found = await gather(**calls)
+    deliveries = found["deliveries"].data.get("items", []) if found["deliveries"].ok else []
+    centers = await gather(
+        **{c: api.get("registry", f"/api/v1/centers/{c}") for c in _centers_in(d["recipient"] for d in deliveries)}
+    )
+    names = Names.of(
+        locale_of(request),
+        reference=found["reference"],
+        centers=centers.values(),
+        departments=found["departments"],
+        subscriptions=found["subscriptions"],
+    )
     return render(
         request,
         "pages/operations.html",
@@ -39,10 +54,20 @@ async def operations(
         title=gettext("Operations"),
         services=SERVICES,
         found=found,
+        recipient=lambda key: names.recipient(gettext, key),
+        event_pattern=lambda pattern: event_pattern(gettext, pattern),
         done=request.query_params.get("done"),
         error=error,
         status_code=status_code,
     )
+
+
+def _centers_in(recipients: Iterable[str]) -> list[str]:
+    """The centers inbox audiences are narrowed to (`role:center_user/center:<id>`), each once."""
+    found = (
+        part.removeprefix("center:") for key in recipients for part in key.split("/") if part.startswith("center:")
+    )
+    return list(dict.fromkeys(found))[:_CENTERS_NAMED]
 
 
 async def _redirect_or_page(request: Request, user: User, answer: Answer, done: str) -> Response:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tic_shared.vocabulary import NAMES
+
 from .conftest import Console, SignIn, Watched
 
 SERIOUS = ("serious", "critical")
@@ -120,3 +122,27 @@ async def test_every_page_reads_in_english_for_a_reader_who_chose_it(
             untranslated[path] = chinese[:8]
     watched.assert_clean()
     assert not untranslated, f"Chinese where an English reader should read English: {untranslated}"
+
+
+# The vocabulary's codes a reader should never meet in a table: the ones that are not English words already.
+_CODES = sorted({word.value for word in NAMES if "_" in word.value})
+
+
+async def test_the_bureau_reads_who_was_told_and_how_a_grant_was_worked_out_in_words_not_codes(
+    console: Console, sign_in: SignIn
+) -> None:
+    ids = await _ids(console)
+    for lang in ("zh_CN", "en"):
+        watched = await sign_in("bureau_admin", lang=lang)
+        page = watched.page
+        await _open_settled(page, "/operations")
+        audiences = page.locator('main td[title^="role:"]')
+        assert await audiences.count() >= 1, "the delivery log shows no inbox delivery to a role"
+        for text in await audiences.all_inner_texts():
+            assert "role:" not in text and "/" not in text, text
+        for path in ("/operations", f"/funding/grants/{ids['grant']}"):
+            await _open_settled(page, path)
+            cells = await page.eval_on_selector_all("main td, main li", "els => els.map(e => e.innerText)")
+            codes = sorted({code for text in cells for code in _CODES if code in text})
+            assert not codes, f"{path} ({lang}) shows codes instead of words: {codes}"
+        watched.assert_clean()

@@ -17,11 +17,12 @@ from pydantic import SecretStr, ValidationError
 from starlette.datastructures import FormData
 
 from dashboard import i18n
+from dashboard.clients import Answer
 from dashboard.forms import ACTS, body_of
 from dashboard.main import create_app
 from dashboard.pages.imports import explain
 from dashboard.settings import DashboardSettings
-from dashboard.web import LABELS, center_name, failure, section_of
+from dashboard.web import LABELS, Names, center_name, event_pattern, failure, section_of
 from tic_shared.events.catalog import CATALOG
 from tic_shared.settings import Environment
 
@@ -96,6 +97,49 @@ def test_a_delivery_error_is_told_by_its_kind_in_the_readers_language_then_as_re
     assert failure(chinese, "the subscription is gone") == "订阅已删除 · the subscription is gone"
     assert failure(chinese, "something new: detail") == "something new: detail"  # unknown: as recorded
     assert failure(chinese, None) == ""
+
+
+def test_a_delivery_recipient_is_told_by_who_it_is_not_by_its_key() -> None:
+    """The delivery log names an inbox audience by its role and the district, center or department it is narrowed
+    to, a webhook subscription by its receiver's address; an e-mail address stays as it is."""
+    center = "4f1c2d3e-0000-4000-8000-000000000001"
+    subscription = "9a8b7c6d-0000-4000-8000-000000000002"
+    found = {
+        "reference": Answer("registry", 200, {"districts": [{"code": "haishu", "zh": "海曙区"}]}),
+        "departments": Answer(
+            "evaluation", 200, [{"code": "weihai.science_technology", "zh": "威海市科技局", "en": "Weihai S&T"}]
+        ),
+        "subscriptions": Answer(
+            "notification", 200, {"items": [{"id": subscription, "url": "https://finance.example/tic"}]}
+        ),
+    }
+    centers = [Answer("registry", 200, {"id": center, "name_zh": "宁波市甲技术创新中心", "name_en": "Ningbo A TIC"})]
+    chinese = Names.of("zh_CN", centers=centers, **found)
+    english = Names.of("en", centers=centers, **found)
+    zh, en = i18n.translations("zh_CN").gettext, i18n.translations("en").gettext
+
+    assert chinese.recipient(zh, "role:bureau_reviewer") == "市科技局审核员"
+    assert english.recipient(en, "role:bureau_reviewer") == "Bureau reviewer"
+    assert chinese.recipient(zh, "role:district_officer/district:haishu") == "区县科技部门 · 海曙区"
+    assert english.recipient(en, "role:district_officer/district:haishu") == "District officer · Haishu"
+    assert chinese.recipient(zh, f"role:center_user/center:{center}") == "中心用户 · 宁波市甲技术创新中心"
+    assert english.recipient(en, f"role:center_user/center:{center}") == "Center staff · Ningbo A TIC"
+    department = "role:department_officer/department:weihai.science_technology"
+    assert chinese.recipient(zh, department) == "市级部门 · 威海市科技局"
+    assert english.recipient(en, f"subscription:{subscription}") == "https://finance.example/tic"
+    assert chinese.recipient(zh, "subscription:0badf00d-0000-4000-8000-000000000000") == "Webhook 订阅 0badf00d"
+    assert chinese.recipient(zh, "wang.fang@example.com") == "wang.fang@example.com"
+    # A center the registry did not name (out of scope, or it did not answer) reads as the start of its id.
+    assert english.recipient(en, "role:center_user/center:0badf00d-1111") == "Center staff · 0badf00d"
+
+
+def test_a_subscriptions_event_types_read_as_events_and_services() -> None:
+    zh, en = i18n.translations("zh_CN").gettext, i18n.translations("en").gettext
+    assert event_pattern(zh, "tic.funding.*") == "资金服务的全部事件"
+    assert event_pattern(en, "tic.funding.*") == "every event of the funding service"
+    assert event_pattern(en, "tic.registry.CenterApproved.v1") == "approved for construction"
+    assert event_pattern(en, "tic.*") == "every event"
+    assert event_pattern(en, "tic.unknown.*") == "tic.unknown.*"
 
 
 def test_an_act_form_becomes_the_api_body_with_empty_optional_fields_left_out() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evaluation.plans.catalog import load_departments, load_plan
 from evaluation.plans.model import IndicatorKind, Plan, PlanIndicator
 from evaluation.plans.progress import IndicatorProgress, Status
-from evaluation.plans.units import UNIT_LABELS, exact
+from evaluation.plans.units import UNIT_LABELS, Unit, exact
 from evaluation.service.plans import actuals, indicator_or_404, judge_one, may_report, plan_or_404, report_etag
 from evaluation.store import plans as plan_store
 from evaluation.store.records import PlanReportRecord
@@ -47,6 +47,18 @@ def _check_year(plan: Plan, year: int) -> None:
         )
 
 
+def _check_value(unit: Unit, value: Decimal) -> None:
+    # Progress is judged on whole fen; a fraction kept would leave its plan unreadable once accepted.
+    if unit is Unit.FEN and value != value.to_integral_value():
+        message = f"{value} is not a whole number of fen: money is reported in fen (1 CNY = 100 fen)"
+        raise Problem(
+            422,
+            "money-in-whole-fen",
+            f"body.value: {message}",
+            errors=[{"field": "body.value", "message": message, "type": "money-in-whole-fen"}],
+        )
+
+
 async def report_figure(
     session: AsyncSession, *, principal: Principal, plan_code: str, indicator: str, figure: Figure
 ) -> PlanReportRecord:
@@ -60,6 +72,7 @@ async def report_figure(
     if not may_report(principal, item):
         raise Forbidden(f"only {', '.join(item.responsible.departments)} or the bureau report {indicator}")
     _check_year(plan, figure.year)
+    _check_value(item.indicator.unit, figure.value)
     latest = await plan_store.latest_of_year(session, plan=plan.code, indicator=indicator, year=figure.year)
     correcting = await plan_store.has_accepted(session, plan=plan.code, indicator=indicator, year=figure.year)
     if correcting and not figure.correction_reason:

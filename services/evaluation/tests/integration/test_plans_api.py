@@ -221,3 +221,28 @@ async def test_a_plan_counts_only_the_centers_of_its_own_jurisdiction(
 
 async def _latest(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Any:
     return (await client.get(url, headers=headers)).json()["progress"]["latest_value"]
+
+
+async def test_money_is_reported_in_whole_fen_a_fraction_is_refused_naming_the_value(
+    service: tuple[FastAPI, httpx.AsyncClient], token: Callable[..., str]
+) -> None:
+    """A plan's money counts in whole fen: a fraction of a fen is refused before it is kept, so the plan it
+    would count in is never left unreadable."""
+    _, client = service
+    finance = department(token, "linhai.finance")
+    spending = f"/api/v1/plans/{PLAN}/indicators/fiscal_st_spending"
+    sent = await client.post(
+        f"{spending}/reports",
+        json=figure(2023, "1234567.5"),
+        headers={**finance, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert sent.status_code == 422, sent.text
+    assert sent.headers["content-type"].startswith("application/problem+json")
+    assert any(error["field"] == "body.value" for error in sent.json()["errors"]), sent.json()
+    detail = await client.get(spending, headers=finance)
+    assert detail.status_code == 200 and detail.json()["reports"] == []
+    whole = await client.post(
+        f"{spending}/reports", json=figure(2023, "1234567"), headers={**finance, "Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert whole.status_code == 201, whole.text
+    assert (await client.get(f"/api/v1/plans/{PLAN}", headers=finance)).status_code == 200

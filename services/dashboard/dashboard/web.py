@@ -81,8 +81,17 @@ class Formats:
     def moment(self, value: Any) -> str:
         return i18n.moment(value, self.locale)
 
+    def month_day(self, value: str | None) -> str:
+        return i18n.month_day(value, self.locale)
+
     def number(self, value: Any) -> str:
         return i18n.number(value, self.locale)
+
+    def figure(self, value: Any, unit: str | None) -> str:
+        return i18n.figure(value, unit, self.locale)
+
+    def unit(self, unit: str | None) -> str:
+        return i18n.unit_name(unit, self.locale)
 
     def center_name(self, center: Any) -> str:
         """A center's name as the reader reads: the official (named) one once it has it, in English where the

@@ -5,6 +5,7 @@ department's to-do list (its overdue figures and the reports given back to it)."
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,7 @@ from dashboard.clients import Answer, gather
 from dashboard.web import api_for, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
+FEN_PER_WAN = 1_000_000  # a chart of money counts in 万元
 STATUS_ORDER = ("behind", "on_track", "met", "no_data")
 
 
@@ -25,12 +27,20 @@ def _departments(answer: Answer, locale: str) -> dict[str, str]:
     return {d["code"]: d["en"] if locale == "en" else d["zh"] for d in answer.data}
 
 
-def _text(value: Any) -> str:
-    """A figure as the API wrote it (a decimal string), without a trailing .0."""
-    if value is None:
-        return "—"
-    text = str(value)
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def _fen_from_wan(typed: str) -> str:
+    """An amount typed in 万元 as fen (exact; a fraction of a fen left for the API to refuse); what is not a number
+    goes on as typed, for the API to name the field."""
+    try:
+        fen = Decimal(typed) * FEN_PER_WAN
+    except InvalidOperation:
+        return typed
+    return format(fen.quantize(Decimal(1)) if fen == fen.to_integral_value() else fen.normalize(), "f")
+
+
+def target_unit(indicator: dict[str, Any]) -> str:
+    """What an indicator's targets count in: a growth-rate indicator's targets are yearly growth in percent, its
+    figures are in its own unit."""
+    return "percent" if indicator["direction"] == "growth_rate" else str(indicator["unit"])
 
 
 @router.get("/plans", response_class=HTMLResponse)
@@ -63,14 +73,21 @@ async def department_page(request: Request, user: CurrentUser, department: str) 
     )
     if not found["department"].ok:
         return refusal(request, user, gettext("Department"), found["department"])
+    # The plans its returned reports and lagging indicators belong to: their indicators' names and units.
+    todo = found["department"].data
+    named = {r["plan"] for r in todo["returned"]} | {b.split("/")[0] for b in todo["behind"]}
+    plans = await gather(**{code: api.get("evaluation", f"/api/v1/plans/{code}") for code in named})
+    indicators = {
+        f"{code}/{row['code']}": row for code, plan in plans.items() if plan.ok for row in plan.data["indicator_rows"]
+    }
     return render(
         request,
         "pages/plan_department.html",
         user=user,
         title=gettext("To do"),
-        department=found["department"].data,
+        department=todo,
         names=_departments(found["departments"], locale_of(request)),
-        figure=_text,
+        indicators=indicators,
     )
 
 
@@ -97,25 +114,31 @@ async def plan_page(request: Request, user: CurrentUser, code: str, status: str 
         status=status,
         statuses=STATUS_ORDER,
         names=_departments(found["departments"], locale_of(request)),
-        figure=_text,
+        target_unit=target_unit,
     )
 
 
-def _trajectory(indicator: dict[str, Any], gettext: Any) -> dict[str, Any]:
-    """The accepted figures as a line against the path they are judged by, the targets marked."""
-    accepted = {r["year"]: float(r["value"]) for r in indicator["reports"] if r["status"] == "accepted"}
-    path = {p["year"]: float(p["value"]) for p in indicator["path"]}
-    targets = {t["year"]: float(t["value"]) for t in indicator["targets"]}
+def _trajectory(indicator: dict[str, Any], gettext: Any, locale: str) -> dict[str, Any]:
+    """The accepted figures as a line against the path they are judged by, the targets marked (not a growth
+    rate's: those are percentages, not figures); money in 万元, the axis named by the unit."""
+    unit = indicator["unit"]
+    scale = FEN_PER_WAN if unit == "fen" else 1
+    accepted = {r["year"]: float(r["value"]) / scale for r in indicator["reports"] if r["status"] == "accepted"}
+    path = {p["year"]: float(p["value"]) / scale for p in indicator["path"]}
+    growth = indicator["direction"] == "growth_rate"
+    targets = {} if growth else {t["year"]: float(t["value"]) / scale for t in indicator["targets"]}
+    axis = gettext("CNY 10,000") if unit == "fen" else i18n.unit_name(unit, locale)
     years = sorted(set(accepted) | set(path) | set(targets))
     if indicator["baseline_year"] is not None:
         years = sorted(set(years) | {indicator["baseline_year"]})
     span = list(range(years[0], years[-1] + 1)) if years else []
+    marked = {"type": "scatter", "name": gettext("Targets"), "symbolSize": 12, "data": [targets.get(y) for y in span]}
     return {
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
         "grid": {"left": 8, "right": 16, "top": 30, "bottom": 8, "containLabel": True},
         "xAxis": {"type": "category", "data": [str(y) for y in span]},
-        "yAxis": {"type": "value", "scale": True},
+        "yAxis": {"type": "value", "scale": True, "name": axis},
         "series": [
             {
                 "type": "line",
@@ -125,12 +148,7 @@ def _trajectory(indicator: dict[str, Any], gettext: Any) -> dict[str, Any]:
                 "lineStyle": {"type": "dashed"},
             },
             {"type": "line", "name": gettext("Accepted figures"), "data": [accepted.get(y) for y in span]},
-            {
-                "type": "scatter",
-                "name": gettext("Targets"),
-                "symbolSize": 12,
-                "data": [targets.get(y) for y in span],
-            },
+            *([marked] if targets else []),
         ],
     }
 
@@ -164,9 +182,9 @@ async def _indicator_page(
         title=data["name_en"] if english else data["name_zh"],
         indicator=data,
         plan=found["plan"].data if found["plan"].ok else None,
-        chart=_trajectory(data, gettext) if data["path"] or data["reports"] else None,
+        chart=_trajectory(data, gettext, locale_of(request)) if data["path"] or data["reports"] else None,
         names=_departments(found["departments"], locale_of(request)),
-        figure=_text,
+        target_unit=target_unit,
         key=str(uuid.uuid4()),
         error=error,
         problem=problem,
@@ -182,16 +200,22 @@ async def indicator_page(request: Request, user: CurrentUser, code: str, indicat
 
 @router.post("/plans/{code}/indicators/{indicator}/report", response_class=HTMLResponse)
 async def report(request: Request, user: CurrentUser, code: str, indicator: str, form: CheckedForm) -> Response:
+    api = api_for(request, user)
+    value = str(form.get("value") or "").strip()
+    # Money is typed in 万元, as the form's label says, and counted in fen.
+    found = await gather(indicator=api.get("evaluation", f"/api/v1/plans/{code}/indicators/{indicator}"))
+    if found["indicator"].ok and found["indicator"].data["unit"] == "fen":
+        value = _fen_from_wan(value)
     body: dict[str, Any] = {
         "year": str(form.get("year") or "").strip(),
-        "value": str(form.get("value") or "").strip(),
+        "value": value,
         "source": str(form.get("source") or "").strip(),
     }
     for optional in ("note", "correction_reason"):
         text = str(form.get(optional) or "").strip()
         if text:
             body[optional] = text
-    answer = await api_for(request, user).post(
+    answer = await api.post(
         "evaluation",
         f"/api/v1/plans/{code}/indicators/{indicator}/reports",
         body,

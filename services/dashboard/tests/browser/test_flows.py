@@ -412,3 +412,23 @@ async def test_a_department_reports_a_figure_and_the_bureau_accepts_it_in_the_co
         "linhai.science_technology",
     )
     bureau.assert_clean()
+
+
+async def test_a_department_reports_money_in_wan_yuan_and_the_plan_keeps_it_in_fen(
+    console: Console, sign_in: SignIn, screenshots: Callable[[str], Path]
+) -> None:
+    url = "/plans/linhai-315-2023/indicators/fiscal_st_spending"  # money, led by linhai.finance
+    officer = await sign_in("department_officer", department="linhai.finance")
+    page = officer.page
+    await page.goto(url)
+    assert "万元" in await page.locator("label[for='r-value']").inner_text()
+    await page.fill("#r-year", str(today().year - 1))
+    await page.fill("#r-value", "12345.67")
+    await page.fill("#r-source", "临海市财政决算")
+    await submit(page, "form[action$='/report'] button[type=submit]", "*?done=reported")
+    await page.screenshot(path=screenshots("flow-plan-money-reported"), full_page=True)
+    detail = (await console.services["evaluation"].get(f"/api/v1{url}", headers=console.bearer())).json()
+    assert detail["reports"][-1]["value"] == "12345670000"
+    figures = await page.locator("main td.num").all_inner_texts()
+    assert "12,345.67 万元" in figures, figures
+    officer.assert_clean()

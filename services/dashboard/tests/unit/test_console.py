@@ -21,6 +21,7 @@ from dashboard.clients import Answer
 from dashboard.forms import ACTS, body_of
 from dashboard.main import create_app
 from dashboard.pages.imports import explain
+from dashboard.pages.plans import _fen_from_wan
 from dashboard.settings import DashboardSettings
 from dashboard.web import LABELS, Names, center_name, event_pattern, failure, section_of
 from tic_shared.events.catalog import CATALOG
@@ -36,6 +37,33 @@ def test_money_reads_in_wan_yuan_for_chinese_readers_and_cny_for_english_ones() 
     assert i18n.money(1_000_000, "zh_CN") == "1.00 万元"
     assert i18n.money(123_456_789, "en") == "CNY 1,234,567.89"
     assert i18n.money(None, "en") == "—"
+
+
+def test_a_plans_figure_reads_with_its_unit_grouped_and_money_as_money() -> None:
+    assert i18n.figure("190000000000", "fen", "zh_CN") == "190,000.00 万元"
+    assert i18n.figure("190000000000", "fen", "en") == "CNY 1,900,000,000.00"
+    assert i18n.figure("150000", "square_metres", "zh_CN") == "150,000平方米"
+    assert i18n.figure("150000", "square_metres", "en") == "150,000 m²"
+    assert i18n.figure("2.76", "percent", "en") == "2.76%"
+    assert i18n.figure("2600", "organizations", "zh_CN") == "2,600家"
+    assert i18n.figure("2600", "organizations", "en") == "2,600"
+    assert i18n.figure("15.19", "per_10k_people", "en") == "15.19 per 10,000 people"
+    assert i18n.figure("7", "a_unit_from_the_future", "en") == "7"
+    assert i18n.figure(None, "fen", "en") == "—"
+    assert (i18n.month_day("03-31", "zh_CN"), i18n.month_day("03-31", "en")) == ("3月31日", "Mar 31")
+
+
+def test_every_unit_a_plan_counts_in_has_a_name_in_the_console() -> None:
+    """A unit the console did not know would show its figures as bare numbers; money is written as money."""
+    from evaluation.plans.units import Unit
+
+    assert {unit.value for unit in Unit} - {"fen"} == set(i18n.UNIT_NAMES)
+
+
+def test_money_typed_in_wan_yuan_is_reported_in_fen_exactly() -> None:
+    assert _fen_from_wan("12345.67") == "12345670000"
+    assert _fen_from_wan("0.0000001") == "0.1"  # a tenth of a fen: the API refuses it, naming the field
+    assert _fen_from_wan("lots") == "lots"
 
 
 def test_a_moment_is_shown_on_the_day_it_was_in_china() -> None:

@@ -41,7 +41,13 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     year: int = Field(ge=1949, le=2200)
-    value: Decimal = Field(ge=Decimal("-1e15"), le=Decimal("1e15"), max_digits=24, decimal_places=6)
+    value: Decimal = Field(
+        ge=0,
+        le=Decimal("1e15"),
+        max_digits=24,
+        decimal_places=6,
+        description="The year's level in the indicator's unit (money in whole fen); none is below zero",
+    )
     source: str = Field(min_length=1, max_length=500, examples=["临海市2024年国民经济和社会发展统计公报"])
     note: str | None = Field(default=None, max_length=2000)
     correction_reason: str | None = Field(

@@ -48,14 +48,12 @@ def _check_year(plan: Plan, year: int) -> None:
 
 
 def _check_value(unit: Unit, value: Decimal) -> None:
-    # Progress is judged on whole fen; a fraction kept would leave its plan unreadable once accepted.
+    # Progress is judged on whole fen: a fraction kept would leave its plan unreadable once accepted.
     if unit is Unit.FEN and value != value.to_integral_value():
         message = f"{value} is not a whole number of fen: money is reported in fen (1 CNY = 100 fen)"
+        slug = "money-in-whole-fen"
         raise Problem(
-            422,
-            "money-in-whole-fen",
-            f"body.value: {message}",
-            errors=[{"field": "body.value", "message": message, "type": "money-in-whole-fen"}],
+            422, slug, f"body.value: {message}", errors=[{"field": "body.value", "message": message, "type": slug}]
         )
 
 

@@ -246,3 +246,15 @@ async def test_money_is_reported_in_whole_fen_a_fraction_is_refused_naming_the_v
     )
     assert whole.status_code == 201, whole.text
     assert (await client.get(f"/api/v1/plans/{PLAN}", headers=finance)).status_code == 200
+
+
+async def test_a_figure_below_zero_is_refused_naming_the_value(
+    service: tuple[FastAPI, httpx.AsyncClient], token: Callable[..., str]
+) -> None:
+    _, client = service
+    economy = department(token, "linhai.economy_information")
+    sent = await client.post(f"{URL}/reports", json=figure(2023, "-74.1"), headers=economy)
+    assert sent.status_code == 422, sent.text
+    assert [error["field"] for error in sent.json()["errors"]] == ["body.value"]
+    assert sent.json()["errors"][0]["type"] == "greater_than_equal"
+    assert (await client.get(URL, headers=economy)).json()["reports"] == []

@@ -396,11 +396,13 @@ def event_pattern(gettext: Callable[[str], str], pattern: str) -> str:
     return pattern
 
 
-def district_names(reference: Answer) -> dict[str, str]:
-    """District code -> its name, from the registry's reference data (the code itself when it is unavailable)."""
+def district_names(reference: Answer, locale: str = "zh_CN") -> dict[str, str]:
+    """District code -> its name in the reader's language, from the registry's reference data (empty when it is
+    unavailable: the pages then show the code)."""
     if not reference.ok:
         return {}
-    return {d["code"]: d["zh"] for d in reference.data.get("districts", [])}
+    language = "en" if locale == "en" else "zh"
+    return {d["code"]: d.get(language) or d["zh"] for d in reference.data.get("districts", [])}
 
 
 @dataclass(frozen=True)
@@ -449,7 +451,7 @@ class Names:
         return cls(
             locale,
             {c["id"]: center_name(c, locale) for c in center_rows},
-            district_names(reference) if reference else {},
+            district_names(reference, locale) if reference else {},
             policy_names,
             department_names,
             webhooks,
@@ -461,8 +463,6 @@ class Names:
     def district(self, code: Any) -> str:
         if not code:
             return ""
-        if self.locale == "en":
-            return str(code).replace("_", " ").title()
         return self.districts.get(str(code), str(code))
 
     def jurisdiction(self, code: Any) -> str:

@@ -67,7 +67,7 @@ async def list_centers(request: Request, user: CurrentUser, cursor: str | None =
         tiers=list(LABELS["tier"]),
         fields=list(LABELS["field"]),
         reference=(found["reference"].data or {}) if found["reference"].ok else {},
-        district_name=district_names(found["reference"]),
+        district_name=district_names(found["reference"], locale_of(request)),
     )
 
 
@@ -305,7 +305,7 @@ async def center_page(request: Request, user: CurrentUser, center_id: uuid.UUID)
         radar=_radar(found.get("evaluations"), gettext),
         milestones=milestones,
         acts=_acts_for(user, center),
-        districts=district_names(found["reference"]),
+        districts=district_names(found["reference"], locale_of(request)),
         unavailable=[
             answer
             for key in ("evaluations", "funding", "ledger", "deliveries")

@@ -79,7 +79,7 @@ async def overview(request: Request, user: CurrentUser) -> HTMLResponse:
             }
         ],
     }
-    names = district_names(found["reference"])
+    names = district_names(found["reference"], locale_of(request))
     readable = Names.of(locale_of(request), reference=found["reference"])
     charts = {}
     for kind in ("tier", "field", "district"):

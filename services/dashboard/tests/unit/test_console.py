@@ -133,7 +133,9 @@ def test_a_delivery_recipient_is_told_by_who_it_is_not_by_its_key() -> None:
     center = "4f1c2d3e-0000-4000-8000-000000000001"
     subscription = "9a8b7c6d-0000-4000-8000-000000000002"
     found = {
-        "reference": Answer("registry", 200, {"districts": [{"code": "haishu", "zh": "海曙区"}]}),
+        "reference": Answer(
+            "registry", 200, {"districts": [{"code": "haishu", "zh": "海曙区", "en": "Haishu District"}]}
+        ),
         "departments": Answer(
             "evaluation", 200, [{"code": "weihai.science_technology", "zh": "威海市科技局", "en": "Weihai S&T"}]
         ),
@@ -149,7 +151,7 @@ def test_a_delivery_recipient_is_told_by_who_it_is_not_by_its_key() -> None:
     assert chinese.recipient(zh, "role:bureau_reviewer") == "市科技局审核员"
     assert english.recipient(en, "role:bureau_reviewer") == "Bureau reviewer"
     assert chinese.recipient(zh, "role:district_officer/district:haishu") == "区县科技部门 · 海曙区"
-    assert english.recipient(en, "role:district_officer/district:haishu") == "District officer · Haishu"
+    assert english.recipient(en, "role:district_officer/district:haishu") == "District officer · Haishu District"
     assert chinese.recipient(zh, f"role:center_user/center:{center}") == "中心用户 · 宁波市甲技术创新中心"
     assert english.recipient(en, f"role:center_user/center:{center}") == "Center staff · Ningbo A TIC"
     department = "role:department_officer/department:weihai.science_technology"

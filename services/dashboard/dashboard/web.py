@@ -482,7 +482,7 @@ class Names:
     def recipient(self, gettext: Callable[[str], str], key: str) -> str:
         """Who a delivery went to, as an officer reads it: an address as it is, a webhook subscription by its
         receiver's address, an inbox audience as its role narrowed to a district, center or department by name
-        (`role:district_officer/district:haishu` → "District officer · Haishu")."""
+        (`role:district_officer/district:haishu` → "District officer · Haishu District")."""
         kind, _, rest = key.partition(":")
         if kind == "subscription":
             return self.webhooks.get(rest) or gettext("Webhook subscription %(id)s") % {"id": rest[:8]}

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser, User
 from dashboard.clients import Answer, gather
-from dashboard.web import api_for, locale_of, problem_text, refusal, render
+from dashboard.web import Names, api_for, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
 FEN_PER_WAN = 1_000_000  # a chart of money counts in 万元
@@ -22,9 +22,7 @@ STATUS_ORDER = ("behind", "on_track", "met", "no_data")
 
 
 def _departments(answer: Answer, locale: str) -> dict[str, str]:
-    if not answer.ok:
-        return {}
-    return {d["code"]: d["en"] if locale == "en" else d["zh"] for d in answer.data}
+    return Names.of(locale, departments=answer).departments
 
 
 def _fen_from_wan(typed: str) -> str:

@@ -316,6 +316,14 @@ LABELS: dict[str, dict[str, str]] = {
         "nothing_due": N_("Nothing due"),
         "reversed": N_("Reversed"),
     },
+    "evaluation_action": {
+        "submit_report": N_("report submitted"),
+        "record_not_submitted": N_("recorded as not submitted"),
+        "assign_expert": N_("expert assigned"),
+        "score": N_("scored"),
+        "finalize": N_("finalized"),
+        "reopen": N_("reopened for a correction"),
+    },
     "evaluation_status": {
         "awaiting_report": N_("Awaiting the report"),
         "reported": N_("Reported"),

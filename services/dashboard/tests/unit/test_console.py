@@ -107,6 +107,13 @@ def test_every_event_of_the_catalog_has_a_name_in_the_console() -> None:
     assert {model.event_name for model in CATALOG} <= set(LABELS["event"])
 
 
+def test_every_step_of_an_evaluations_history_has_a_name_in_the_console() -> None:
+    """An evaluation's history names each step it went through; one the console does not know shows as its code."""
+    from evaluation.domain.evaluation import Action
+
+    assert {action.value for action in Action} == set(LABELS["evaluation_action"])
+
+
 def test_every_kind_of_webhook_failure_has_a_name_in_the_console() -> None:
     """A failed delivery's error is recorded under its kind; the operations page names the kind for the officer."""
     from notification.channels import FAILURE_KINDS

@@ -69,14 +69,17 @@ def charts(figures: list[Figure]) -> list[str]:
     CHARTS.mkdir(parents=True, exist_ok=True)
     drawn: list[str] = []
 
-    # How close each figure comes to its goal: the ratio as a bar, the goal as a tick.
+    # How close each figure comes to its goal: a bar from the goal (1) to the figure, right when met, left when not
+    # (on a log axis a bar has no zero to start from: one drawn from the axis' edge made a near miss look far off).
     fig, ax = plt.subplots(figsize=(10, 0.45 * len(figures) + 1.2))
     names = [f.name for f in figures][::-1]
     shown = [f.ratio / f.goal if f.higher_is_better else f.goal / max(f.ratio, 1e-9) for f in figures][::-1]
     colors = ["#2e7d32" if f.met else "#c62828" for f in figures][::-1]
-    ax.barh(names, shown, color=colors)
+    ax.barh(names, [value - 1 for value in shown], left=1, color=colors)
     ax.axvline(1.0, color="#555", linestyle="--", linewidth=1)
     ax.set_xscale("log")
+    low, high = min(*shown, 1.0), max(*shown, 1.0)
+    ax.set_xlim(low / 1.25, high * 1.25)
     _plain_log_axis(ax.xaxis)
     ax.set_xlabel("how far past the goal (1 = exactly the goal; right of the line = met)")
     ax.set_title("Each figure against its goal (green met, red not)")

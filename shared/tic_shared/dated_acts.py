@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from tic_shared.problems import Problem
 
 # The program is run in China (UTC+8, no daylight saving): an act's day is the calendar day there, so "today"
 # must be too, or a notice started at 07:00 in Ningbo would be "in the future" until 08:00.
@@ -24,13 +27,40 @@ class DatedAct:
 
 
 class DateRefused(ValueError):
-    """A date the record cannot hold; `conflicts_with` names the act it collides with."""
+    """A date the record cannot hold: `rule` says which way it is wrong — `in_future` (after `today`), `before`
+    (before the act `conflicts_with` names) or `not_before` (on or after it, where it must come first)."""
 
-    def __init__(self, field: str, detail: str, conflicts_with: DatedAct | None = None) -> None:
+    def __init__(
+        self,
+        field: str,
+        detail: str,
+        conflicts_with: DatedAct | None = None,
+        *,
+        rule: str = "before",
+        today: date | None = None,
+    ) -> None:
         self.field = field
         self.detail = detail
         self.conflicts_with = conflicts_with
+        self.rule = rule
+        self.today = today
         super().__init__(f"{field}: {detail}")
+
+    def problem(self) -> Problem:
+        """The refusal as the APIs give it: 422 `act-date-refused` naming the field, with the facts a client needs
+        to say it in its reader's language (`rule`, `conflicts_with` {act, on}, `today`)."""
+        extra: dict[str, Any] = {"rule": self.rule}
+        if self.conflicts_with is not None:
+            extra["conflicts_with"] = {"act": self.conflicts_with.name, "on": self.conflicts_with.on.isoformat()}
+        if self.today is not None:
+            extra["today"] = self.today.isoformat()
+        return Problem(
+            422,
+            "act-date-refused",
+            f"{self.field}: {self.detail}",
+            errors=[{"field": self.field, "message": self.detail, "type": "date_refused"}],
+            **extra,
+        )
 
 
 def check_act_date(
@@ -51,7 +81,12 @@ def check_act_date(
     policy the act is taken under.
     """
     if on > today:
-        raise DateRefused(field, f"{act} on {on.isoformat()} is in the future (today is {today.isoformat()})")
+        raise DateRefused(
+            field,
+            f"{act} on {on.isoformat()} is in the future (today is {today.isoformat()})",
+            rule="in_future",
+            today=today,
+        )
     if on < in_force.on:
         raise DateRefused(
             field,
@@ -73,4 +108,5 @@ def check_act_date(
                 field,
                 f"{act} on {on.isoformat()} is not before the {closes.name} on {closes.on.isoformat()}",
                 closes,
+                rule="not_before",
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +128,7 @@ def render(
             "path": request.url.path,
             "label": lambda kind, code: Markup.escape(label(gettext, kind, code)),
             "failure": lambda error: Markup.escape(failure(gettext, error)),
+            "listed_errors": listed_errors,
             "role_names": ROLE_NAMES,
             **context,
         },
@@ -167,13 +168,15 @@ def refusal(
         "pages/message.html",
         user=user,
         title=title,
-        message=problem_text(answer, gettext),
+        message=problem_text(answer, gettext, locale_of(request)),
         status_code=status_code or answer.status,
     )
 
 
-def problem_text(answer: Answer, gettext: Callable[[str], str]) -> str:
-    """An API's refusal in words: its detail, prefixed by what kind of refusal it was."""
+def problem_text(answer: Answer, gettext: Callable[[str], str], locale: str | None = None) -> str:
+    """An API's refusal in words: what kind of refusal it was, then why — in the reader's language where the
+    problem says it in facts (a date the record cannot hold, an act the center's status does not allow), else the
+    service's own detail. `locale` formats the dates it names (ISO without it)."""
     kinds = {
         400: gettext("The request was not understood"),
         401: gettext("Your sign-in has expired"),
@@ -185,7 +188,63 @@ def problem_text(answer: Answer, gettext: Callable[[str], str]) -> str:
         503: gettext("The service is unavailable"),
     }
     kind = kinds.get(answer.status, gettext("Something went wrong"))
-    return f"{kind}: {answer.detail}" if answer.detail else kind
+    why = _refusal_in_words(answer.problem or {}, gettext, locale) or answer.detail
+    return gettext("%(kind)s: %(why)s") % {"kind": kind, "why": why} if why else kind
+
+
+def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str], locale: str | None) -> str | None:
+    """The facts of a date refused or a registry act not allowed now, as a sentence; None for any other problem."""
+
+    def day(value: str) -> str:
+        return i18n.day(value, locale) if locale else value
+
+    conflict = problem.get("conflicts_with") or {}
+    rule = problem.get("rule")
+    if str(problem.get("type", "")).endswith(":act-date-refused") and rule in _DATE_RULES:
+        if rule == "in_future" and problem.get("today"):
+            return gettext(_DATE_RULES[rule]) % {"day": day(str(problem["today"]))}
+        if conflict.get("act") and conflict.get("on"):
+            return gettext(_DATE_RULES[rule]) % {"act": dated_act(gettext, conflict["act"]), "day": day(conflict["on"])}
+    state, allowed = problem.get("current_state"), problem.get("allowed_actions")
+    about_a_center = "/centers/" in str(problem.get("instance", ""))  # a delivery can be "cancelled" too
+    if (
+        about_a_center
+        and state in LABELS["status"]
+        and isinstance(allowed, list)
+        and set(allowed) <= set(LABELS["action"])
+    ):
+        actions = gettext(", ").join(label(gettext, "action", action) for action in allowed)
+        now = (
+            gettext("possible now: %(actions)s") % {"actions": actions}
+            if allowed
+            else gettext("nothing can be done now")
+        )
+        return gettext("the center is “%(state)s”; %(now)s") % {"state": label(gettext, "status", state), "now": now}
+    return None
+
+
+def listed_errors(problem: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The field errors a page lists under a refusal: none when the refusal's sentence already says it in words."""
+    if not problem or _refusal_in_words(problem, str, None) is not None:
+        return []
+    return list(problem.get("errors") or [])
+
+
+# How a refused date is said (`rule` of the registry's and funding's `act-date-refused`).
+_DATE_RULES = {
+    "in_future": N_("the date cannot be later than today (%(day)s)"),
+    "before": N_("the date cannot be earlier than the %(act)s (%(day)s)"),
+    "not_before": N_("the date must be earlier than the %(act)s (%(day)s)"),
+}
+
+
+def dated_act(gettext: Callable[[str], str], name: str) -> str:
+    """The act a refused date collides with, as the registry names it (`decision`, `end of the public notice`, a
+    policy taking effect), in the reader's language; a name the console does not know as it is."""
+    if name.startswith("policy "):
+        return gettext("policy %(name)s taking effect") % {"name": name.removeprefix("policy ")}
+    found = LABELS["dated_act"].get(name)
+    return gettext(found) if found else name
 
 
 # Vocabulary codes the APIs return, as people read them (msgids, translated per locale).
@@ -315,6 +374,29 @@ LABELS: dict[str, dict[str, str]] = {
         "repaid": N_("Repaid"),
         "nothing_due": N_("Nothing due"),
         "reversed": N_("Reversed"),
+    },
+    # The acts a date must fit between, as the registry and funding name them in a refusal (`conflicts_with.act`).
+    "dated_act": {
+        "submission": N_("submission"),
+        "start of the expert review": N_("start of the expert review"),
+        "expert review": N_("expert review"),
+        "decision": N_("decision"),
+        "start of the public notice": N_("start of the public notice"),
+        "end of the public notice": N_("end of the public notice"),
+        "objection": N_("objection"),
+        "objection resolution": N_("objection resolution"),
+        "approval": N_("approval"),
+        "approval of the center": N_("approval"),
+        "rejection": N_("rejection"),
+        "withdrawal": N_("withdrawal"),
+        "tier change": N_("tier change"),
+        "acceptance": N_("acceptance"),
+        "cancellation": N_("cancellation"),
+        "delisting": N_("delisting"),
+        "governance change": N_("governance change"),
+        "reinstatement": N_("reinstatement"),
+        "end of the construction period": N_("end of the construction period"),
+        "the last act": N_("last act on the record"),
     },
     "evaluation_action": {
         "submit_report": N_("report submitted"),

@@ -126,7 +126,7 @@ async def create_application(request: Request, user: CurrentUser, form: CheckedF
         origins=ORIGINS,
         lead_unit_types=LEAD_UNIT_TYPES,
         tiers=list(LABELS["tier"]),
-        error=problem_text(answer, gettext),
+        error=problem_text(answer, gettext, locale_of(request)),
         problem=answer.problem,
         key=str(uuid.uuid4()),
         status_code=answer.status if 400 <= answer.status < 500 else 502,

@@ -330,7 +330,9 @@ async def act_form(request: Request, user: CurrentUser, center_id: uuid.UUID, ac
             "pages/message.html",
             user=user,
             title=gettext("Center"),
-            message=problem_text(found["center"], gettext) if not found["center"].ok else gettext("Unknown act"),
+            message=problem_text(found["center"], gettext, locale_of(request))
+            if not found["center"].ok
+            else gettext("Unknown act"),
             status_code=404,
         )
     return render(
@@ -382,7 +384,7 @@ async def act(request: Request, user: CurrentUser, center_id: uuid.UUID, action:
         idempotency_key=str(uuid.uuid4()),
         objections=[],
         values=dict(form),
-        error=problem_text(answer, gettext),
+        error=problem_text(answer, gettext, locale_of(request)),
         problem=answer.problem,
         status_code=answer.status if 400 <= answer.status < 500 else 502,
     )

@@ -209,7 +209,7 @@ async def _detail(
         first_levels=_names(found["system"], locale_of(request)),
         assigned_to_me=mine[0]["indicators"] if mine else [],
         message=None if refused else request.query_params.get("done"),
-        error=problem_text(refused, gettext) if refused else None,
+        error=problem_text(refused, gettext, locale_of(request)) if refused else None,
         problem=refused.problem if refused else None,
         status_code=_status(refused) or 200,
     )
@@ -346,7 +346,7 @@ async def round_finalize(request: Request, user: CurrentUser, round_id: uuid.UUI
         title=gettext("Finalize the round"),
         found=found,
         key=str(uuid.uuid4()),
-        error=problem_text(answer, gettext),
+        error=problem_text(answer, gettext, locale_of(request)),
         status_code=answer.status if 400 <= answer.status < 500 else 502,
     )
 

@@ -105,7 +105,9 @@ async def grant_step(
     )
     if answer.ok:
         return RedirectResponse(f"/funding/grants/{grant_id}?done={step}", status_code=303)
-    return await grant_page(request, user, grant_id, error=problem_text(answer, gettext), status_code=answer.status)
+    return await grant_page(
+        request, user, grant_id, error=problem_text(answer, gettext, locale_of(request)), status_code=answer.status
+    )
 
 
 @router.get("/funding/grants/{grant_id}", response_class=HTMLResponse)
@@ -200,7 +202,7 @@ async def calculate(request: Request, user: CurrentUser, form: CheckedForm) -> H
         policies=policies,
         quote=quote,
         values=dict(form),
-        error=None if quote.ok else problem_text(quote, gettext),
+        error=None if quote.ok else problem_text(quote, gettext, locale_of(request)),
     )
 
 
@@ -232,5 +234,5 @@ async def simulate(request: Request, user: CurrentUser, form: CheckedForm) -> HT
         quote=None,
         simulation=found["result"],
         values=dict(form),
-        error=None if found["result"].ok else problem_text(found["result"], gettext),
+        error=None if found["result"].ok else problem_text(found["result"], gettext, locale_of(request)),
     )

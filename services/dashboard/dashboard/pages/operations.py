@@ -77,7 +77,7 @@ async def _redirect_or_page(request: Request, user: User, answer: Answer, done: 
     return await operations(
         request,
         user,
-        error=problem_text(answer, gettext),
+        error=problem_text(answer, gettext, locale_of(request)),
         status_code=answer.status if 400 <= answer.status < 500 else 502,
     )
 

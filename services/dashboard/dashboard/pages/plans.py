@@ -257,7 +257,7 @@ async def _after(
         user,
         code,
         indicator,
-        error=problem_text(answer, gettext),
+        error=problem_text(answer, gettext, locale_of(request)),
         problem=answer.problem,
         status_code=answer.status if 400 <= answer.status < 500 else 502,
         values=values,

@@ -119,7 +119,9 @@ async def test_a_refused_act_shows_the_api_reason_in_words_and_changes_nothing(
     await page.click("form.panel button[type=submit]")
     await page.locator(".notice.error, .refused, [role=alert]").first.wait_for()
     text = await page.locator("main").inner_text()
-    assert "future" in text or "未来" in text or "晚于" in text, text[:600]
+    # Said in the officer's language from the refusal's facts, not in the registry's English.
+    assert "日期不能晚于今天" in text, text[:600]
+    assert "in the future" not in text, text[:600]
     after = (await console.services["registry"].get(f"/api/v1/centers/{center['id']}", headers=console.bearer())).json()
     assert after["status"] == before["status"] and after.get("version") == before.get("version")
 

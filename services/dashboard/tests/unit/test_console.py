@@ -23,7 +23,16 @@ from dashboard.main import create_app
 from dashboard.pages.imports import explain
 from dashboard.pages.plans import _fen_from_wan
 from dashboard.settings import DashboardSettings
-from dashboard.web import LABELS, Names, center_name, event_pattern, failure, section_of
+from dashboard.web import (
+    LABELS,
+    Names,
+    center_name,
+    event_pattern,
+    failure,
+    listed_errors,
+    problem_text,
+    section_of,
+)
 from tic_shared.events.catalog import CATALOG
 from tic_shared.settings import Environment
 
@@ -177,6 +186,61 @@ def test_a_subscriptions_event_types_read_as_events_and_services() -> None:
     assert event_pattern(en, "tic.registry.CenterApproved.v1") == "approved for construction"
     assert event_pattern(en, "tic.*") == "every event"
     assert event_pattern(en, "tic.unknown.*") == "tic.unknown.*"
+
+
+def test_a_refused_date_or_act_is_said_in_the_readers_words_from_the_problems_facts() -> None:
+    zh, en = i18n.translations("zh_CN").gettext, i18n.translations("en").gettext
+    future = {
+        "type": "urn:tic:problem:act-date-refused",
+        "detail": "body.on: delisting on 2027-01-01 is in the future (today is 2026-12-04)",
+        "rule": "in_future",
+        "today": "2026-12-04",
+        "errors": [{"field": "body.on", "message": "…", "type": "date_refused"}],
+    }
+    answer = Answer("registry", 422, problem=future)
+    assert problem_text(answer, zh, "zh_CN") == "请检查填写的内容：日期不能晚于今天（2026年12月4日）"
+    assert (
+        problem_text(answer, en, "en")
+        == "Please check what you entered: the date cannot be later than today (Dec 4, 2026)"
+    )
+    assert listed_errors(future) == []  # the sentence says it: no English field list under it
+    notice = future | {"rule": "not_before", "conflicts_with": {"act": "end of the public notice", "on": "2026-04-11"}}
+    assert problem_text(Answer("registry", 422, problem=notice), zh, "zh_CN").endswith(
+        "日期须早于公示结束（2026年4月11日）"
+    )
+    policy = future | {"rule": "before", "conflicts_with": {"act": "policy 甬政办发〔2022〕51号", "on": "2022-10-26"}}
+    assert problem_text(Answer("registry", 422, problem=policy), en, "en").endswith(
+        "the date cannot be earlier than the policy 甬政办发〔2022〕51号 taking effect (Oct 26, 2022)"
+    )
+    illegal = {
+        "type": "urn:tic:problem:illegal-transition",
+        "detail": "cannot approve in state 'building'",
+        "instance": "/api/v1/centers/abc/approve",
+        "current_state": "building",
+        "allowed_actions": ["change_tier", "delist"],
+    }
+    assert problem_text(Answer("registry", 409, problem=illegal), zh, "zh_CN") == (
+        "当前状态下不能办理：中心当前为“建设期”，现在可以：调整层级、摘牌"
+    )
+    # Facts the console cannot say (another service's states, a delivery's) leave the service's detail as it is.
+    delivery = illegal | {
+        "instance": "/api/v1/deliveries/abc/replay",
+        "current_state": "cancelled",
+        "allowed_actions": [],
+    }
+    assert problem_text(Answer("notification", 409, problem=delivery), en, "en").endswith(delivery["detail"])
+    unknown = {
+        "type": "urn:tic:problem:validation-error",
+        "detail": "invalid input: body.x",
+        "errors": [{"field": "body.x"}],
+    }
+    assert listed_errors(unknown) == [{"field": "body.x"}]
+
+
+def test_every_act_a_refused_date_can_name_has_a_name_in_the_console() -> None:
+    from registry.service.acts import ACT_NAMES
+
+    assert set(ACT_NAMES.values()) <= set(LABELS["dated_act"])
 
 
 def test_an_act_form_becomes_the_api_body_with_empty_optional_fields_left_out() -> None:

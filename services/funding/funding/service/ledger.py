@@ -131,9 +131,4 @@ def check_spent_on(*, center: CenterRecord, spent_on: date) -> None:
             follows=approved,
         )
     except DateRefused as refused:
-        raise Problem(
-            422,
-            "act-date-refused",
-            f"{refused.field}: {refused.detail}",
-            errors=[{"field": refused.field, "message": refused.detail, "type": "date_refused"}],
-        ) from refused
+        raise refused.problem() from refused

@@ -79,19 +79,6 @@ def last_act(center: CenterRecord) -> DatedAct | None:
     return DatedAct(center.last_act or "the last act", center.last_act_on)
 
 
-def _date_refused(refused: DateRefused) -> Problem:
-    extra: Details = {}
-    if refused.conflicts_with is not None:
-        extra["conflicts_with"] = {"act": refused.conflicts_with.name, "on": refused.conflicts_with.on.isoformat()}
-    return Problem(
-        422,
-        "act-date-refused",
-        f"{refused.field}: {refused.detail}",
-        errors=[{"field": refused.field, "message": refused.detail, "type": "date_refused"}],
-        **extra,
-    )
-
-
 def check_date(
     center: CenterRecord | None,
     *,
@@ -112,7 +99,7 @@ def check_date(
             window=window,
         )
     except DateRefused as refused:
-        raise _date_refused(refused) from refused
+        raise refused.problem() from refused
 
 
 async def load(

@@ -15,10 +15,11 @@ async def _get(registry: Any, center_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def _refused_naming(problem: dict[str, Any], field: str, act: str) -> None:
+def _refused_naming(problem: dict[str, Any], field: str, act: str, rule: str = "before") -> None:
     assert problem["type"] == "urn:tic:problem:act-date-refused", problem
     assert problem["errors"][0]["field"] == field
     assert problem["conflicts_with"]["act"] == act, problem
+    assert problem["rule"] == rule, problem
 
 
 async def test_an_act_is_never_in_the_future(registry: Any) -> None:
@@ -27,6 +28,7 @@ async def test_an_act_is_never_in_the_future(registry: Any) -> None:
     refused = await registry.act(center["id"], "public-notice", {"starts_on": tomorrow}, expect=422)
     assert refused["type"] == "urn:tic:problem:act-date-refused"
     assert "in the future" in refused["detail"]
+    assert (refused["rule"], refused["today"]) == ("in_future", str(registry.today()))
     assert (await _get(registry, center["id"]))["status"] == "decided"
 
 
@@ -57,17 +59,17 @@ async def test_no_act_is_dated_before_the_policy_in_force(registry: Any) -> None
 async def test_an_objection_is_raised_inside_the_public_notice(registry: Any) -> None:
     center = await registry.to("public_notice")  # the notice ran from 20 to 13 days ago
     outside = (
-        (registry.days_ago(5), "end of the public notice"),
-        (registry.days_ago(22), "start of the public notice"),
+        (registry.days_ago(5), "end of the public notice", "not_before"),
+        (registry.days_ago(22), "start of the public notice", "before"),
     )
-    for raised_on, act in outside:
+    for raised_on, act, rule in outside:
         refused = await registry.client.post(
             f"/api/v1/centers/{center['id']}/objections",
             json={"summary": "质疑", "raised_by": "某人", "raised_on": raised_on},
             headers=registry.admin,
         )
         assert refused.status_code == 422, refused.text
-        _refused_naming(refused.json(), "body.raised_on", act)
+        _refused_naming(refused.json(), "body.raised_on", act, rule)
     assert (await _get(registry, center["id"]))["status"] == "public_notice"
     inside = await registry.client.post(
         f"/api/v1/centers/{center['id']}/objections",

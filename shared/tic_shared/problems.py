@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -60,6 +61,11 @@ class FieldError(BaseModel):
     type: str
 
 
+class DatedActRef(BaseModel):
+    act: str = Field(examples=["end of the public notice"])
+    on: date
+
+
 class ProblemDetails(BaseModel):
     """The body of every error response (RFC 9457)."""
 
@@ -90,6 +96,16 @@ class ProblemDetails(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldError] | None = None
+    # Facts some problems carry besides their words, for a client to say them in its own (the console does).
+    current_state: str | None = Field(default=None, description="A refused transition: the state it was refused in")
+    allowed_actions: list[str] | None = Field(default=None, description="A refused transition: what that state allows")
+    rule: Literal["in_future", "before", "not_before"] | None = Field(
+        default=None,
+        description="`act-date-refused`: the date is after today, before the act it collides with, or not before "
+        "the act it must come before",
+    )
+    conflicts_with: DatedActRef | None = Field(default=None, description="`act-date-refused`: that act")
+    today: date | None = Field(default=None, description="`act-date-refused` with rule `in_future`: the day it is")
 
 
 class Problem(Exception):

@@ -96,7 +96,7 @@ async def test_an_application_is_clicked_from_draft_to_approved(
 
 
 async def test_a_refused_act_shows_the_api_reason_in_words_and_changes_nothing(
-    console: Console, sign_in: SignIn
+    console: Console, sign_in: SignIn, screenshots: Callable[[str], Path]
 ) -> None:
     watched = await sign_in("bureau_admin")
     page = watched.page
@@ -122,6 +122,7 @@ async def test_a_refused_act_shows_the_api_reason_in_words_and_changes_nothing(
     # Said in the officer's language from the refusal's facts, not in the registry's English.
     assert "日期不能晚于今天" in text, text[:600]
     assert "in the future" not in text, text[:600]
+    await page.screenshot(path=screenshots("flow-act-refused"), full_page=True)
     after = (await console.services["registry"].get(f"/api/v1/centers/{center['id']}", headers=console.bearer())).json()
     assert after["status"] == before["status"] and after.get("version") == before.get("version")
 

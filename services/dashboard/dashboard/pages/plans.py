@@ -116,20 +116,30 @@ async def plan_page(request: Request, user: CurrentUser, code: str, status: str 
     )
 
 
-def _trajectory(indicator: dict[str, Any], gettext: Any, locale: str) -> dict[str, Any]:
-    """The accepted figures as a line against the path they are judged by, the targets marked (not a growth
-    rate's: those are percentages, not figures); money in 万元, the axis named by the unit."""
+def _trajectory(indicator: dict[str, Any], gettext: Any, locale: str) -> dict[str, Any] | None:
+    """The accepted figures as a line against the path they are judged by, the targets marked (a growth rate's
+    figures alone); money in 万元, the axis named by the unit."""
     unit = indicator["unit"]
     scale = FEN_PER_WAN if unit == "fen" else 1
     accepted = {r["year"]: float(r["value"]) / scale for r in indicator["reports"] if r["status"] == "accepted"}
-    path = {p["year"]: float(p["value"]) / scale for p in indicator["path"]}
+    # A growth rate's path and targets are yearly growth in percent, not figures: they are not drawn on its axis.
     growth = indicator["direction"] == "growth_rate"
+    path = {} if growth else {p["year"]: float(p["value"]) / scale for p in indicator["path"]}
     targets = {} if growth else {t["year"]: float(t["value"]) / scale for t in indicator["targets"]}
+    if not (accepted or path or targets):
+        return None  # nothing to draw: the page says there is no figure yet
     axis = gettext("CNY 10,000") if unit == "fen" else i18n.unit_name(unit, locale)
     years = sorted(set(accepted) | set(path) | set(targets))
     if indicator["baseline_year"] is not None:
         years = sorted(set(years) | {indicator["baseline_year"]})
-    span = list(range(years[0], years[-1] + 1)) if years else []
+    span = list(range(years[0], years[-1] + 1))
+    dashed = {
+        "type": "line",
+        "name": gettext("Target path"),
+        "data": [path.get(y) for y in span],
+        "connectNulls": True,
+        "lineStyle": {"type": "dashed"},
+    }
     marked = {"type": "scatter", "name": gettext("Targets"), "symbolSize": 12, "data": [targets.get(y) for y in span]}
     return {
         "tooltip": {"trigger": "axis"},
@@ -138,13 +148,7 @@ def _trajectory(indicator: dict[str, Any], gettext: Any, locale: str) -> dict[st
         "xAxis": {"type": "category", "data": [str(y) for y in span]},
         "yAxis": {"type": "value", "scale": True, "name": axis},
         "series": [
-            {
-                "type": "line",
-                "name": gettext("Target path"),
-                "data": [path.get(y) for y in span],
-                "connectNulls": True,
-                "lineStyle": {"type": "dashed"},
-            },
+            *([dashed] if path else []),
             {"type": "line", "name": gettext("Accepted figures"), "data": [accepted.get(y) for y in span]},
             *([marked] if targets else []),
         ],
@@ -180,7 +184,7 @@ async def _indicator_page(
         title=data["name_en"] if english else data["name_zh"],
         indicator=data,
         plan=found["plan"].data if found["plan"].ok else None,
-        chart=_trajectory(data, gettext, locale_of(request)) if data["path"] or data["reports"] else None,
+        chart=_trajectory(data, gettext, locale_of(request)),
         names=_departments(found["departments"], locale_of(request)),
         target_unit=target_unit,
         key=str(uuid.uuid4()),

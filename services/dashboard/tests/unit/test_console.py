@@ -21,7 +21,7 @@ from dashboard.clients import Answer
 from dashboard.forms import ACTS, body_of
 from dashboard.main import create_app
 from dashboard.pages.imports import explain
-from dashboard.pages.plans import _fen_from_wan
+from dashboard.pages.plans import _fen_from_wan, _trajectory
 from dashboard.settings import DashboardSettings
 from dashboard.web import (
     LABELS,
@@ -67,6 +67,31 @@ def test_every_unit_a_plan_counts_in_has_a_name_in_the_console() -> None:
     from evaluation.plans.units import Unit
 
     assert {unit.value for unit in Unit} - {"fen"} == set(i18n.UNIT_NAMES)
+
+
+def test_a_growth_rates_chart_draws_its_figures_alone_and_money_in_wan_yuan() -> None:
+    """A growth-rate indicator's path and targets are yearly growth in percent: on the axis of its figures (money
+    here) they would read as amounts; they are left to the page's words."""
+    spending = {
+        "unit": "fen",
+        "direction": "growth_rate",
+        "baseline_year": None,
+        "path": [{"year": 2027, "value": "15"}],
+        "targets": [{"year": 2027, "value": "15"}],
+        "reports": [
+            {"year": 2023, "value": "123450000", "status": "accepted"},
+            {"year": 2024, "value": "150000000", "status": "reported"},
+        ],
+    }
+    english = i18n.translations("en").gettext
+    chart = _trajectory(spending, english, "en")
+    assert chart is not None
+    assert [series["name"] for series in chart["series"]] == ["Accepted figures"]
+    assert chart["series"][0]["data"] == [123.45] and chart["yAxis"]["name"] == "CNY 10,000"
+    assert _trajectory({**spending, "reports": []}, english, "en") is None  # nothing to draw
+    share = {**spending, "unit": "percent", "direction": "at_least", "reports": []}
+    drawn = _trajectory(share, english, "en")
+    assert drawn is not None and [s["name"] for s in drawn["series"]] == ["Target path", "Accepted figures", "Targets"]
 
 
 def test_money_typed_in_wan_yuan_is_reported_in_fen_exactly() -> None:

@@ -193,7 +193,8 @@ def problem_text(answer: Answer, gettext: Callable[[str], str], locale: str | No
 
 
 def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str], locale: str | None) -> str | None:
-    """The facts of a date refused or a registry act not allowed now, as a sentence; None for any other problem."""
+    """The facts of a date refused, money finer than a fen or a registry act not allowed now, as a sentence; None
+    for any other problem."""
 
     def day(value: str) -> str:
         return i18n.day(value, locale) if locale else value
@@ -205,6 +206,8 @@ def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str],
             return gettext(_DATE_RULES[rule]) % {"day": day(str(problem["today"]))}
         if conflict.get("act") and conflict.get("on"):
             return gettext(_DATE_RULES[rule]) % {"act": dated_act(gettext, conflict["act"]), "day": day(conflict["on"])}
+    if str(problem.get("type", "")).endswith(":money-in-whole-fen"):
+        return gettext("an amount of money goes down to the fen (0.01 yuan), no further")
     state, allowed = problem.get("current_state"), problem.get("allowed_actions")
     about_a_center = "/centers/" in str(problem.get("instance", ""))  # a delivery can be "cancelled" too
     if (

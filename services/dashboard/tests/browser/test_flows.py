@@ -434,4 +434,17 @@ async def test_a_department_reports_money_in_wan_yuan_and_the_plan_keeps_it_in_f
     assert detail["reports"][-1]["value"] == "12345670000"
     figures = await page.locator("main td.num").all_inner_texts()
     assert "12,345.67 万元" in figures, figures
+    # A tenth of a fen is refused by the API, and said in the officer's words; nothing more is kept.
+    await page.fill("#r-year", str(today().year - 1))
+    await page.fill("#r-value", "0.0000001")
+    await page.fill("#r-source", "临海市财政决算")
+    await page.click("form[action$='/report'] button[type=submit]")
+    refusal = page.locator(".notice.error")
+    await refusal.wait_for()
+    assert "金额最小到分" in await refusal.inner_text()
+    detail = (await console.services["evaluation"].get(f"/api/v1{url}", headers=console.bearer())).json()
+    assert [r["value"] for r in detail["reports"]] == ["12345670000"]
+    # The browser logs the refused page's 422 as an error: that one, and nothing else, is expected.
+    assert officer.errors and all("422" in e and e.endswith("/report)") for e in officer.errors), officer.errors
+    officer.errors.clear()
     officer.assert_clean()

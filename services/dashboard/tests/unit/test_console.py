@@ -254,6 +254,10 @@ def test_a_refused_date_or_act_is_said_in_the_readers_words_from_the_problems_fa
         "allowed_actions": [],
     }
     assert problem_text(Answer("notification", 409, problem=delivery), en, "en").endswith(delivery["detail"])
+    fen = {"type": "urn:tic:problem:money-in-whole-fen", "detail": "body.value: 0.1 is not a whole number of fen"}
+    assert problem_text(Answer("evaluation", 422, problem=fen), zh, "zh_CN") == (
+        "请检查填写的内容：金额最小到分（0.01元），不能更细"
+    )
     unknown = {
         "type": "urn:tic:problem:validation-error",
         "detail": "invalid input: body.x",

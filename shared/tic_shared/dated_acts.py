@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from tic_shared.problems import Problem
+from tic_shared.problems import Problem, field_problem
 
 # The program is run in China (UTC+8, no daylight saving): an act's day is the calendar day there, so "today"
 # must be too, or a notice started at 07:00 in Ningbo would be "in the future" until 08:00.
@@ -54,13 +54,7 @@ class DateRefused(ValueError):
             extra["conflicts_with"] = {"act": self.conflicts_with.name, "on": self.conflicts_with.on.isoformat()}
         if self.today is not None:
             extra["today"] = self.today.isoformat()
-        return Problem(
-            422,
-            "act-date-refused",
-            f"{self.field}: {self.detail}",
-            errors=[{"field": self.field, "message": self.detail, "type": "date_refused"}],
-            **extra,
-        )
+        return field_problem(self.field, self.detail, slug="act-date-refused", error_type="date_refused", **extra)
 
 
 def check_act_date(

@@ -130,6 +130,18 @@ class Problem(Exception):
         self.extensions = extensions
 
 
+def field_problem(field: str, message: str, *, slug: str, error_type: str | None = None, **extensions: Any) -> Problem:
+    """A 422 refusing one input field for a rule of the use case (`body.year: …`), named in `errors` as request
+    validation names its fields; the error's type is the slug unless told."""
+    return Problem(
+        422,
+        slug,
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message, "type": error_type or slug}],
+        **extensions,
+    )
+
+
 class NotFound(Problem):
     def __init__(self, what: str, ident: object) -> None:
         super().__init__(404, "not-found", f"{what} {ident} does not exist or is not visible to you")

@@ -22,7 +22,7 @@ from tic_shared.dated_acts import today
 from tic_shared.events.catalog import IndicatorAccepted, IndicatorReported, TargetAtRisk
 from tic_shared.http import check_if_match
 from tic_shared.outbox import record_event
-from tic_shared.problems import Conflict, Forbidden, NotFound, Problem
+from tic_shared.problems import Conflict, Forbidden, NotFound, Problem, field_problem
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,7 @@ def _check_value(unit: Unit, value: Decimal) -> None:
     # Progress is judged on whole fen: a fraction kept would leave its plan unreadable once accepted.
     if unit is Unit.FEN and value != value.to_integral_value():
         message = f"{value} is not a whole number of fen: money is reported in fen (1 CNY = 100 fen)"
-        slug = "money-in-whole-fen"
-        raise Problem(
-            422, slug, f"body.value: {message}", errors=[{"field": "body.value", "message": message, "type": slug}]
-        )
+        raise field_problem("body.value", message, slug="money-in-whole-fen")
 
 
 async def report_figure(

@@ -17,7 +17,7 @@ from evaluation.store import rounds as round_store
 from evaluation.store.records import RoundCounts, RoundRecord
 from tic_shared.auth import Principal
 from tic_shared.dated_acts import today
-from tic_shared.problems import Conflict, NotFound, Problem
+from tic_shared.problems import Conflict, NotFound, Problem, field_problem
 from tic_shared.reach import Reach
 
 
@@ -34,9 +34,7 @@ class CentersAdded:
 
 
 def _year_problem(slug: str, message: str) -> Problem:
-    return Problem(
-        422, slug, f"body.year: {message}", errors=[{"field": "body.year", "message": message, "type": slug}]
-    )
+    return field_problem("body.year", message, slug=slug)
 
 
 async def open_round(session: AsyncSession, *, principal: Principal, year: int) -> RoundView:

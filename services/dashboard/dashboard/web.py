@@ -199,14 +199,15 @@ def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str],
     def day(value: str) -> str:
         return i18n.day(value, locale) if locale else value
 
+    slug = str(problem.get("type", "")).rpartition(":")[2]
     conflict = problem.get("conflicts_with") or {}
     rule = problem.get("rule")
-    if str(problem.get("type", "")).endswith(":act-date-refused") and rule in _DATE_RULES:
+    if slug == "act-date-refused" and rule in _DATE_RULES:
         if rule == "in_future" and problem.get("today"):
             return gettext(_DATE_RULES[rule]) % {"day": day(str(problem["today"]))}
         if conflict.get("act") and conflict.get("on"):
             return gettext(_DATE_RULES[rule]) % {"act": dated_act(gettext, conflict["act"]), "day": day(conflict["on"])}
-    if str(problem.get("type", "")).endswith(":money-in-whole-fen"):
+    if slug == "money-in-whole-fen":
         return gettext("an amount of money goes down to the fen (0.01 yuan), no further")
     state, allowed = problem.get("current_state"), problem.get("allowed_actions")
     about_a_center = "/centers/" in str(problem.get("instance", ""))  # a delivery can be "cancelled" too

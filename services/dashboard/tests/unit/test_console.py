@@ -141,6 +141,17 @@ def test_every_event_of_the_catalog_has_a_name_in_the_console() -> None:
     assert {model.event_name for model in CATALOG} <= set(LABELS["event"])
 
 
+def test_the_console_and_the_services_sentences_call_a_word_of_the_vocabulary_the_same_in_chinese() -> None:
+    """A grant's trace names tiers, statuses and grades by `tic_shared.vocabulary.NAMES`; the console labels them
+    from its catalog. One word, one Chinese name, wherever the officer reads it."""
+    from tic_shared.vocabulary import NAMES, CenterStatus, Grade, Tier
+
+    chinese = i18n.translations("zh_CN").gettext
+    for kind, words in (("tier", Tier), ("status", CenterStatus), ("grade", Grade)):
+        for word in words:
+            assert chinese(LABELS[kind][word.value]) == NAMES[word].zh, (kind, word)
+
+
 def test_every_step_of_an_evaluations_history_has_a_name_in_the_console() -> None:
     """An evaluation's history names each step it went through; one the console does not know shows as its code."""
     from evaluation.domain.evaluation import Action

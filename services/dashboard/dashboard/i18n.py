@@ -21,6 +21,7 @@ NAMES = {"zh_CN": "中文", "en": "English"}
 CHINA = get_timezone("Asia/Shanghai")
 # From 10,000 元 on, Chinese readers read amounts in 万元 (ten thousands).
 WAN = 10_000
+FEN_PER_WAN = 100 * WAN  # forms take money in 万元; the APIs count it in fen
 
 
 @cache

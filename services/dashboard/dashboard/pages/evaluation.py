@@ -73,7 +73,6 @@ REPORT: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
 )
-FEN_PER_WAN = 1_000_000
 
 
 def report_of(form: FormData) -> dict[str, Any]:
@@ -90,7 +89,7 @@ def report_of(form: FormData) -> dict[str, Any]:
             except ValueError:
                 values[name] = raw  # the API names the field
                 continue
-            values[name] = round(number * FEN_PER_WAN) if name.endswith("_fen") else round(number)
+            values[name] = round(number * i18n.FEN_PER_WAN) if name.endswith("_fen") else round(number)
         if values:
             report[section] = values
     return report

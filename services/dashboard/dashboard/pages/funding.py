@@ -18,7 +18,6 @@ from dashboard.clients import gather
 from dashboard.web import Names, api_for, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
-FEN_PER_WAN = 1_000_000
 
 
 def _fen_from_wan(raw: Any) -> int | None:
@@ -27,14 +26,14 @@ def _fen_from_wan(raw: Any) -> int | None:
     if not text:
         return None
     try:
-        return int(Decimal(text) * FEN_PER_WAN)
+        return int(Decimal(text) * i18n.FEN_PER_WAN)
     except InvalidOperation:
         return None
 
 
 def _budget_chart(budgets: list[dict[str, Any]], gettext: Any, names: Names) -> dict[str, Any]:
     years = [f"{names.jurisdiction(b['jurisdiction'])} {b['year']}" for b in budgets]
-    to_wan = lambda fen: round(fen / FEN_PER_WAN, 2)  # noqa: E731 - a one-line unit change
+    to_wan = lambda fen: round(fen / i18n.FEN_PER_WAN, 2)  # noqa: E731 - a one-line unit change
     return {
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},

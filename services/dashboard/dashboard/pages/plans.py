@@ -17,7 +17,6 @@ from dashboard.clients import Answer, gather
 from dashboard.web import Names, api_for, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
-FEN_PER_WAN = 1_000_000  # a chart of money counts in 万元
 STATUS_ORDER = ("behind", "on_track", "met", "no_data")
 
 
@@ -29,7 +28,7 @@ def _fen_from_wan(typed: str) -> str:
     """An amount typed in 万元 as fen (exact; a fraction of a fen left for the API to refuse); what is not a number
     goes on as typed, for the API to name the field."""
     try:
-        fen = Decimal(typed) * FEN_PER_WAN
+        fen = Decimal(typed) * i18n.FEN_PER_WAN
     except InvalidOperation:
         return typed
     return format(fen.quantize(Decimal(1)) if fen == fen.to_integral_value() else fen.normalize(), "f")
@@ -120,7 +119,7 @@ def _trajectory(indicator: dict[str, Any], gettext: Any, locale: str) -> dict[st
     """The accepted figures as a line against the path they are judged by, the targets marked (a growth rate's
     figures alone); money in 万元, the axis named by the unit."""
     unit = indicator["unit"]
-    scale = FEN_PER_WAN if unit == "fen" else 1
+    scale = i18n.FEN_PER_WAN if unit == "fen" else 1
     accepted = {r["year"]: float(r["value"]) / scale for r in indicator["reports"] if r["status"] == "accepted"}
     # A growth rate's path and targets are yearly growth in percent, not figures: they are not drawn on its axis.
     growth = indicator["direction"] == "growth_rate"
@@ -205,8 +204,8 @@ async def report(request: Request, user: CurrentUser, code: str, indicator: str,
     api = api_for(request, user)
     value = str(form.get("value") or "").strip()
     # Money is typed in 万元, as the form's label says, and counted in fen.
-    found = await gather(indicator=api.get("evaluation", f"/api/v1/plans/{code}/indicators/{indicator}"))
-    if found["indicator"].ok and found["indicator"].data["unit"] == "fen":
+    measured = await api.get("evaluation", f"/api/v1/plans/{code}/indicators/{indicator}")
+    if measured.ok and measured.data["unit"] == "fen":
         value = _fen_from_wan(value)
     body: dict[str, Any] = {
         "year": str(form.get("year") or "").strip(),

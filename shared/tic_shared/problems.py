@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 import asyncpg
@@ -59,6 +60,12 @@ class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending input, e.g. `body.lead_unit.credit_code`.")
     message: str
     type: str
+    context: dict[str, str | int | float | bool] | None = Field(
+        default=None,
+        description="The figures of the rule that refused it, for a client to say it in its own words: "
+        "`ge` / `gt` / `le` / `lt` for a bound, `min_length` / `max_length` for a length, `expected` for a choice.",
+        examples=[{"le": 1000000000000000}],
+    )
 
 
 class DatedActRef(BaseModel):
@@ -83,6 +90,7 @@ class ProblemDetails(BaseModel):
                             "field": "body.budget_fen",
                             "message": "Input should be less than or equal to 1000000000000000",
                             "type": "less_than_equal",
+                            "context": {"le": 1000000000000000},
                         }
                     ],
                 }
@@ -106,6 +114,19 @@ class ProblemDetails(BaseModel):
     )
     conflicts_with: DatedActRef | None = Field(default=None, description="`act-date-refused`: that act")
     today: date | None = Field(default=None, description="`act-date-refused` with rule `in_future`: the day it is")
+    field: str | None = Field(default=None, description="`name-taken` at approval: the input that tells centers apart")
+    held_by: str | None = Field(default=None, description="`name-taken`: the registry code of the center holding it")
+    owed_fen: int | None = Field(default=None, description="`overpayment`: what is still owed")
+    budget_fen: int | None = Field(default=None, description="`budget-exceeded`: the year's budget")
+    committed_fen: int | None = Field(default=None, description="`budget-exceeded`: what is committed of it")
+    requested_fen: int | None = Field(default=None, description="`budget-exceeded`: what was asked for")
+    year: int | None = Field(
+        default=None, description="`round-exists`, `year-in-future`, `year-outside-plan`: the year"
+    )
+    first_year: int | None = Field(default=None, description="`year-outside-plan`: the first year a figure is for")
+    last_year: int | None = Field(default=None, description="`year-outside-plan`: the last year one is for by now")
+    score_min: float | None = Field(default=None, description="`score-out-of-range`: the lowest score allowed")
+    score_max: float | None = Field(default=None, description="`score-out-of-range`: the highest score allowed")
 
 
 class Problem(Exception):
@@ -211,6 +232,18 @@ def _error_location(err: dict[str, Any]) -> tuple[int | str, ...]:
     return loc
 
 
+def _context(err: dict[str, Any]) -> dict[str, Any]:
+    """The rule's figures pydantic gives with an error (`ctx`), those that are plain values: a bound, a length, the
+    choices expected. An exception a validator raised is its message already."""
+    plain: dict[str, str | int | float | bool] = {}
+    for key, value in (err.get("ctx") or {}).items():
+        if isinstance(value, Decimal):  # a bound given as a decimal: a whole one as an integer, else exactly
+            plain[key] = int(value) if value == value.to_integral_value() else str(value)
+        elif isinstance(value, str | int | float | bool) and key != "error":
+            plain[key] = value
+    return {"context": plain} if plain else {}
+
+
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
     return problem_response(
@@ -226,6 +259,7 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
             "message": err.get("msg", ""),
             "type": err.get("type", ""),
         }
+        | _context(err)
         for err in exc.errors()
     ]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from dashboard.web import N_
+from dashboard.i18n import N_
 
 
 @dataclass(frozen=True)

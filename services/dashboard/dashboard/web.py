@@ -14,16 +14,13 @@ from markupsafe import Markup
 from dashboard import i18n
 from dashboard.auth import SESSION_USER, User, csrf_token
 from dashboard.clients import Answer, Api
+from dashboard.i18n import N_
+from dashboard.refusals import fields_in_words
 
 LOCALE_COOKIE = "tic_lang"
 templates = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).parent / "templates"))
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
-
-
-def N_(message: str) -> str:
-    """Mark a string for the catalog; it is translated where it is shown."""
-    return message
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,6 @@ def render(
             "path": request.url.path,
             "label": lambda kind, code: Markup.escape(label(gettext, kind, code)),
             "failure": lambda error: Markup.escape(failure(gettext, error)),
-            "listed_errors": listed_errors,
             "role_names": ROLE_NAMES,
             **context,
         },
@@ -193,8 +189,8 @@ def problem_text(answer: Answer, gettext: Callable[[str], str], locale: str | No
 
 
 def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str], locale: str | None) -> str | None:
-    """The facts of a date refused, money finer than a fen or a registry act not allowed now, as a sentence; None
-    for any other problem."""
+    """A refusal's facts as a sentence: a date refused, money finer than a fen, an act the record's state does not
+    allow, a conflict with the record (by its slug), the fields a form got wrong; None for any other problem."""
 
     def day(value: str) -> str:
         return i18n.day(value, locale) if locale else value
@@ -224,14 +220,69 @@ def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str],
             else gettext("nothing can be done now")
         )
         return gettext("the center is “%(state)s”; %(now)s") % {"state": label(gettext, "status", state), "now": now}
+    if (
+        slug == "transition-refused"
+        and "/grants/" in str(problem.get("instance", ""))
+        and state in LABELS["grant_status"]
+    ):
+        return gettext("the grant is “%(state)s”: this cannot be done with it now") % {
+            "state": label(gettext, "grant_status", state)
+        }
+    if slug == "transition-refused" and state in LABELS["evaluation_status"]:
+        return gettext("the evaluation is “%(state)s”: this cannot be done with it now") % {
+            "state": label(gettext, "evaluation_status", state)
+        }
+    sentence = _NAME_TAKEN[bool(problem.get("field"))] if slug == "name-taken" else SLUG_SENTENCES.get(slug)
+    if sentence is not None:
+        facts = {
+            key: i18n.money(value, locale) if key.endswith("_fen") and locale and isinstance(value, int) else value
+            for key, value in problem.items()
+        }
+        try:
+            return gettext(sentence) % facts
+        except (KeyError, TypeError, ValueError):  # a problem without the fact its sentence names: its own words
+            return None
+    errors = problem.get("errors")
+    if isinstance(errors, list) and all(isinstance(error, Mapping) for error in errors):
+        return fields_in_words(errors, gettext, locale)
     return None
 
 
-def listed_errors(problem: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-    """The field errors a page lists under a refusal: none when the refusal's sentence already says it in words."""
-    if not problem or _refusal_in_words(problem, str, None) is not None:
-        return []
-    return list(problem.get("errors") or [])
+# Refusals said by their slug: the record's state or a rule of the use case; `%(…)s` are facts the problem
+# carries (an amount in fen said as money).
+SLUG_SENTENCES: dict[str, str] = {
+    "objection-resolved": N_("this objection has been resolved already"),
+    "overpayment": N_("the repayment is more than the %(owed_fen)s still owed"),
+    "clawback-settled": N_("this clawback is settled: nothing is owed"),
+    "budget-exceeded": N_(
+        "the year's budget is %(budget_fen)s, of which %(committed_fen)s is committed: %(requested_fen)s more does "
+        "not fit"
+    ),
+    "ledger-closed": N_("a clawback was ordered and the center's account is closed: only repayments are recorded now"),
+    "grant-exists": N_("the center has this grant already"),
+    "grants-stopped": N_("the center was delisted or cancelled: its grants have stopped"),
+    "center-not-approved": N_("the center has not been approved: no grant can be opened for it"),
+    "report-decided": N_("this figure has been accepted or returned already"),
+    "round-exists": N_("the evaluation round of %(year)s is open already"),
+    "derived-indicator": N_("the platform counts this indicator from its own records: nobody reports it"),
+    "not-dead-lettered": N_("only a delivery that gave up can be sent again"),
+    "subscription-paused": N_("the subscription is paused: resume it first"),
+    "subscription-deleted": N_("the subscription was deleted"),
+    "year-in-future": N_("the year %(year)s has not begun: figures are for years under way or past"),
+    "year-outside-plan": N_(
+        "the plan takes figures for %(first_year)s–%(last_year)s (the first of them its base year), not for %(year)s"
+    ),
+    "correction-needs-reason": N_("the figure of this year was accepted already: a correction must give its reason"),
+    "investment-required": N_("the verified investment is required under this policy"),
+    "score-out-of-range": N_("a score lies within %(score_min)s–%(score_max)s"),
+    "not-assigned": N_("these indicators are not assigned to you"),
+}
+# A name held by another live center: at approval (the problem names the domain field to change), or at a
+# reinstatement.
+_NAME_TAKEN = {
+    True: N_("the name is held by the live center %(held_by)s: give the domain that tells this center apart"),
+    False: N_("the name has been given to the live center %(held_by)s since: rename one of the two first"),
+}
 
 
 # How a refused date is said (`rule` of the registry's and funding's `act-date-refused`).

@@ -97,7 +97,6 @@ async def new_application(request: Request, user: CurrentUser) -> HTMLResponse:
         lead_unit_types=LEAD_UNIT_TYPES,
         tiers=list(LABELS["tier"]),
         error=None,
-        problem=None,
         key=str(uuid.uuid4()),
     )
 
@@ -127,7 +126,6 @@ async def create_application(request: Request, user: CurrentUser, form: CheckedF
         lead_unit_types=LEAD_UNIT_TYPES,
         tiers=list(LABELS["tier"]),
         error=problem_text(answer, gettext, locale_of(request)),
-        problem=answer.problem,
         key=str(uuid.uuid4()),
         status_code=answer.status if 400 <= answer.status < 500 else 502,
     )

@@ -385,6 +385,5 @@ async def act(request: Request, user: CurrentUser, center_id: uuid.UUID, action:
         objections=[],
         values=dict(form),
         error=problem_text(answer, gettext, locale_of(request)),
-        problem=answer.problem,
         status_code=answer.status if 400 <= answer.status < 500 else 502,
     )

@@ -209,7 +209,6 @@ async def _detail(
         assigned_to_me=mine[0]["indicators"] if mine else [],
         message=None if refused else request.query_params.get("done"),
         error=problem_text(refused, gettext, locale_of(request)) if refused else None,
-        problem=refused.problem if refused else None,
         status_code=_status(refused) or 200,
     )
 

@@ -18,7 +18,9 @@ from starlette.datastructures import UploadFile
 from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser
 from dashboard.clients import Api, gather
-from dashboard.web import N_, api_for, locale_of, render
+from dashboard.i18n import N_
+from dashboard.refusals import field_sentence, input_key
+from dashboard.web import api_for, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 MAX_ROWS = 2_000
@@ -43,38 +45,27 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-# Why a row was refused, in the reader's language. The registry names the field and the rule (pydantic's error
-# type); its English sentence is shown only where no rule here says it better. `%(value)s` is the cell as read.
-RULES: dict[str, str] = {
-    "missing": N_("is required"),
-    "string_too_short": N_("is empty"),
-    "string_too_long": N_("is too long"),
+# Why a row was refused, naming the cell as read where the rule is about its value; any other rule as every form
+# says it (`refusals`), the registry's English sentence only where the console has no words for the rule.
+VALUE_RULES: dict[str, str] = {
     "enum": N_("%(value)s is not one of the allowed values"),
     "literal_error": N_("%(value)s is not one of the allowed values"),
-    "bool_parsing": N_("must be yes or no"),
+    "credit_code": N_("%(value)s is not a valid unified social credit code"),
+    "district": N_("%(value)s is not a district of the city"),
 }
 FIELD_RULES: dict[tuple[str, str], str] = {
-    ("lead_unit_credit_code", "value_error"): N_("%(value)s is not a valid unified social credit code"),
-    ("district", "value_error"): N_("%(value)s is not a district of the city"),
     ("contact_email", "value_error"): N_("%(value)s is not a valid email address"),
 }
 
 
-def column_of(path: str) -> str:
-    """The workbook column a field path of CenterCreate comes from: `lead_unit.credit_code` →
-    `lead_unit_credit_code`, `contacts.0.email` → `contact_email`; "" for the row as a whole."""
-    parts = [part for part in path.removeprefix("body").strip(".").split(".") if part and not part.isdigit()]
-    key = "_".join(parts)
-    return "contact_" + key.removeprefix("contacts_") if key.startswith("contacts_") else key
-
-
 def explain(error: dict[str, Any], values: dict[str, Any], gettext: Any) -> tuple[str, str]:
     """One refusal as (column label, sentence), both in the reader's language where we know the rule."""
-    key = column_of(str(error.get("field", "")))
+    key = input_key(str(error.get("field", "")))
     label = next((gettext(en) for column, _zh, en in COLUMNS if column == key), key)
-    rule = FIELD_RULES.get((key, str(error.get("type", "")))) or RULES.get(str(error.get("type", "")))
+    kind = str(error.get("type", ""))
+    rule = FIELD_RULES.get((key, kind)) or VALUE_RULES.get(kind)
     if rule is None:
-        return label, str(error.get("message", ""))
+        return label, field_sentence(error, gettext, None)[1]
     return label, gettext(rule) % {"value": f"“{_text(values.get(key))}”"}
 
 

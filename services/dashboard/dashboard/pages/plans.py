@@ -161,7 +161,6 @@ async def _indicator_page(
     indicator: str,
     *,
     error: str | None = None,
-    problem: Any = None,
     status_code: int = 200,
     values: dict[str, Any] | None = None,
 ) -> HTMLResponse:
@@ -188,7 +187,6 @@ async def _indicator_page(
         target_unit=target_unit,
         key=str(uuid.uuid4()),
         error=error,
-        problem=problem,
         values=values or {},
         status_code=status_code,
     )
@@ -261,7 +259,6 @@ async def _after(
         code,
         indicator,
         error=problem_text(answer, gettext, locale_of(request)),
-        problem=answer.problem,
         status_code=answer.status if 400 <= answer.status < 500 else 502,
         values=values,
     )

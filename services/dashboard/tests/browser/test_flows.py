@@ -127,6 +127,41 @@ async def test_a_refused_act_shows_the_api_reason_in_words_and_changes_nothing(
     assert after["status"] == before["status"] and after.get("version") == before.get("version")
 
 
+async def test_a_refused_application_names_each_field_by_its_label_in_the_officers_language(
+    console: Console, sign_in: SignIn, screenshots: Callable[[str], Path]
+) -> None:
+    """The registry's refusal of a form reads as the form does: the field by its label, the rule in Chinese, no
+    `body.` path nor the registry's English; the form keeps what was typed, and nothing is written."""
+    watched = await sign_in("bureau_admin")
+    page = watched.page
+    code = credit_code()
+    await page.goto("/applications/new")
+    await page.fill("#a-name_zh", "宁波市拒收测试技术创新中心")
+    await page.select_option("#a-field", "industrial_internet")
+    await page.fill("#a-industrial_chain", "工业互联网")
+    await page.select_option("#a-district", "yinzhou")
+    await page.select_option("#a-origin", "recommended")  # and no recommending unit: refused over the whole body
+    await page.fill("#a-lead_name", "宁波拒收测试科技有限公司")
+    await page.fill("#a-lead_credit_code", code[:-1] + ("0" if code[-1] != "0" else "1"))
+    await page.click("form[action='/applications/new'] button[type=submit]")
+    await page.locator(".notice.error, .refused, [role=alert]").first.wait_for()
+    text = await page.locator("main").inner_text()
+    assert "统一社会信用代码不正确：位数、字符或校验位有误" in text, text[:800]
+    assert "body." not in text and "not a valid" not in text, text[:800]
+    await page.screenshot(path=screenshots("flow-application-refused"), full_page=True)
+
+    await page.fill("#a-lead_credit_code", code)
+    await page.click("form[action='/applications/new'] button[type=submit]")
+    await page.locator(".notice.error, .refused, [role=alert]").first.wait_for()
+    text = await page.locator("main").inner_text()
+    assert "推荐单位在推荐申报时必须填写" in text, text[:800]
+    assert "recommender is required" not in text, text[:800]
+    found = await console.services["registry"].get(
+        "/api/v1/centers", params={"lead_unit_credit_code": code}, headers=console.bearer()
+    )
+    assert found.json()["items"] == []
+
+
 async def test_an_expert_scores_the_indicators_assigned_to_them(console: Console, sign_in: SignIn) -> None:
     from evaluation.demo import _report  # the demo's plausible annual report
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,12 +25,12 @@ from dashboard.pages.imports import explain
 from dashboard.pages.plans import _fen_from_wan, _trajectory
 from dashboard.settings import DashboardSettings
 from dashboard.web import (
+    SLUG_SENTENCES,
     LABELS,
     Names,
     center_name,
     event_pattern,
     failure,
-    listed_errors,
     problem_text,
     section_of,
 )
@@ -239,7 +240,7 @@ def test_a_refused_date_or_act_is_said_in_the_readers_words_from_the_problems_fa
         problem_text(answer, en, "en")
         == "Please check what you entered: the date cannot be later than today (Dec 4, 2026)"
     )
-    assert listed_errors(future) == []  # the sentence says it: no English field list under it
+    assert "body.on" not in problem_text(answer, zh, "zh_CN")  # said in words: no English field path
     notice = future | {"rule": "not_before", "conflicts_with": {"act": "end of the public notice", "on": "2026-04-11"}}
     assert problem_text(Answer("registry", 422, problem=notice), zh, "zh_CN").endswith(
         "日期须早于公示结束（2026年4月11日）"
@@ -269,12 +270,92 @@ def test_a_refused_date_or_act_is_said_in_the_readers_words_from_the_problems_fa
     assert problem_text(Answer("evaluation", 422, problem=fen), zh, "zh_CN") == (
         "请检查填写的内容：金额最小到分（0.01元），不能更细"
     )
+
+
+def test_a_refused_form_names_each_field_by_its_label_and_the_rule_with_its_figures() -> None:
+    zh, en = i18n.translations("zh_CN").gettext, i18n.translations("en").gettext
+    refused = {
+        "type": "urn:tic:problem:validation-error",
+        "detail": "invalid input: body.name_zh, body.lead_unit.credit_code, body.score, body, body.name_en",
+        "errors": [
+            {"field": "body.name_zh", "type": "missing", "message": "Field required"},
+            {"field": "body.lead_unit.credit_code", "type": "credit_code", "message": "not a valid …: length"},
+            {"field": "body.score", "type": "less_than_equal", "message": "…", "context": {"le": 100}},
+            {"field": "body.targets.year_2.investment_fen", "type": "greater_than_equal", "context": {"ge": 0}},
+            {"field": "body.verified_investment_fen", "type": "less_than_equal", "context": {"le": 10**15}},
+            {"field": "body", "type": "reason_required", "message": "reason is required when …"},
+            {"field": "body.name_en", "type": "string_too_long", "context": {"max_length": 200}},
+        ],
+    }
+    answer = Answer("registry", 422, problem=refused)
+    assert problem_text(answer, zh, "zh_CN") == (
+        "请检查填写的内容：名称（中文）必须填写；统一社会信用代码不正确：位数、字符或校验位有误；得分（0–100）不能大于100；"
+        "累计投入（万元）不能小于0.00 元；核定投入（万元）不能大于1,000,000,000.00 万元；原因在决定不予批准时必须填写；"
+        "名称（英文）最多200个字"
+    )
+    assert problem_text(answer, en, "en") == (
+        "Please check what you entered: Name (Chinese) is required; Unified social credit code is not valid: its "
+        "length, a character or its check character is wrong; Score (0–100) cannot be more than 100; Cumulative "
+        "investment (CNY 10,000) cannot be less than CNY 0.00; Verified investment (CNY 10,000) cannot be more than "
+        "CNY 10,000,000,000,000.00; Reason is required when the decision is not to approve; Name (English) can be "
+        "at most 200 characters long"
+    )
+    # A field no form of the console has, under a rule it has no words for: the API's path and its own sentence.
     unknown = {
         "type": "urn:tic:problem:validation-error",
-        "detail": "invalid input: body.x",
-        "errors": [{"field": "body.x"}],
+        "errors": [{"field": "body.x", "type": "odd", "message": "odd"}],
     }
-    assert listed_errors(unknown) == [{"field": "body.x"}]
+    assert problem_text(Answer("registry", 422, problem=unknown), zh, "zh_CN") == "请检查填写的内容：x：odd"
+
+
+def test_a_refusal_known_by_its_slug_is_said_from_the_facts_the_problem_carries() -> None:
+    zh, en = i18n.translations("zh_CN").gettext, i18n.translations("en").gettext
+
+    def said(problem: dict[str, object], gettext: Any = zh, locale: str = "zh_CN") -> str:
+        return problem_text(Answer("funding", 409, problem=problem), gettext, locale)
+
+    overpaid = {"type": "urn:tic:problem:overpayment", "detail": "body.amount_fen 9 exceeds …", "owed_fen": 1234500}
+    assert said(overpaid) == "当前状态下不能办理：还款金额超过尚欠的1.23 万元"
+    assert said(overpaid, en, "en") == "Not possible now: the repayment is more than the CNY 12,345.00 still owed"
+    budget = {"type": "urn:tic:problem:budget-exceeded", "budget_fen": 10**10, "committed_fen": 9 * 10**9}
+    assert said(budget | {"requested_fen": 2 * 10**9}) == (
+        "当前状态下不能办理：本年度预算为10,000.00 万元，已承诺9,000.00 万元，再加2,000.00 万元将超出预算"
+    )
+    taken = {"type": "urn:tic:problem:name-taken", "held_by": "NB-TIC-2026-003", "detail": "the name …"}
+    assert said(taken | {"field": "body.domain_zh"}).endswith(
+        "该名称已由在册中心 NB-TIC-2026-003 使用，请填写能区分本中心的领域"
+    )
+    assert said(taken).endswith("该名称此后已由在册中心 NB-TIC-2026-003 使用，须先为其中之一更名")
+    grant = {
+        "type": "urn:tic:problem:transition-refused",
+        "instance": "/api/v1/grants/abc/disburse",
+        "current_state": "calculated",
+        "allowed_actions": ["approve"],
+    }
+    assert said(grant) == "当前状态下不能办理：该笔资助当前为“已测算”，现在不能办理此事"
+    outside = {"type": "urn:tic:problem:year-outside-plan", "year": 2015, "first_year": 2022, "last_year": 2026}
+    assert problem_text(Answer("evaluation", 422, problem=outside), zh, "zh_CN") == (
+        "请检查填写的内容：本规划填报2022–2026年的数据（首年为基数年），不含2015年"
+    )
+    scores = {"type": "urn:tic:problem:score-out-of-range", "score_min": 0, "score_max": 100}
+    assert problem_text(Answer("evaluation", 422, problem=scores), en, "en") == (
+        "Please check what you entered: a score lies within 0–100"
+    )
+    # A problem without the fact its sentence names keeps the service's own words.
+    assert said({"type": "urn:tic:problem:overpayment", "detail": "too much"}) == "当前状态下不能办理：too much"
+
+
+def test_every_conflict_a_service_raises_is_said_in_words_by_the_console() -> None:
+    """A refusal for the state of the record reaches the officer in their language: each slug a use case raises
+    as a plain `Conflict` has its sentence (a transition names its state and is said by the state instead)."""
+    services = PACKAGE.parents[2] / "services"
+    raised = {
+        slug
+        for path in services.glob("*/*/service/*.py")
+        for slug in re.findall(r'raise Conflict\(\s*"([a-z-]+)"', path.read_text())
+    }
+    assert {"overpayment", "name-taken", "round-exists"} <= raised
+    assert raised <= set(SLUG_SENTENCES) | {"name-taken"}
 
 
 def test_every_act_a_refused_date_can_name_has_a_name_in_the_console() -> None:
@@ -294,7 +375,7 @@ def test_an_act_form_becomes_the_api_body_with_empty_optional_fields_left_out() 
 
 def test_an_import_refusal_is_told_in_the_readers_language_naming_the_column_and_the_value() -> None:
     row = {"district": "atlantis", "contact_email": "nobody"}
-    district = {"field": "body.district", "type": "value_error", "message": "unknown district 'atlantis'; one of: …"}
+    district = {"field": "body.district", "type": "district", "message": "unknown district 'atlantis'; one of: …"}
     chinese = i18n.translations("zh_CN").gettext
     assert explain(district, row, chinese) == ("区县（市）", "“atlantis” 不是本市的区县（市）")
     english = i18n.translations("en").gettext

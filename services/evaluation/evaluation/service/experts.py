@@ -84,7 +84,11 @@ async def score(
     out_of_range = [code for code, value in scores.items() if not low <= value <= high]
     if out_of_range:
         raise Problem(
-            422, "score-out-of-range", f"body.scores: {', '.join(sorted(out_of_range))} must lie within {low}–{high}"
+            422,
+            "score-out-of-range",
+            f"body.scores: {', '.join(sorted(out_of_range))} must lie within {low}–{high}",
+            score_min=_number(low),
+            score_max=_number(high),
         )
     await expert_store.upsert_scores(
         session,
@@ -101,3 +105,8 @@ async def score(
         detail={code: str(value) for code, value in sorted(scores.items())},
     )
     return await get_evaluation(session, principal=principal, evaluation_id=evaluation_id)
+
+
+def _number(value: Decimal) -> int | float:
+    """A bound of the rules as JSON has it: whole when it is."""
+    return int(value) if value == value.to_integral_value() else float(value)

@@ -37,13 +37,18 @@ class Figure:
 def _check_year(plan: Plan, year: int) -> None:
     first, last = plan.period_start - 1, min(plan.period_end, today().year)
     if year > today().year:
-        raise Problem(422, "year-in-future", f"year {year} has not begun: figures are for years under way or past")
+        raise Problem(
+            422, "year-in-future", f"year {year} has not begun: figures are for years under way or past", year=year
+        )
     if not first <= year <= last:
         raise Problem(
             422,
             "year-outside-plan",
             f"year {year} is outside the plan {plan.code} ({plan.period_start}–{plan.period_end}, "
             f"or the year before as its base)",
+            year=year,
+            first_year=first,
+            last_year=last,
         )
 
 

@@ -63,7 +63,7 @@ async def open_round(session: AsyncSession, *, principal: Principal, year: int) 
         opened_by=principal.subject,
     )
     if not created:
-        raise Conflict("round-exists", f"the round of {year} is already open")
+        raise Conflict("round-exists", f"the round of {year} is already open", year=year)
     await evaluation_store.insert_evaluations(
         session, rows=await _evaluations_due(session, round_id=round_id, year=year, rules=rules)
     )

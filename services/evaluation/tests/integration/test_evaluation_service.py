@@ -523,7 +523,8 @@ async def test_idempotent_retry_and_if_match_conflict(ctx: Ctx) -> None:
     retry = await ctx.client.post("/api/v1/rounds", json={"year": year}, headers=headers)
     assert first.status_code == retry.status_code == 201
     assert retry.headers["idempotent-replayed"] == "true" and retry.json()["id"] == first.json()["id"]
-    problem(await ctx.client.post("/api/v1/rounds", json={"year": year}, headers=ctx.admin), 409, "round-exists")
+    again = await ctx.client.post("/api/v1/rounds", json={"year": year}, headers=ctx.admin)
+    assert problem(again, 409, "round-exists")["year"] == year  # the fact a client says it with
 
     evaluation = await ctx.evaluation_of(center_id, year)
     etag = (await ctx.client.get(f"/api/v1/evaluations/{evaluation['id']}", headers=ctx.admin)).headers["etag"]
@@ -581,6 +582,9 @@ async def test_bad_input_is_refused_with_problem_json_and_nothing_written(ctx: C
     for scores in ({"1.1": 101}, {"1.1": -1}, {"1.1": "NaN"}, {}):
         response = await ctx.client.put(f"{base}/scores", json={"scores": scores}, headers=ctx.expert("e-x"))
         problem(response, 422)
+    too_high = await ctx.client.put(f"{base}/scores", json={"scores": {"1.1": 101}}, headers=ctx.expert("e-x"))
+    refused = problem(too_high, 422, "score-out-of-range")
+    assert (refused["score_min"], refused["score_max"]) == (0, 100)  # the range, for a client to say it in its words
     evaluation = await ctx.evaluation_of(center_id, year)
     assert evaluation["report"] is None and evaluation["scores"] == []
     assert [a["expert"] for a in evaluation["assignments"]] == ["e-x"]

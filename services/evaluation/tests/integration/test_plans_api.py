@@ -161,8 +161,11 @@ async def test_figures_of_years_not_begun_or_outside_the_plan_are_refused(
     economy = department(token, "linhai.economy_information")
     future = await client.post(f"{URL}/reports", json=figure(today().year + 1, "80"), headers=economy)
     assert future.status_code == 422 and "not begun" in future.json()["detail"]
+    assert future.json()["year"] == today().year + 1  # the facts a client says the refusal with
     ancient = await client.post(f"{URL}/reports", json=figure(2015, "80"), headers=economy)
     assert ancient.status_code == 422 and "outside the plan" in ancient.json()["detail"]
+    assert (ancient.json()["year"], ancient.json()["first_year"]) == (2015, 2022)  # 2023–2027 and its base
+    assert ancient.json()["last_year"] == min(2027, today().year)
 
 
 async def test_overdue_figures_are_listed_for_their_departments(

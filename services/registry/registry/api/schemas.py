@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from registry.domain.credit_code import validate_credit_code
 from registry.domain.policy import plan_outline, registry_policy
@@ -51,14 +52,18 @@ def _stored(value: Any) -> Any:
 def _credit_code(value: str) -> str:
     check = validate_credit_code(value)
     if not check.valid:
-        raise ValueError(f"not a valid unified social credit code: {check.detail}")
+        raise PydanticCustomError(
+            "credit_code", "not a valid unified social credit code: {detail}", {"detail": check.detail}
+        )
     return value
 
 
 def _district(value: str) -> str:
     if value not in registry_policy().districts:
         known = ", ".join(sorted(registry_policy().districts))
-        raise ValueError(f"unknown district {value!r}; one of: {known}")
+        raise PydanticCustomError(
+            "district", "unknown district '{value}'; one of: {known}", {"value": value, "known": known}
+        )
     return value
 
 
@@ -212,7 +217,7 @@ class CenterCreate(_CenterFields):
     @model_validator(mode="after")
     def _recommender(self) -> Self:
         if self.origin in registry_policy().recommender_required and not self.recommender:
-            raise ValueError("recommender is required for a recommended application")
+            raise PydanticCustomError("recommender_required", "recommender is required for a recommended application")
         return self
 
 
@@ -249,7 +254,7 @@ class DecisionIn(_In):
     @model_validator(mode="after")
     def _reason(self) -> Self:
         if not self.approved and not self.reason:
-            raise ValueError("reason is required when the decision is not to approve")
+            raise PydanticCustomError("reason_required", "reason is required when the decision is not to approve")
         return self
 
 
@@ -286,7 +291,7 @@ class ApproveIn(_In):
     @model_validator(mode="after")
     def _domain(self) -> Self:
         if (self.domain_zh is None) != (self.domain_en is None):
-            raise ValueError("domain_zh and domain_en go together")
+            raise PydanticCustomError("domains_together", "domain_zh and domain_en go together")
         return self
 
 
@@ -360,7 +365,7 @@ class AcceptanceIn(_In):
     @model_validator(mode="after")
     def _reasons(self) -> Self:
         if not self.passed and not self.reasons:
-            raise ValueError("reasons are required when the acceptance did not pass")
+            raise PydanticCustomError("reasons_required", "reasons are required when the acceptance did not pass")
         return self
 
 

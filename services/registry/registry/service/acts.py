@@ -57,13 +57,13 @@ def today() -> date:
     return local_today()
 
 
-def invalid(field: str, message: str) -> Problem:
-    """422 naming the field, as request validation names it."""
+def invalid(field: str, message: str, *, error_type: str = "value_error") -> Problem:
+    """422 naming the field, as request validation names it (a rule the request model checks too under its type)."""
     return Problem(
         422,
         "validation-error",
         f"invalid input: {field}: {message}",
-        errors=[{"field": field, "message": message, "type": "value_error"}],
+        errors=[{"field": field, "message": message, "type": error_type}],
     )
 
 

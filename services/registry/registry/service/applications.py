@@ -104,7 +104,11 @@ async def update_draft(
     origin = changes.get("origin", center.origin)
     recommender = changes.get("recommender", center.recommender)
     if origin in registry_policy().recommender_required and not recommender:
-        raise invalid("body.recommender", "recommender is required for a recommended application")
+        raise invalid(
+            "body.recommender",
+            "recommender is required for a recommended application",
+            error_type="recommender_required",
+        )
     values = {name: changes[name] for name in _SCALARS if name in changes}
     values |= {name: changes[name] or empty for name, empty in _JSON_PARTS.items() if name in changes}
     if changes.get("lead_unit") is not None:

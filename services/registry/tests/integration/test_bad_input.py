@@ -118,3 +118,35 @@ async def test_unknown_center_and_objection_are_404(registry: Any) -> None:
         "/api/v1/program-targets", params={"jurisdiction": "mars"}, headers=registry.admin
     )
     assert unknown_targets.status_code == 404
+
+
+async def test_a_refusal_names_the_rule_each_field_broke_and_the_rules_figures(registry: Any) -> None:
+    """What a client needs to say a refusal in its own words: the rule by its type (the registry's own checks
+    under their own), and its figures (a bound, a length) as `context`."""
+    body = registry.application()
+    bad = copy.deepcopy(body)
+    bad["lead_unit"]["credit_code"] = _corrupt(bad["lead_unit"]["credit_code"])
+    bad.update(district="atlantis", industrial_chain="链" * 201)
+    response = await registry.client.post("/api/v1/centers", json=bad, headers=registry.admin)
+    assert response.status_code == 422, response.text
+    rules = {(e["field"], e["type"]): e.get("context") for e in response.json()["errors"]}
+    assert ("body.lead_unit.credit_code", "credit_code") in rules
+    assert ("body.district", "district") in rules
+    assert rules[("body.industrial_chain", "string_too_long")] == {"max_length": 200}
+
+    bad = copy.deepcopy(body)
+    bad["recommender"] = None
+    response = await registry.client.post("/api/v1/centers", json=bad, headers=registry.admin)
+    assert [(e["field"], e["type"]) for e in response.json()["errors"]] == [("body", "recommender_required")]
+
+    center = await registry.to("under_review")
+    review = {"passed": True, "score": 101, "opinion": "x", "experts": ["a"]}
+    response = await registry.client.post(f"/api/v1/centers/{center['id']}/review", json=review, headers=registry.admin)
+    assert response.json()["errors"] == [
+        {
+            "field": "body.score",
+            "message": "Input should be less than or equal to 100",
+            "type": "less_than_equal",
+            "context": {"le": 100},
+        }
+    ]

@@ -225,6 +225,35 @@ async def test_a_grant_is_calculated_approved_and_disbursed(
     watched.assert_clean()
 
 
+async def test_a_grant_of_nothing_says_so_on_its_buttons_and_closes_paying_nothing(
+    console: Console, sign_in: SignIn
+) -> None:
+    """A verified investment of nothing earns nothing: the officer is not asked to "approve ¥0.00" but told that
+    nothing is due, and the grant closes without a payment."""
+    center_id = await _approved_by_api(console, approved_on=date(2025, 6, 2))
+    funding = console.services["funding"]
+
+    async def opened() -> dict[str, Any] | None:
+        found = await funding.get("/api/v1/grants", params={"center_id": center_id}, headers=console.bearer())
+        return next(iter(found.json()["items"]), None)
+
+    grant = await eventually(opened, timeout_s=20)
+    watched = await sign_in("bureau_admin")
+    page = watched.page
+    await page.goto(f"/funding/grants/{grant['grant_id']}")
+    await page.fill("#inv", "0")
+    await submit(page, "form[action$='/calculate'] button[type=submit]", "*?done=*")
+    approve = page.locator("form[action$='/approve'] button[type=submit]")
+    assert (await approve.inner_text()).strip() == "批准（本笔无应付金额）"
+    await submit(page, "form[action$='/approve'] button[type=submit]", "*?done=*")
+    disburse = page.locator("form[action$='/disburse'] button[type=submit]")
+    assert (await disburse.inner_text()).strip() == "办结（无需拨付）"
+    await submit(page, "form[action$='/disburse'] button[type=submit]", "*?done=*")
+    after = (await funding.get(f"/api/v1/grants/{grant['grant_id']}", headers=console.bearer())).json()
+    assert (after["status"], after["amount_fen"]) == ("disbursed", 0)
+    watched.assert_clean()
+
+
 async def test_a_dead_letter_is_replayed_from_the_operations_page(
     console: Console, sign_in: SignIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

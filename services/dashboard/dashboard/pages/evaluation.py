@@ -181,11 +181,16 @@ async def _detail(
         return refusal(request, user, gettext("Evaluation"), refused or found["evaluation"], _status(refused))
     evaluation = found["evaluation"].data
     groups = _first_levels(evaluation, gettext, locale_of(request))
+    names = _names(found["system"], locale_of(request))
     radar = None
     if groups and refused is None:
         radar = {
             "tooltip": {},
-            "radar": {"indicator": [{"name": g["code"], "max": round(g["weight"], 2)} for g in groups]},
+            # Each axis by its first-level indicator's name (the table beside the chart has the same figures).
+            "radar": {
+                "indicator": [{"name": names.get(g["code"], g["code"]), "max": round(g["weight"], 2)} for g in groups],
+                "radius": "62%",
+            },
             "series": [
                 {
                     "type": "radar",
@@ -205,7 +210,7 @@ async def _detail(
         groups=groups,
         radar=radar,
         report_sections=REPORT,
-        first_levels=_names(found["system"], locale_of(request)),
+        first_levels=names,
         assigned_to_me=mine[0]["indicators"] if mine else [],
         message=None if refused else request.query_params.get("done"),
         error=problem_text(refused, gettext, locale_of(request)) if refused else None,

@@ -22,10 +22,14 @@ async def _ids(console: Console) -> dict[str, str]:
     centers = await console.centers(status="operating")
     grants = (await console.services["funding"].get("/api/v1/grants", params={"limit": 50}, headers=admin)).json()
     evaluations = (await console.services["evaluation"].get("/api/v1/evaluations", headers=admin)).json()
+    finalized = (
+        await console.services["evaluation"].get("/api/v1/evaluations", params={"status": "finalized"}, headers=admin)
+    ).json()
     return {
         "center": centers[0]["id"],
         "grant": grants["items"][0]["grant_id"],
         "evaluation": evaluations["items"][0]["id"],
+        "finalized": finalized["items"][0]["id"],
     }
 
 
@@ -50,6 +54,7 @@ def _pages(ids: dict[str, str]) -> dict[str, str]:
         "application": "/applications/new",
         "evaluation": "/evaluation",
         "evaluation-detail": f"/evaluation/{ids['evaluation']}",
+        "evaluation-result": f"/evaluation/{ids['finalized']}",
         "funding": "/funding",
         "grant": f"/funding/grants/{ids['grant']}",
         "ledger": f"/funding/ledgers/{ids['center']}",

@@ -25,8 +25,8 @@ from dashboard.pages.imports import explain
 from dashboard.pages.plans import _fen_from_wan, _trajectory
 from dashboard.settings import DashboardSettings
 from dashboard.web import (
-    SLUG_SENTENCES,
     LABELS,
+    SLUG_SENTENCES,
     Names,
     center_name,
     event_pattern,

@@ -121,13 +121,14 @@ async def grant_page(
     answer = found["grant"]
     if not answer.ok:
         return refusal(request, user, gettext("Grant"), answer)
+    center = await api.get("registry", f"/api/v1/centers/{answer.data['center_id']}")
     return render(
         request,
         "pages/grant.html",
         user=user,
         title=gettext("Grant"),
         grant=answer.data,
-        names=Names.of(locale_of(request), policies=found["policies"]),
+        names=Names.of(locale_of(request), policies=found["policies"], centers=[center]),
         etag=answer.headers.get("etag", ""),
         key=str(uuid.uuid4()),
         error=error,
@@ -143,8 +144,18 @@ async def ledger_page(request: Request, user: CurrentUser, center_id: uuid.UUID)
         funding=api.get("funding", f"/api/v1/centers/{center_id}/funding"),
         ledger=api.get("funding", f"/api/v1/centers/{center_id}/ledger", limit=500),
         categories=api.get("funding", "/api/v1/expenditure-categories"),
+        center=api.get("registry", f"/api/v1/centers/{center_id}"),
     )
-    return render(request, "pages/ledger.html", user=user, title=gettext("Ledger"), found=found, center_id=center_id)
+    names = Names.of(locale_of(request), centers=[found["center"]])
+    return render(
+        request,
+        "pages/ledger.html",
+        user=user,
+        title=gettext("Ledger of %(center)s") % {"center": names.center(center_id)},
+        found=found,
+        center_id=center_id,
+        names=names,
+    )
 
 
 def quote_body(form: FormData, kind: str) -> dict[str, Any]:

@@ -214,6 +214,9 @@ async def test_a_grant_is_calculated_approved_and_disbursed(
     watched = await sign_in("bureau_admin")
     page = watched.page
     await page.goto(f"/funding/grants/{grant['grant_id']}")
+    center = (await console.services["registry"].get(f"/api/v1/centers/{center_id}", headers=console.bearer())).json()
+    # Whose grant it is, by name (the breadcrumb said only "center"); the same on the center's ledger.
+    assert (await page.locator(f"main a[href='/centers/{center_id}']").inner_text()) == center["official_name_zh"]
     await page.fill("#inv", "1000")  # 1,000 万元 of verified investment
     await submit(page, "form[action$='/calculate'] button[type=submit]", "*?done=*")
     for step in ("approve", "disburse"):
@@ -222,6 +225,9 @@ async def test_a_grant_is_calculated_approved_and_disbursed(
     after = (await funding.get(f"/api/v1/grants/{grant['grant_id']}", headers=console.bearer())).json()
     assert after["status"] == "disbursed"
     assert after["amount_fen"] == 300_000_000  # 30 % of 10 M yuan (000 §3(1)), under the first-year cap
+    await page.goto(f"/funding/ledgers/{center_id}")
+    assert (await page.locator(f"main a[href='/centers/{center_id}']").inner_text()) == center["official_name_zh"]
+    assert await page.title() == f"{center['official_name_zh']}专账 · 技术创新中心管理平台"
     watched.assert_clean()
 
 

@@ -198,18 +198,24 @@ async def test_an_expert_scores_the_indicators_assigned_to_them(console: Console
     watched.assert_clean()
 
 
+async def _year_one_grant(console: Console) -> tuple[str, dict[str, Any]]:
+    """A center approved by the API in a year the demo budgeted, and the year-1 grant funding opens for it."""
+    center_id = await _approved_by_api(console, approved_on=date(2025, 6, 2))
+
+    async def opened() -> dict[str, Any] | None:
+        found = await console.services["funding"].get(
+            "/api/v1/grants", params={"center_id": center_id}, headers=console.bearer()
+        )
+        return next(iter(found.json()["items"]), None)
+
+    return center_id, await eventually(opened, timeout_s=20)
+
+
 async def test_a_grant_is_calculated_approved_and_disbursed(
     console: Console, sign_in: SignIn, screenshots: Callable[[str], Path]
 ) -> None:
-    # Approved in a year the demo budgeted, so funding opens its year-1 grant against that year's budget.
-    center_id = await _approved_by_api(console, approved_on=date(2025, 6, 2))
+    center_id, grant = await _year_one_grant(console)
     funding = console.services["funding"]
-
-    async def opened() -> dict[str, Any] | None:
-        found = await funding.get("/api/v1/grants", params={"center_id": center_id}, headers=console.bearer())
-        return next(iter(found.json()["items"]), None)
-
-    grant = await eventually(opened, timeout_s=20)
     assert grant["status"] == "awaiting_investment"
     watched = await sign_in("bureau_admin")
     page = watched.page
@@ -236,14 +242,8 @@ async def test_a_grant_of_nothing_says_so_on_its_buttons_and_closes_paying_nothi
 ) -> None:
     """A verified investment of nothing earns nothing: the officer is not asked to "approve ¥0.00" but told that
     nothing is due, and the grant closes without a payment."""
-    center_id = await _approved_by_api(console, approved_on=date(2025, 6, 2))
+    _, grant = await _year_one_grant(console)
     funding = console.services["funding"]
-
-    async def opened() -> dict[str, Any] | None:
-        found = await funding.get("/api/v1/grants", params={"center_id": center_id}, headers=console.bearer())
-        return next(iter(found.json()["items"]), None)
-
-    grant = await eventually(opened, timeout_s=20)
     watched = await sign_in("bureau_admin")
     page = watched.page
     await page.goto(f"/funding/grants/{grant['grant_id']}")

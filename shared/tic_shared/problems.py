@@ -232,13 +232,18 @@ def _error_location(err: dict[str, Any]) -> tuple[int | str, ...]:
     return loc
 
 
+def plain_number(value: Decimal) -> int | float:
+    """A decimal figure a problem carries (a bound, a range) as JSON writes numbers: whole when it is."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def _context(err: dict[str, Any]) -> dict[str, Any]:
     """The rule's figures pydantic gives with an error (`ctx`), those that are plain values: a bound, a length, the
     choices expected. An exception a validator raised is its message already."""
     plain: dict[str, str | int | float | bool] = {}
     for key, value in (err.get("ctx") or {}).items():
-        if isinstance(value, Decimal):  # a bound given as a decimal: a whole one as an integer, else exactly
-            plain[key] = int(value) if value == value.to_integral_value() else str(value)
+        if isinstance(value, Decimal):
+            plain[key] = plain_number(value)
         elif isinstance(value, str | int | float | bool) and key != "error":
             plain[key] = value
     return {"context": plain} if plain else {}

@@ -149,7 +149,7 @@ def field_sentence(error: Mapping[str, Any], gettext: Callable[[str], str], loca
 
 
 def fields_in_words(errors: list[Mapping[str, Any]], gettext: Callable[[str], str], locale: str | None) -> str | None:
-    """Every refused field as one sentence (`推荐单位推荐申报时必须填写；…`), None when nothing is named."""
+    """Every refused field as one sentence (`推荐单位在推荐申报时必须填写；…`), None when nothing is named."""
     said = []
     for error in errors:
         label, why = field_sentence(error, gettext, locale)

@@ -262,7 +262,7 @@ SLUG_SENTENCES: dict[str, str] = {
     "grant-exists": N_("the center has this grant already"),
     "grants-stopped": N_("the center was delisted or cancelled: its grants have stopped"),
     "center-not-approved": N_("the center has not been approved: no grant can be opened for it"),
-    "report-decided": N_("this figure has been accepted or returned already"),
+    "report-decided": N_("this figure is no longer awaiting the bureau: it was accepted, returned or superseded"),
     "round-exists": N_("the evaluation round of %(year)s is open already"),
     "derived-indicator": N_("the platform counts this indicator from its own records: nobody reports it"),
     "not-dead-lettered": N_("only a delivery that gave up can be sent again"),

@@ -11,7 +11,7 @@ from evaluation.domain.indicators import IndicatorKind
 from evaluation.service.evaluations import EvaluationView, get_evaluation, locked_for, record
 from evaluation.store import experts as expert_store
 from tic_shared.auth import Principal
-from tic_shared.problems import Problem
+from tic_shared.problems import Problem, plain_number
 
 
 async def assign_expert(
@@ -87,8 +87,8 @@ async def score(
             422,
             "score-out-of-range",
             f"body.scores: {', '.join(sorted(out_of_range))} must lie within {low}–{high}",
-            score_min=_number(low),
-            score_max=_number(high),
+            score_min=plain_number(low),
+            score_max=plain_number(high),
         )
     await expert_store.upsert_scores(
         session,
@@ -105,8 +105,3 @@ async def score(
         detail={code: str(value) for code, value in sorted(scores.items())},
     )
     return await get_evaluation(session, principal=principal, evaluation_id=evaluation_id)
-
-
-def _number(value: Decimal) -> int | float:
-    """A bound of the rules as JSON has it: whole when it is."""
-    return int(value) if value == value.to_integral_value() else float(value)

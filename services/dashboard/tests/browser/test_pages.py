@@ -96,6 +96,28 @@ async def test_every_page_renders_for_the_bureau_accessibly_and_without_errors(
     assert not violations, f"axe-core found serious or critical violations: {violations}"
 
 
+async def test_a_delisted_or_cancelled_centers_cap_says_its_grants_stopped_not_the_room_left(
+    console: Console, sign_in: SignIn
+) -> None:
+    """A center whose grants stopped has no room left to be granted, whatever its policy's cap would leave."""
+    caps = (
+        await console.services["funding"].get("/api/v1/caps", params={"limit": 50}, headers=console.bearer())
+    ).json()
+    ended = [c for c in caps["items"] if c["center_status"] in ("delisted", "cancelled")]
+    live = [c for c in caps["items"] if c["center_status"] not in ("delisted", "cancelled")]
+    assert ended and live, "the demo has centers whose grants stopped and centers still funded"
+    watched = await sign_in("bureau_admin")
+    await _open_settled(watched.page, "/funding")
+    table = watched.page.locator("section[aria-labelledby='caps-h'] table")
+
+    async def room_left(cap: dict[str, Any]) -> str:
+        row = table.locator("tr", has=watched.page.locator(f"a[href='/funding/ledgers/{cap['center_id']}']"))
+        return (await row.first.locator("td").last.inner_text()).strip()
+
+    assert await room_left(ended[0]) == "资助已停止"
+    assert "资助已停止" not in await room_left(live[0])
+
+
 # The console's own words: navigation, headings, column heads, labels, buttons, captions. What they hold of the
 # record (a center's Chinese name in a heading) is data, marked `lang="zh"` where it is shown (`data-zh`).
 _CHROME = "nav a, main h1, main h2, main h3, main th, main label, main button, main legend, main caption, main dt"

@@ -442,6 +442,10 @@ class JurisdictionTotal(BaseModel):
 class CenterCap(BaseModel):
     center_id: uuid.UUID
     district: str
+    center_status: str = Field(
+        description="The center's status as funding last heard it: a delisted or cancelled center's grants have "
+        "stopped, whatever room its cap would leave."
+    )
     policy: str
     granted_fen: int = Field(description="Calculated, approved and disbursed grants under the policy.")
     disbursed_fen: int

@@ -24,13 +24,14 @@ def _granted(reach: Reach) -> Select[Any]:
             g.center_id,
             g.policy_code.label("policy"),
             centers.c.district,
+            centers.c.status.label("center_status"),
             amount_in(*LIVE_STATUSES).label("granted_fen"),
             amount_in(GrantStatus.DISBURSED).label("disbursed_fen"),
         )
         .join(centers, centers.c.center_id == g.center_id)
         # The total cap counts the yearly grants; a one-off award is outside it.
         .where(within(reach), g.trigger.is_(None))
-        .group_by(g.center_id, g.policy_code, centers.c.district)
+        .group_by(g.center_id, g.policy_code, centers.c.district, centers.c.status)
         .order_by(g.center_id, g.policy_code)
     )
 

@@ -174,5 +174,6 @@ class GrantedUnderPolicy(_Record):
     center_id: uuid.UUID
     policy: str
     district: str
+    center_status: str
     granted_fen: int
     disbursed_fen: int

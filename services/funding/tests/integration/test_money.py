@@ -340,6 +340,7 @@ async def test_a_centers_history_shows_its_caps_however_many_centers_sort_before
             {
                 "center_id": str(last),
                 "district": district,
+                "center_status": "building",
                 "policy": "ningbo-tic-2022",
                 "granted_fen": 1_000 * YI,
                 "disbursed_fen": 0,

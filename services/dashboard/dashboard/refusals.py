@@ -51,6 +51,8 @@ RULES: dict[str, str] = {
     "reason_required": N_("is required when the decision is not to approve"),
     "domains_together": N_("is given in both languages or in neither"),
     "reasons_required": N_("are required when the acceptance did not pass"),
+    # A policy variant's parameters (funding's simulation).
+    "rate_range": N_("must lie between 0 and 1"),
 }
 # A length of one is "not empty", said as such; a longer one with its figure.
 _LONGER_THAN = N_("needs at least %(min_length)s characters")
@@ -99,6 +101,9 @@ INPUTS: dict[str, str] = {
     "amount_fen": N_("Amount"),
     "url": N_("Address"),
     "event_types": N_("Events"),
+    "overrides_rate": N_("Rate of the investment (e.g. 0.25)"),
+    "overrides_first_year_cap_fen": N_("First-year cap (CNY 10,000)"),
+    "overrides_total_cap_fen": N_("Total cap (CNY 10,000)"),
 }
 LABELS: dict[str, str] = {
     **{field.name: field.label for act in reversed(list(ACTS.values())) for field in act.fields},

@@ -300,6 +300,16 @@ def test_a_refused_form_names_each_field_by_its_label_and_the_rule_with_its_figu
         "CNY 10,000,000,000,000.00; Reason is required when the decision is not to approve; Name (English) can be "
         "at most 200 characters long"
     )
+    variant = {
+        "type": "urn:tic:problem:invalid-variant",
+        "detail": "body.overrides: policy ningbo-tic-2022 (variant) is invalid: …",
+        "errors": [
+            {"field": "body.overrides.rate", "type": "rate_range", "message": "a rate must lie between 0 and 1"}
+        ],
+    }
+    assert problem_text(Answer("funding", 422, problem=variant), zh, "zh_CN") == (
+        "请检查填写的内容：补助比例（如 0.25）须在0到1之间"
+    )
     # A field no form of the console has, under a rule it has no words for: the API's path and its own sentence.
     unknown = {
         "type": "urn:tic:problem:validation-error",

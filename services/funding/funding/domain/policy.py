@@ -19,6 +19,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from tic_shared.vocabulary import NAMES, CenterStatus, Grade, LeadUnitType, Tier, Trigger
 
@@ -31,7 +32,12 @@ CLAUSE_PATTERN = r"^(\[default\]|\d{3} §\d+(\(\d+\))?(; \d{3} §\d+(\(\d+\))?)*
 
 
 class InvalidPolicyError(ValueError):
-    """A policy file or a policy variant that does not validate; the message lists every bad field."""
+    """A policy file or a policy variant that does not validate; the message lists every bad field, `errors` names
+    each by its rule parameter (`rate`), its rule's type and figures, as a request's field errors do."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
 
 
 def _exact_decimal(value: object) -> Decimal:
@@ -43,7 +49,9 @@ def _exact_decimal(value: object) -> Decimal:
     try:
         parsed = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"{value!r} is not a decimal number") from None
+        raise PydanticCustomError(
+            "decimal_parsing", "{value} is not a decimal number", {"value": repr(value)}
+        ) from None
     if not parsed.is_finite():
         raise ValueError(f"{value!r} is not a finite decimal number")
     return parsed
@@ -51,7 +59,7 @@ def _exact_decimal(value: object) -> Decimal:
 
 def _share(value: Decimal) -> Decimal:
     if not Decimal(0) <= value <= Decimal(1):
-        raise ValueError("a rate must lie between 0 and 1")
+        raise PydanticCustomError("rate_range", "a rate must lie between 0 and 1")
     return value
 
 
@@ -287,16 +295,31 @@ class Policy(_Frozen):
         return self.effective.contains(day)
 
 
+def _located(item: Mapping[str, Any]) -> list[Any]:
+    loc = list(item["loc"])
+    # pydantic names the rule kind it tried inside the location; the file has no such key.
+    if loc[:1] == ["rule"] and len(loc) > 1 and loc[1] in RULE_KINDS:
+        del loc[1]
+    return loc
+
+
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
-        loc = list(item["loc"])
-        # pydantic names the rule kind it tried inside the location; the file has no such key.
-        if loc[:1] == ["rule"] and len(loc) > 1 and loc[1] in RULE_KINDS:
-            del loc[1]
-        where = ".".join(str(part) for part in loc) or "(file)"
+        where = ".".join(str(part) for part in _located(item)) or "(file)"
         lines.append(f"  {where}: {item['msg']}")
     return "\n".join(lines)
+
+
+def _parameter_errors(error: ValidationError) -> list[dict[str, Any]]:
+    """Each bad rule parameter (`rule.rate.value` → `rate`) with the rule that refused it and its figures."""
+    found = []
+    for item in error.errors():
+        loc = _located(item)
+        if loc[:1] == ["rule"] and len(loc) > 1:
+            figures = {k: v for k, v in (item.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
+            found.append({"parameter": str(loc[1]), "message": item["msg"], "type": item["type"], "context": figures})
+    return found
 
 
 def parse_policy(data: Mapping[str, Any], *, source: str = "<data>") -> Policy:
@@ -304,7 +327,7 @@ def parse_policy(data: Mapping[str, Any], *, source: str = "<data>") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as error:
-        raise InvalidPolicyError(f"policy {source} is invalid:\n{_describe(error)}") from None
+        raise InvalidPolicyError(f"policy {source} is invalid:\n{_describe(error)}", _parameter_errors(error)) from None
 
 
 def load_policy_file(path: Path) -> Policy:
@@ -340,7 +363,10 @@ def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
     for name, value in overrides.items():
         if name == "kind" or name not in rule:
             known = ", ".join(sorted(k for k in rule if k != "kind"))
-            raise InvalidPolicyError(f"policy {policy.code} has no parameter {name!r} (known: {known})")
+            message = f"policy {policy.code} has no parameter {name!r} (known: {known})"
+            raise InvalidPolicyError(
+                message, [{"parameter": name, "message": message, "type": "extra_forbidden", "context": {}}]
+            )
         if isinstance(rule[name], dict) and "value" in rule[name] and "clause" in rule[name]:
             rule[name]["value"] = value
         else:

@@ -45,7 +45,17 @@ async def run_simulation(
     try:
         return simulate(population, policy, overrides, budget_fen)
     except InvalidPolicyError as error:
-        raise Problem(422, "invalid-variant", f"body.overrides: {error}") from None
+        raise Problem(
+            422,
+            "invalid-variant",
+            f"body.overrides: {error}",
+            errors=[
+                {"field": f"body.overrides.{e['parameter']}", "message": e["message"], "type": e["type"]}
+                | ({"context": e["context"]} if e["context"] else {})
+                for e in error.errors
+            ]
+            or None,
+        ) from None
 
 
 async def _population(

@@ -223,6 +223,14 @@ async def test_simulation_compares_a_variant_on_the_projected_centers(
             "/api/v1/simulations", json={"policy": "ningbo-tic-2022", "overrides": {"rate": "2"}}, headers=admin
         )
         assert bad.status_code == 422 and bad.json()["type"] == "urn:tic:problem:invalid-variant"
+        # Each bad parameter named as a field, by the rule that refused it, for a client to say in its words.
+        assert [(e["field"], e["type"]) for e in bad.json()["errors"]] == [("body.overrides.rate", "rate_range")]
+        unknown = await client.post(
+            "/api/v1/simulations", json={"policy": "ningbo-tic-2022", "overrides": {"colour": "red"}}, headers=admin
+        )
+        assert [(e["field"], e["type"]) for e in unknown.json()["errors"]] == [
+            ("body.overrides.colour", "extra_forbidden")
+        ]
         officer = bearer(token(roles=["district_officer"], district="yinzhou"))
         assert (
             await client.post("/api/v1/simulations", json={"policy": "ningbo-tic-2022"}, headers=officer)

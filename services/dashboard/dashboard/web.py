@@ -184,7 +184,10 @@ def problem_text(answer: Answer, gettext: Callable[[str], str], locale: str | No
         503: gettext("The service is unavailable"),
     }
     kind = kinds.get(answer.status, gettext("Something went wrong"))
-    why = _refusal_in_words(answer.problem or {}, gettext, locale) or answer.detail
+    problem = answer.problem or {}
+    if str(problem.get("type", "")).endswith(":not-found"):
+        return kind  # "not found, or not yours to see" is all its detail says, in English
+    why = _refusal_in_words(problem, gettext, locale) or answer.detail
     return gettext("%(kind)s: %(why)s") % {"kind": kind, "why": why} if why else kind
 
 

@@ -351,6 +351,8 @@ def test_a_refusal_known_by_its_slug_is_said_from_the_facts_the_problem_carries(
     assert problem_text(Answer("evaluation", 422, problem=scores), en, "en") == (
         "Please check what you entered: a score lies within 0–100"
     )
+    gone = {"type": "urn:tic:problem:not-found", "detail": "grant 1c0ffee does not exist or is not visible to you"}
+    assert problem_text(Answer("funding", 404, problem=gone), zh, "zh_CN") == zh("Not found, or not yours to see")
     # A problem without the fact its sentence names keeps the service's own words.
     assert said({"type": "urn:tic:problem:overpayment", "detail": "too much"}) == "当前状态下不能办理：too much"
 

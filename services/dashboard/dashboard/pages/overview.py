@@ -99,6 +99,9 @@ async def overview(request: Request, user: CurrentUser) -> HTMLResponse:
         for budget in (found["budgets"].data or [] if "budgets" in found and found["budgets"].ok else [])
         if budget["budget_fen"] and budget["committed_fen"] >= BUDGET_NEARLY_USED * budget["budget_fen"]
     ]
+    # A round is due while any of its evaluations is not finalized.
+    rounds = found["rounds"].data["items"] if "rounds" in found and found["rounds"].ok else []
+    due_rounds = [r for r in rounds if r["progress"]["finalized"] < r["progress"]["total"]]
     dead = {name.split(":")[1]: answer for name, answer in found.items() if name.startswith("dead:")}
     dead_count = sum(len((a.data or {}).get("items", [])) for a in dead.values() if a.ok)
     deadlines = found["deadlines"].data or [] if found["deadlines"].ok else []
@@ -108,6 +111,7 @@ async def overview(request: Request, user: CurrentUser) -> HTMLResponse:
         user=user,
         title=gettext("Overview"),
         found=found,
+        due_rounds=due_rounds,
         status=status,
         stages=[(stage, status.get(stage, 0)) for stage in (*PIPELINE, *ENDED) if stage in status],
         districts=names,

@@ -118,6 +118,23 @@ async def test_a_delisted_or_cancelled_centers_cap_says_its_grants_stopped_not_t
     assert "资助已停止" not in await room_left(live[0])
 
 
+async def test_the_overview_lists_as_due_only_the_rounds_with_an_evaluation_not_finalized(
+    console: Console, sign_in: SignIn
+) -> None:
+    rounds = (
+        await console.services["evaluation"].get("/api/v1/rounds", params={"limit": 3}, headers=console.bearer())
+    ).json()["items"]
+    assert rounds, "the demo has evaluation rounds"
+    watched = await sign_in("bureau_admin")
+    await _open_settled(watched.page, "/")
+    panel = await watched.page.locator("section[aria-labelledby='rounds-h']").inner_text()
+    for r in rounds:
+        due = r["progress"]["finalized"] < r["progress"]["total"]
+        assert (f"{r['year']} 年度批次" in panel) == due, (r, panel)
+    if not any(r["progress"]["finalized"] < r["progress"]["total"] for r in rounds):
+        assert "最近各批次的评价均已定稿" in panel, panel
+
+
 # The console's own words: navigation, headings, column heads, labels, buttons, captions. What they hold of the
 # record (a center's Chinese name in a heading) is data, marked `lang="zh"` where it is shown (`data-zh`).
 _CHROME = "nav a, main h1, main h2, main h3, main th, main label, main button, main legend, main caption, main dt"

@@ -23,14 +23,21 @@ def _demo() -> dict[str, Any]:
     return data
 
 
+# A center reports money as its accounts do, in 万元 to two places: whole hundreds of yuan, in fen.
+_REPORTED_FEN = 10_000
+
+
 def _report(rng: random.Random, strength: float) -> dict[str, Any]:
-    """A plausible annual report: each of the demo's base figures times `strength`, spread at random."""
+    """A plausible annual report: each of the demo's base figures times `strength`, spread at random (money to the
+    hundred yuan, as a report gives it)."""
     spread = _demo()["figure_spread"]
+
+    def figure(name: str, base: int) -> int:
+        value = max(0, int(base * strength * rng.uniform(spread["low"], spread["high"])))
+        return round(value / _REPORTED_FEN) * _REPORTED_FEN if name.endswith("_fen") else value
+
     return {
-        section: {
-            name: max(0, int(base * strength * rng.uniform(spread["low"], spread["high"])))
-            for name, base in figures.items()
-        }
+        section: {name: figure(name, base) for name, base in figures.items()}
         for section, figures in _demo()["report"].items()
     }
 

@@ -18,8 +18,40 @@ from urllib.parse import quote
 
 import asyncpg
 
+# Ports handed out by this process: two servers asked for a port in turn never get the same one.
+_HANDED_OUT: set[int] = set()
+# The lowest port a server of ours takes: clear of the well-known and registered ports people run services on.
+_LOWEST = 20_000
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel picks from for an outgoing connection (Linux's default when it cannot be read)."""
+    with contextlib.suppress(OSError, ValueError):
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    return 32_768, 60_999
+
 
 def free_port() -> int:
+    """A loopback port nothing listens on, below the kernel's ephemeral range where the machine allows it.
+
+    A port the kernel hands out for `bind(0)` comes from the same range as the local ports of outgoing connections,
+    so between picking it and the server binding it, a connection to PostgreSQL or NATS can take it: a fault
+    scenario once lost its funding service to `address already in use` that way. A port outside that range is
+    never given to a connection."""
+    low, _ = ephemeral_range()
+    rng = secrets.SystemRandom()
+    for _ in range(100 if low - _LOWEST > 1_000 else 0):
+        port = rng.randrange(_LOWEST, low)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,21 +12,15 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tic_platform.embedded import free_port
 from tic_platform.testing import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager
 def serving(service: str, settings: Any) -> Iterator[str]:
     """The service's base URL while the block runs; stopped (lifespan and all) when it ends."""
     app = create_app(service, settings)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", server_header=False, lifespan="on", access_log=False
     )

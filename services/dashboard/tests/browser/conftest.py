@@ -11,7 +11,6 @@ import asyncio
 import fnmatch
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -28,7 +27,7 @@ from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, 
 from dashboard.main import create_app as create_console
 from dashboard.settings import DashboardSettings
 from tic_platform.demo import DemoApi, load_demo
-from tic_platform.embedded import NatsServer, create_database, drop_database
+from tic_platform.embedded import NatsServer, create_database, drop_database, free_port
 from tic_platform.testing import KeyPair, create_app, running
 
 SERVICES = ("registry", "evaluation", "funding", "notification")
@@ -46,12 +45,6 @@ def chromium_path() -> str:
             pytrace=False,
         )
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -237,7 +237,7 @@ def plain_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _context(err: dict[str, Any]) -> dict[str, Any]:
+def _context(err: Mapping[str, Any]) -> dict[str, Any]:
     """The rule's figures pydantic gives with an error (`ctx`), those that are plain values: a bound, a length, the
     choices expected. An exception a validator raised is its message already."""
     plain: dict[str, str | int | float | bool] = {}
@@ -249,6 +249,11 @@ def _context(err: dict[str, Any]) -> dict[str, Any]:
     return {"context": plain} if plain else {}
 
 
+def field_error(field: str, err: Mapping[str, Any]) -> dict[str, Any]:
+    """One refused input in `errors`, from a pydantic error (`msg`, `type`, `ctx`) found at `field`."""
+    return {"field": field, "message": err.get("msg", ""), "type": err.get("type", "")} | _context(err)
+
+
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
     return problem_response(
@@ -258,15 +263,7 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": _field_path(_error_location(err)),
-            "message": err.get("msg", ""),
-            "type": err.get("type", ""),
-        }
-        | _context(err)
-        for err in exc.errors()
-    ]
+    errors = [field_error(_field_path(_error_location(err)), err) for err in exc.errors()]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
     return problem_response(request, 422, "validation-error", f"invalid input: {fields}", errors=errors)
 

@@ -33,7 +33,7 @@ CLAUSE_PATTERN = r"^(\[default\]|\d{3} §\d+(\(\d+\))?(; \d{3} §\d+(\(\d+\))?)*
 
 class InvalidPolicyError(ValueError):
     """A policy file or a policy variant that does not validate; the message lists every bad field, `errors` names
-    each by its rule parameter (`rate`), its rule's type and figures, as a request's field errors do."""
+    each rule parameter refused (`parameter`: `rate`) with pydantic's error for it (`msg`, `type`, `ctx`)."""
 
     def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -312,14 +312,12 @@ def _describe(error: ValidationError) -> str:
 
 
 def _parameter_errors(error: ValidationError) -> list[dict[str, Any]]:
-    """Each bad rule parameter (`rule.rate.value` → `rate`) with the rule that refused it and its figures."""
-    found = []
-    for item in error.errors():
-        loc = _located(item)
-        if loc[:1] == ["rule"] and len(loc) > 1:
-            figures = {k: v for k, v in (item.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
-            found.append({"parameter": str(loc[1]), "message": item["msg"], "type": item["type"], "context": figures})
-    return found
+    """Each bad rule parameter (`rule.rate.value` → `rate`) with the error pydantic gave for it."""
+    return [
+        {"parameter": str(loc[1]), **item}
+        for item in error.errors()
+        if (loc := _located(item))[:1] == ["rule"] and len(loc) > 1
+    ]
 
 
 def parse_policy(data: Mapping[str, Any], *, source: str = "<data>") -> Policy:
@@ -364,9 +362,7 @@ def with_overrides(policy: Policy, overrides: Mapping[str, Any]) -> Policy:
         if name == "kind" or name not in rule:
             known = ", ".join(sorted(k for k in rule if k != "kind"))
             message = f"policy {policy.code} has no parameter {name!r} (known: {known})"
-            raise InvalidPolicyError(
-                message, [{"parameter": name, "message": message, "type": "extra_forbidden", "context": {}}]
-            )
+            raise InvalidPolicyError(message, [{"parameter": name, "msg": message, "type": "extra_forbidden"}])
         if isinstance(rule[name], dict) and "value" in rule[name] and "clause" in rule[name]:
             rule[name]["value"] = value
         else:

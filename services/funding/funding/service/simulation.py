@@ -15,7 +15,7 @@ from funding.store import budgets, centers, grades, grants
 from funding.store.records import CenterRecord, GrantRecord
 from tic_shared.auth import Principal
 from tic_shared.dated_acts import today
-from tic_shared.problems import Forbidden, Problem
+from tic_shared.problems import Forbidden, Problem, field_error
 from tic_shared.vocabulary import Trigger
 
 
@@ -49,12 +49,7 @@ async def run_simulation(
             422,
             "invalid-variant",
             f"body.overrides: {error}",
-            errors=[
-                {"field": f"body.overrides.{e['parameter']}", "message": e["message"], "type": e["type"]}
-                | ({"context": e["context"]} if e["context"] else {})
-                for e in error.errors
-            ]
-            or None,
+            errors=[field_error(f"body.overrides.{e['parameter']}", e) for e in error.errors] or None,
         ) from None
 
 

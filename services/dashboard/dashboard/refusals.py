@@ -134,6 +134,25 @@ def input_label(gettext: Callable[[str], str], path: str) -> str:
 def field_sentence(error: Mapping[str, Any], gettext: Callable[[str], str], locale: str | None) -> tuple[str, str]:
     """One refused field as (its label, the rule it broke), in the reader's language where the rule is known; the
     service's own sentence otherwise."""
+    label, said = _in_words(error, gettext, locale)
+    return label, said if said is not None else str(error.get("message", ""))
+
+
+def fields_in_words(errors: list[Mapping[str, Any]], gettext: Callable[[str], str], locale: str | None) -> str | None:
+    """Every refused field as one sentence (`推荐单位在推荐申报时必须填写；…`), None when nothing is named."""
+    said = []
+    for error in errors:
+        label, rule = _in_words(error, gettext, locale)
+        # Our rule reads on from the label (名称必须填写); a service's own sentence stands after a colon.
+        joined = gettext("%(field)s %(rule)s") if rule is not None else gettext("%(field)s: %(rule)s")
+        why = rule if rule is not None else str(error.get("message", ""))
+        said.append(joined % {"field": label, "rule": why} if label else why)
+    return gettext("; ").join(dict.fromkeys(said)) if said else None
+
+
+def _in_words(error: Mapping[str, Any], gettext: Callable[[str], str], locale: str | None) -> tuple[str, str | None]:
+    """The refused field's label ("" for the body as a whole) and its rule in the reader's language, None for a
+    rule the console has no words for (or one given without the figure its sentence names)."""
     kind = str(error.get("type", ""))
     path = str(error.get("field", ""))
     if input_key(path) == "" and kind in _FIELD_OF_RULE:
@@ -144,24 +163,13 @@ def field_sentence(error: Mapping[str, Any], gettext: Callable[[str], str], loca
     if kind == "string_too_short" and int(context.get("min_length", 1) or 1) > 1:
         rule = _LONGER_THAN
     if rule is None:
-        return label, str(error.get("message", ""))
-    money = input_key(path).endswith("_fen") or path.endswith("_fen")
+        return label, None
+    money = input_key(path).endswith("_fen")
     figures = {key: _figure(value, money=money, locale=locale) for key, value in context.items()}
     try:
         return label, gettext(rule) % figures
-    except (KeyError, TypeError, ValueError):  # a rule given without the figure its sentence names
-        return label, str(error.get("message", ""))
-
-
-def fields_in_words(errors: list[Mapping[str, Any]], gettext: Callable[[str], str], locale: str | None) -> str | None:
-    """Every refused field as one sentence (`推荐单位在推荐申报时必须填写；…`), None when nothing is named."""
-    said = []
-    for error in errors:
-        label, why = field_sentence(error, gettext, locale)
-        # Our rule reads on from the label (名称必须填写); a service's own sentence stands after a colon.
-        joined = gettext("%(field)s %(rule)s") if error.get("type") in RULES else gettext("%(field)s: %(rule)s")
-        said.append(joined % {"field": label, "rule": why} if label else why)
-    return gettext("; ").join(dict.fromkeys(said)) if said else None
+    except (KeyError, TypeError, ValueError):
+        return label, None
 
 
 def _figure(value: Any, *, money: bool, locale: str | None) -> str:

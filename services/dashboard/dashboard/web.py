@@ -223,18 +223,9 @@ def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str],
             else gettext("nothing can be done now")
         )
         return gettext("the center is “%(state)s”; %(now)s") % {"state": label(gettext, "status", state), "now": now}
-    if (
-        slug == "transition-refused"
-        and "/grants/" in str(problem.get("instance", ""))
-        and state in LABELS["grant_status"]
-    ):
-        return gettext("the grant is “%(state)s”: this cannot be done with it now") % {
-            "state": label(gettext, "grant_status", state)
-        }
-    if slug == "transition-refused" and state in LABELS["evaluation_status"]:
-        return gettext("the evaluation is “%(state)s”: this cannot be done with it now") % {
-            "state": label(gettext, "evaluation_status", state)
-        }
+    for path, (kind, refused) in _STATE_REFUSED.items():
+        if slug == "transition-refused" and path in str(problem.get("instance", "")) and state in LABELS[kind]:
+            return gettext(refused) % {"state": label(gettext, kind, state)}
     sentence = _NAME_TAKEN[bool(problem.get("field"))] if slug == "name-taken" else SLUG_SENTENCES.get(slug)
     if sentence is not None:
         facts = {
@@ -251,6 +242,12 @@ def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str],
     return None
 
 
+# A grant's or an evaluation's act refused in the state it is in (`transition-refused`), by the record the
+# refused request was about: the kind of its states' names, and the sentence.
+_STATE_REFUSED = {
+    "/grants/": ("grant_status", N_("the grant is “%(state)s”: this cannot be done with it now")),
+    "/evaluations/": ("evaluation_status", N_("the evaluation is “%(state)s”: this cannot be done with it now")),
+}
 # Refusals said by their slug: the record's state or a rule of the use case; `%(…)s` are facts the problem
 # carries (an amount in fen said as money).
 SLUG_SENTENCES: dict[str, str] = {

@@ -343,6 +343,8 @@ def test_a_refusal_known_by_its_slug_is_said_from_the_facts_the_problem_carries(
         "allowed_actions": ["approve"],
     }
     assert said(grant) == "当前状态下不能办理：该笔资助当前为“已测算”，现在不能办理此事"
+    finalized = grant | {"instance": "/api/v1/evaluations/abc/finalize", "current_state": "finalized"}
+    assert said(finalized) == "当前状态下不能办理：该评价当前为“已定稿”，现在不能办理此事"
     outside = {"type": "urn:tic:problem:year-outside-plan", "year": 2015, "first_year": 2022, "last_year": 2026}
     assert problem_text(Answer("evaluation", 422, problem=outside), zh, "zh_CN") == (
         "请检查填写的内容：本规划填报2022–2026年的数据（首年为基数年），不含2015年"

@@ -1,6 +1,6 @@
-"""The driver path (`Database.fetch_row`, `fetch_row_in` with a `DriverQuery`): the hottest statements skip
-SQLAlchemy's execution path, so what that path gave them for free is checked here — bound values, JSON both ways,
-the session's transaction, and a dead connection that fails one statement only."""
+"""The driver path (`Database.fetch_row`, `fetch_row_in` and `fetch_in` with a `DriverQuery`): the hottest
+statements skip SQLAlchemy's execution path, so what that path gave them for free is checked here — bound values,
+JSON both ways, the session's transaction, and a dead connection that fails one statement only."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import asyncio
 
 import asyncpg
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, or_, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from tic_shared.db import Database, DriverQuery, asyncpg_dsn, fetch_row_in
+from tic_shared.db import Database, DriverQuery, asyncpg_dsn, fetch_in, fetch_row_in
 from tic_shared.problems import database_outage
 
 metadata = MetaData(schema="public")
@@ -167,4 +167,32 @@ async def test_a_connection_killed_under_a_driver_statement_in_a_session_fails_t
         assert await _count(db) == 4
     finally:
         await admin.close()
+        await db.dispose()
+
+
+# Several rows at once, as the inbox marks a batch: the arrays carry the rows, the conflict skips the known ones.
+ADD_MANY = DriverQuery(
+    text(
+        "INSERT INTO public.things (id, kind, doc) SELECT id, 'open', '{}' FROM unnest(CAST(:ids AS int[])) AS n(id)"
+        " ON CONFLICT DO NOTHING RETURNING id"
+    )
+)
+
+
+async def test_fetch_in_gives_every_row_and_runs_inside_the_sessions_transaction(empty_database_url: str) -> None:
+    await _seed(empty_database_url)
+    db = Database(empty_database_url, schema="public", pool_size=2)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                # Things 1 and 2 exist: only the new ones come back.
+                rows = await fetch_in(session, ADD_MANY, {"ids": [1, 3, 4, 2]})
+                assert sorted(row["id"] for row in rows) == [3, 4]
+                raise RuntimeError("roll back")
+        assert await _count(db) == 2  # rolled back with the session
+        async with db.transaction() as session:
+            assert await fetch_in(session, ADD_MANY, {"ids": [1, 2]}) == []
+            assert [row["id"] for row in await fetch_in(session, ADD_MANY, {"ids": [5]})] == [5]
+        assert await _count(db) == 3  # committed with it
+    finally:
         await db.dispose()

@@ -16,11 +16,11 @@ import nats.js.errors
 from nats.js.client import JetStreamContext
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy import Table, TextClause, func, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tic_shared import telemetry
-from tic_shared.db import Database
+from tic_shared.db import Database, DriverQuery, fetch_in
 from tic_shared.events.envelope import CloudEvent, EventData
 from tic_shared.messaging import MessagingTables
 from tic_shared.metrics import ServiceMetrics
@@ -172,21 +172,23 @@ async def _mark_handled(session: AsyncSession, inbox: Table, consumer: str, even
 async def _mark_all_handled(
     session: AsyncSession, inbox: Table, consumer: str, events: list[CloudEvent]
 ) -> set[uuid.UUID]:
-    """Record a batch as handled in one statement; the ids not handled before (the rest are redeliveries)."""
+    """Record a batch as handled in one statement; the ids not handled before (the rest are redeliveries).
+    Every event of every consumer is marked: the statement runs on the driver, in the session's transaction."""
     unique = {event.id: event.type for event in events}
     values = {"consumer": consumer, "ids": list(unique), "types": list(unique.values())}
-    result = await session.execute(_marking(inbox), values)
-    return set(result.scalars())
+    return {row[0] for row in await fetch_in(session, _marking(inbox), values)}
 
 
 @cache
-def _marking(inbox: Table) -> TextClause:
+def _marking(inbox: Table) -> DriverQuery:
     """The inbox mark of a batch, one SQL text whatever the batch's size (the arrays carry the events): prepared
     once per connection, never built again."""
-    return text(
-        f"INSERT INTO {inbox.schema}.{inbox.name} (consumer, event_id, event_type) "
-        "SELECT :consumer, id, type FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) AS batch(id, type) "
-        "ON CONFLICT DO NOTHING RETURNING event_id"
+    return DriverQuery(
+        text(
+            f"INSERT INTO {inbox.schema}.{inbox.name} (consumer, event_id, event_type) "
+            "SELECT :consumer, id, type FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) AS batch(id, type) "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        )
     )
 
 

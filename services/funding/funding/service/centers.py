@@ -68,9 +68,8 @@ async def project_center(session: AsyncSession, *, data: RegistryEvent) -> Cente
 
     A stale event still gives the facts it alone carries (see `store.centers.upsert_center`).
     """
-    if not await centers.upsert_center(session, values=_center_values(data)):
-        return None
-    return await centers.get_center(session, center_id=data.center_id, lock=True)
+    center, newest = await centers.upsert_center(session, values=_center_values(data))
+    return center if newest else None
 
 
 async def project_approval(
@@ -79,9 +78,8 @@ async def project_approval(
     """CenterApproved, in whatever order it arrives: its facts are kept, and the center is funded from it unless
     a later event has already ended the center. None when there is nothing to open."""
     values = _center_values(data, name_zh=name_zh, lead_unit_type=lead_unit_type, approved_on=approved_on)
-    await centers.upsert_center(session, values=values)
-    center = await centers.get_center(session, center_id=data.center_id, lock=True)
-    if center is None or center.status in ENDED_STATUSES:
+    center, _ = await centers.upsert_center(session, values=values)
+    if center.status in ENDED_STATUSES:
         return None
     return center
 

@@ -28,14 +28,15 @@ async def get_center(session: AsyncSession, *, center_id: uuid.UUID, lock: bool 
     return CenterRecord.first(await session.execute(query))
 
 
-async def upsert_center(session: AsyncSession, *, values: dict[str, Any]) -> bool:
-    """Apply a registry event to the projection, whatever order the events arrive in; True if it was the newest.
+async def upsert_center(session: AsyncSession, *, values: dict[str, Any]) -> tuple[CenterRecord, bool]:
+    """Apply a registry event to the projection, whatever order the events arrive in: the center as it now stands
+    (its row locked until the transaction ends, as any upsert locks it), and whether the event was the newest.
 
     The state fields follow the newest event; the facts only some events carry (the approval date, the lead unit's
     type, the name) are kept from whichever event carries them (`tic_shared.projection`).
     """
     row = await projection.apply(session, centers, values, key="center_id", state=STATE_FIELDS)
-    return int(row["sequence"]) == values["sequence"]
+    return CenterRecord.of_mapping(row), int(row["sequence"]) == values["sequence"]
 
 
 async def list_centers(

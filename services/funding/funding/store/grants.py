@@ -2,9 +2,10 @@
 
 import uuid
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, case, func, select, update
+from sqlalchemy import Select, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,13 +13,22 @@ from funding.domain.grants import LIVE_STATUSES, OPEN_STATUSES, GrantStatus
 from funding.store.centers import within
 from funding.store.records import GrantRecord, Located, LocatedGrant
 from funding.store.tables import centers, grants
+from tic_shared.db import DriverQuery, fetch_row_in
 from tic_shared.reach import Reach
 
 
 async def insert_grant(session: AsyncSession, *, values: dict[str, Any]) -> GrantRecord | None:
-    """Open a grant; None when the center already has it (same policy and year, or same award)."""
-    result = await session.execute(insert(grants).values(**values).on_conflict_do_nothing().returning(grants))
-    return GrantRecord.first(result)
+    """Open a grant; None when the center already has it (same policy and year, or same award). Every approval
+    opens one as its event is consumed: the statement runs on the driver, in the session's transaction."""
+    row = await fetch_row_in(session, _opening(tuple(sorted(values))), values)
+    return None if row is None else GrantRecord.of_mapping(row)
+
+
+@cache
+def _opening(names: tuple[str, ...]) -> DriverQuery:
+    """The insert of a grant giving `names`, built once for each such set (the consumers open grants of a few)."""
+    given = {name: bindparam(name, type_=grants.c[name].type) for name in names}
+    return DriverQuery(insert(grants).values(given).on_conflict_do_nothing().returning(*grants.c))
 
 
 async def get_grant(session: AsyncSession, *, grant_id: uuid.UUID, lock: bool = False) -> GrantRecord | None:

@@ -412,6 +412,48 @@ async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_ne
     assert sum(1 for seconds in latencies if seconds > 0.08) <= 1, [round(s * 1000) for s in latencies]
 
 
+async def test_a_fetch_asks_for_more_only_when_the_stream_holds_more(nats_url: str) -> None:
+    # A lone event goes as soon as it comes: asking for what else is waiting would only wait for the server's "none".
+    # A backlog is still taken as a batch.
+    from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+
+    from tic_shared.inbox import fetch_ready
+
+    name = f"AHEAD_{uuid.uuid4().hex[:8]}"
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"]))
+        await js.add_consumer(name, ConsumerConfig(durable_name="d", ack_policy=AckPolicy.EXPLICIT))
+        sub = await js.pull_subscribe_bind(durable="d", stream=name)
+        requests: list[bytes] = []
+
+        async def seen(msg: Any) -> None:
+            requests.append(msg.data)
+
+        await nc.subscribe(f"$JS.API.CONSUMER.MSG.NEXT.{name}.d", cb=seen)
+        await js.publish(f"{name}.x", b"alone")
+        msgs = await fetch_ready(sub, 100, timeout_s=1.0)
+        await nc.flush()
+        assert [msg.data for msg in msgs] == [b"alone"]
+        assert len(requests) == 1, requests  # the fetch of one, nothing more asked
+        for msg in msgs:
+            await msg.ack()
+
+        requests.clear()
+        for n in range(3):
+            await js.publish(f"{name}.x", b"%d" % n)
+        msgs = await fetch_ready(sub, 100, timeout_s=1.0)
+        await nc.flush()
+        assert [msg.data for msg in msgs] == [b"0", b"1", b"2"]
+        assert len(requests) == 2 and b"no_wait" in requests[1], requests  # the first, then the rest at once
+        for msg in msgs:
+            await msg.ack()
+        await js.delete_stream(name)
+    finally:
+        await nc.close()
+
+
 async def test_a_consumer_that_stops_mid_batch_hands_its_events_back_at_once(
     make_settings: Callable[..., Any], nats_url: str
 ) -> None:

@@ -52,8 +52,14 @@ async def fetch_ready(sub: Any, batch: int, *, timeout_s: float) -> list[Any]:
     asked. A message of an earlier request arriving late is taken like any other; one still on the way when this
     returns waits in the subscription's queue, where the next fetch takes it first. Uses the pull subscription's
     subject and inbox (`_nms`, `_deliver`): nats-py has no public call for a request of our own.
+
+    When the first message says nothing was behind it in the stream (its `num_pending`), it goes at once: asking
+    for more would only wait for the server's "none" (a round trip, at every event when they come one by one). A
+    redelivery falling due meanwhile is taken by the next fetch.
     """
     msgs = await sub.fetch(1, timeout=timeout_s)
+    if _nothing_behind(msgs):
+        return msgs
     try:
         await _take_waiting(sub, msgs, batch - 1, timeout_s)
     except asyncio.CancelledError:
@@ -62,6 +68,14 @@ async def fetch_ready(sub: Any, batch: int, *, timeout_s: float) -> list[Any]:
     except nats.errors.Error:
         pass  # the connection went while asking for more: what came is processed, the next fetch meets the error
     return msgs
+
+
+def _nothing_behind(msgs: list[Any]) -> bool:
+    """Whether the stream held nothing more for this consumer when the last of `msgs` was sent."""
+    try:
+        return bool(msgs) and msgs[-1].metadata.num_pending == 0
+    except (nats.errors.Error, ValueError, IndexError):
+        return False  # not a JetStream message's reply subject: ask, as for any other
 
 
 async def _take_waiting(sub: Any, msgs: list[Any], wanted: int, timeout_s: float) -> None:

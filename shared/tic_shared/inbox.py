@@ -443,8 +443,8 @@ class InboxConsumer:
                 continue
             batch.append((msg, event, handler))
         if len(batch) <= 1:
-            for msg, _, _ in batch:
-                await self._process(msg)
+            for msg, event, handler in batch:
+                await self._apply(msg, event, handler)
             return
         try:
             applied = await handle_batch(
@@ -452,8 +452,8 @@ class InboxConsumer:
             )
         except Exception as exc:
             log.info("%s: a batch of %d failed (%s); taking it one by one", self.service, len(batch), exc)
-            for msg, _, _ in batch:
-                await self._process(msg)
+            for msg, event, handler in batch:
+                await self._apply(msg, event, handler)
             return
         for (msg, _, _), was_applied in zip(batch, applied, strict=True):
             outcome = "handled" if was_applied else "duplicate"
@@ -483,12 +483,11 @@ class InboxConsumer:
         return True
 
     async def _process(self, msg: Any) -> None:
-        attempt = msg.metadata.num_delivered
         try:
             event = CloudEvent.model_validate_json(msg.data)
         except ValidationError as exc:
             # Not a CloudEvent at all: retrying cannot help.
-            await self._dead_letter(msg, None, f"malformed event: {exc}", attempt)
+            await self._dead_letter(msg, None, f"malformed event: {exc}", msg.metadata.num_delivered)
             return
         handler = self.handlers.handler_for(event.type)
         if handler is None:
@@ -499,6 +498,12 @@ class InboxConsumer:
         if reason is not None:
             await self._refuse(msg, event, reason)
             return
+        await self._apply(msg, event, handler)
+
+    async def _apply(self, msg: Any, event: CloudEvent, handler: Handler) -> None:
+        """One event found well formed and owed to `handler`, in a transaction of its own: acknowledged once
+        applied (or found applied before), retried or dead-lettered when it fails."""
+        attempt = msg.metadata.num_delivered
         try:
             applied = await handle_once(self.db, self.tables, self.service, handler, event, self.handler_timeout_s)
         except Exception as exc:

@@ -14,11 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, Table, Text, func, literal, literal_column, select
+from sqlalchemy import ARRAY, Connection, Table, Text, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from tic_shared.db import DriverQuery, execute_many_in, fetch_in
 
 GENESIS = "0" * 64
 
@@ -67,26 +70,20 @@ async def append(session: AsyncSession, audited: AuditedTable, values: Mapping[s
 
 async def append_many(session: AsyncSession, audited: AuditedTable, rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """Insert rows at the end of their chains, in the order given, in three statements; their hashes, in order.
+    Every row names the same columns.
 
     Appends to one chain are serialized by a transaction-scoped advisory lock per chain (taken in a fixed order,
-    so two writers cannot deadlock), so two transactions never chain onto the same row.
+    so two writers cannot deadlock), so two transactions never chain onto the same row. Every act on a center and
+    every delivery attempt appends: the statements run on the driver, in the session's transaction.
     """
     if not rows:
         return []
     table, chain = audited.table, audited.chain
+    statements = _statements(audited)
     keys = sorted({str(row[chain]) for row in rows})
-    locks = select(func.pg_advisory_xact_lock(func.hashtextextended(literal_column("k"), 0))).select_from(
-        func.unnest(literal([f"{table.fullname}:{key}" for key in keys], ARRAY(Text))).alias("k")
-    )
-    await session.execute(locks)
-    column = table.c[chain]
-    heads = await session.execute(
-        select(column, table.c.hash)
-        .where(column.in_({row[chain] for row in rows}))
-        .order_by(column, table.c[audited.order].desc())
-        .ext(distinct_on(column))
-    )
-    previous = {str(key): digest for key, digest in heads.all()}
+    await fetch_in(session, statements.lock, {"keys": [f"{table.fullname}:{key}" for key in keys]})
+    heads = await fetch_in(session, statements.heads, {"chains": list({row[chain] for row in rows})})
+    previous = {str(key): digest for key, digest in heads}
     values, digests = [], []
     for row in rows:
         key = str(row[chain])
@@ -95,8 +92,39 @@ async def append_many(session: AsyncSession, audited: AuditedTable, rows: Sequen
         previous[key] = digest
         values.append({**row, "prev_hash": before, "hash": digest})
         digests.append(digest)
-    await session.execute(table.insert(), values)
+    await execute_many_in(session, statements.insert(tuple(sorted(values[0]))), values)
     return digests
+
+
+@dataclass(frozen=True)
+class _Statements:
+    audited: AuditedTable
+    lock: DriverQuery
+    heads: DriverQuery
+
+    def insert(self, names: tuple[str, ...]) -> DriverQuery:
+        return _insert(self.audited.table, names)
+
+
+@cache
+def _statements(audited: AuditedTable) -> _Statements:
+    """The lock of the chains (by name, in the order given) and the last hash of each: built once per table."""
+    table, column = audited.table, audited.table.c[audited.chain]
+    lock = select(func.pg_advisory_xact_lock(func.hashtextextended(literal_column("k"), 0))).select_from(
+        func.unnest(bindparam("keys", type_=ARRAY(Text))).alias("k")
+    )
+    heads = (
+        select(column, table.c.hash)
+        .where(column == any_(bindparam("chains", type_=ARRAY(column.type))))
+        .order_by(column, table.c[audited.order].desc())
+        .ext(distinct_on(column))
+    )
+    return _Statements(audited, DriverQuery(lock), DriverQuery(heads))
+
+
+@cache
+def _insert(table: Table, names: tuple[str, ...]) -> DriverQuery:
+    return DriverQuery(table.insert().values({name: bindparam(name, type_=table.c[name].type) for name in names}))
 
 
 def first_of_chain(audited: AuditedTable, row: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -76,19 +76,27 @@ async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mappin
     transaction is begun here first, so the statement is always inside it. A statement's error is the driver's own
     (`asyncpg.PostgresError`), not wrapped; a connection found lost is invalidated, as SQLAlchemy would, and
     reported as `asyncpg.ConnectionDoesNotExistError`."""
-    rows = await _run_in(session, query, values, one=True)
-    return rows[0] if rows else None
+    arguments = query.arguments(values)
+    row: asyncpg.Record | None = await _run_in(session, lambda driver: driver.fetchrow(query.sql, *arguments))
+    return row
 
 
 async def fetch_in(session: AsyncSession, query: DriverQuery, values: Mapping[str, Any]) -> list[asyncpg.Record]:
     """Every row of `query`, run as `fetch_row_in` runs it (in the session's transaction; the driver's rows and
     errors)."""
-    return await _run_in(session, query, values, one=False)
+    arguments = query.arguments(values)
+    return list(await _run_in(session, lambda driver: driver.fetch(query.sql, *arguments)))
 
 
-async def _run_in(
-    session: AsyncSession, query: DriverQuery, values: Mapping[str, Any], *, one: bool
-) -> list[asyncpg.Record]:
+async def execute_many_in(session: AsyncSession, query: DriverQuery, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`query` once per row, all sent at once and run in order (asyncpg's `executemany`), as `fetch_row_in` runs
+    a statement: in the session's transaction, with the driver's errors."""
+    if rows:
+        arguments = [query.arguments(row) for row in rows]
+        await _run_in(session, lambda driver: driver.executemany(query.sql, arguments))
+
+
+async def _run_in(session: AsyncSession, run: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
     """The session's connection is looked up once per transaction and kept in `session.info` (asking the session
     for it each time passed through SQLAlchemy's greenlet bridge: a tenth of a consumer's time per event)."""
     transaction = session.sync_session.get_transaction()
@@ -104,10 +112,7 @@ async def _run_in(
     try:
         if adapted._transaction is None and adapted.isolation_level != "autocommit":
             await adapted._start_transaction()
-        if one:
-            row = await driver.fetchrow(query.sql, *query.arguments(values))
-            return [] if row is None else [row]
-        return list(await driver.fetch(query.sql, *query.arguments(values)))
+        return await run(driver)
     except Exception as exc:
         if not _connection_lost(driver, exc):
             raise  # the statement's own error: the connection is sound

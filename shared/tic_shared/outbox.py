@@ -9,15 +9,16 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import asyncpg
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Table, delete, func
+from sqlalchemy import Table, bindparam, delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tic_shared import telemetry
-from tic_shared.db import Database, asyncpg_dsn
+from tic_shared.db import Database, DriverQuery, asyncpg_dsn, execute_many_in
 from tic_shared.events.envelope import CloudEvent, EventData
 from tic_shared.messaging import outbox_channel
 from tic_shared.metrics import ServiceMetrics
@@ -46,24 +47,31 @@ async def record_event(
 async def record_events(
     session: AsyncSession, outbox: Table, events: Sequence[tuple[EventData, str | None]]
 ) -> list[CloudEvent]:
-    """Many events in one statement, in the caller's transaction, in the order given (a batch's results)."""
+    """Many events at once, in the caller's transaction, in the order given (a batch's results). Every act and
+    every effect that tells others writes here: the rows go on the driver, in the session's transaction."""
     envelopes = [CloudEvent.of(data, subject=subject) for data, subject in events]
-    if envelopes:
-        await session.execute(
-            outbox.insert(),
-            [
-                {
-                    "event_id": envelope.id,
-                    "subject": envelope.nats_subject,
-                    "event_type": envelope.type,
-                    "aggregate_id": envelope.subject,
-                    "aggregate_seq": data.aggregate_sequence(),
-                    "payload": envelope.model_dump(mode="json", exclude_none=True),
-                }
-                for envelope, (data, _) in zip(envelopes, events, strict=True)
-            ],
-        )
+    await execute_many_in(
+        session,
+        _inserting(outbox),
+        [
+            {
+                "event_id": envelope.id,
+                "subject": envelope.nats_subject,
+                "event_type": envelope.type,
+                "aggregate_id": envelope.subject,
+                "aggregate_seq": data.aggregate_sequence(),
+                "payload": envelope.model_dump(mode="json", exclude_none=True),
+            }
+            for envelope, (data, _) in zip(envelopes, events, strict=True)
+        ],
+    )
     return envelopes
+
+
+@cache
+def _inserting(outbox: Table) -> DriverQuery:
+    names = ("event_id", "subject", "event_type", "aggregate_id", "aggregate_seq", "payload")
+    return DriverQuery(outbox.insert().values({name: bindparam(name, type_=outbox.c[name].type) for name in names}))
 
 
 class OutboxRelay:

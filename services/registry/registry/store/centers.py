@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -46,7 +47,7 @@ from registry.store.tables import (
 )
 from tic_shared import audit
 from tic_shared.dated_acts import today
-from tic_shared.db import Database, DriverQuery
+from tic_shared.db import Database, DriverQuery, fetch_row_in
 from tic_shared.reach import Reach
 
 c = centers.c
@@ -110,42 +111,47 @@ async def insert_center(session: AsyncSession, values: Mapping[str, Any]) -> Cen
 async def get_center(
     session: AsyncSession, *, reach: Reach, center_id: uuid.UUID, for_update: bool = False
 ) -> CenterRecord | None:
-    query = select(centers).where(c.id == center_id, in_reach(reach))
+    """The center within `reach`, or None; `for_update` locks it until the transaction ends (every act does)."""
     if for_update:
-        query = query.with_for_update()
+        row = await fetch_row_in(session, _LOCK, _reach_values(reach, center_id))
+        return None if row is None else CenterRecord.of_mapping(row)
+    query = select(centers).where(c.id == center_id, in_reach(reach))
     return CenterRecord.first(await session.execute(query))
 
 
-# A read of one center is the registry's busiest statement: compiled once, for every kind of reach (its values are
-# parameters, NULL where the caller has no such reach), and run on the driver without a session around it.
+# The two busiest statements on one center, the read and the lock every act takes, are compiled once for every kind
+# of reach (its values are parameters, NULL where the caller has no such reach) and run on the driver.
+_REACHED = (
+    c.id == bindparam("center_id", type_=Uuid),
+    or_(
+        bindparam("everything", type_=Boolean),
+        c.district == bindparam("district", type_=String),
+        c.id == bindparam("own_center", type_=Uuid),
+    ),
+)
 _OPEN_OBJECTIONS = (
     select(func.count())
     .where(objections.c.center_id == c.id, objections.c.status == "open")
     .scalar_subquery()
     .label("open_objections")
 )
-_READ = DriverQuery(
-    select(centers, _OPEN_OBJECTIONS).where(
-        c.id == bindparam("center_id", type_=Uuid),
-        or_(
-            bindparam("everything", type_=Boolean),
-            c.district == bindparam("district", type_=String),
-            c.id == bindparam("own_center", type_=Uuid),
-        ),
-    )
-)
+_READ = DriverQuery(select(centers, _OPEN_OBJECTIONS).where(*_REACHED))
+_LOCK = DriverQuery(select(centers).where(*_REACHED).with_for_update())
 
 
-async def read_center(db: Database, *, reach: Reach, center_id: uuid.UUID) -> CenterRead | None:
-    """A center and its open objections, in one statement (a district officer's or a center user's reach; experts
-    and departments see no center here)."""
-    values = {
+def _reach_values(reach: Reach, center_id: uuid.UUID) -> dict[str, Any]:
+    return {
         "center_id": center_id,
         "everything": reach.everything,
         "district": reach.district,
         "own_center": reach.center_id,
     }
-    row = await db.fetch_row(_READ, values)
+
+
+async def read_center(db: Database, *, reach: Reach, center_id: uuid.UUID) -> CenterRead | None:
+    """A center and its open objections, in one statement (a district officer's or a center user's reach; experts
+    and departments see no center here), without a session around it."""
+    row = await db.fetch_row(_READ, _reach_values(reach, center_id))
     return None if row is None else CenterRead.of_mapping(row)
 
 
@@ -155,13 +161,27 @@ async def open_objection_count(session: AsyncSession, *, center_id: uuid.UUID) -
 
 
 async def update_center(session: AsyncSession, *, center_id: uuid.UUID, values: Mapping[str, Any]) -> CenterRecord:
-    result = await session.execute(
+    """The act's columns written, the version moved on; the center as it now is. On the driver, every act's."""
+    row = await fetch_row_in(session, _updating(tuple(sorted(values))), {**values, "updated_center": center_id})
+    assert row is not None  # the act holds the center's lock: it is there
+    return CenterRecord.of_mapping(row)
+
+
+@cache
+def _updating(names: tuple[str, ...]) -> DriverQuery:
+    """The update of the columns `names`, built once for each such set (an act writes the same ones each time)."""
+    return DriverQuery(
         update(centers)
-        .where(c.id == center_id)
-        .values(**values, version=c.version + 1, updated_at=func.now())
+        .where(c.id == bindparam("updated_center", type_=Uuid))
+        .values(
+            {
+                **{name: bindparam(name, type_=c[name].type) for name in names},
+                "version": c.version + 1,
+                "updated_at": func.now(),
+            }
+        )
         .returning(centers)
     )
-    return CenterRecord.of(result.one())
 
 
 async def list_centers(

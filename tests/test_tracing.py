@@ -100,3 +100,8 @@ async def test_an_approval_and_the_grant_it_opens_are_one_trace(
     assert any(s.kind is SpanKind.CLIENT and "INSERT" in s.name.upper() for s in children), sorted(
         s.name for s in children
     )
+    # The statements sent on the driver are spans too: the center's update, in the approval's own part of the trace.
+    updates = [s for s in in_trace if s.kind is SpanKind.CLIENT and s.name == "UPDATE"]
+    assert any(s.attributes and "registry.centers" in str(s.attributes.get("db.statement")) for s in updates), sorted(
+        s.name for s in in_trace
+    )

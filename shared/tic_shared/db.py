@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
+from tic_shared.telemetry import statement_span
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -53,6 +55,7 @@ class DriverQuery:
         compiled = statement.compile(dialect=_DIALECT)
         assert isinstance(compiled, SQLCompiler)
         self.sql = compiled.string
+        self.verb = self.sql.split(None, 1)[0].upper()  # what its span is called (`telemetry.statement_span`)
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         # Values written into the statement itself (`status == "open"`) are bound parameters too.
         self.fixed = {name: value for name, value in compiled.params.items() if value is not None}
@@ -77,7 +80,7 @@ async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mappin
     (`asyncpg.PostgresError`), not wrapped; a connection found lost is invalidated, as SQLAlchemy would, and
     reported as `asyncpg.ConnectionDoesNotExistError`."""
     arguments = query.arguments(values)
-    row: asyncpg.Record | None = await _run_in(session, lambda driver: driver.fetchrow(query.sql, *arguments))
+    row: asyncpg.Record | None = await _run_in(session, query, lambda driver: driver.fetchrow(query.sql, *arguments))
     return row
 
 
@@ -85,7 +88,7 @@ async def fetch_in(session: AsyncSession, query: DriverQuery, values: Mapping[st
     """Every row of `query`, run as `fetch_row_in` runs it (in the session's transaction; the driver's rows and
     errors)."""
     arguments = query.arguments(values)
-    return list(await _run_in(session, lambda driver: driver.fetch(query.sql, *arguments)))
+    return list(await _run_in(session, query, lambda driver: driver.fetch(query.sql, *arguments)))
 
 
 async def execute_many_in(session: AsyncSession, query: DriverQuery, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -93,10 +96,12 @@ async def execute_many_in(session: AsyncSession, query: DriverQuery, rows: Seque
     a statement: in the session's transaction, with the driver's errors."""
     if rows:
         arguments = [query.arguments(row) for row in rows]
-        await _run_in(session, lambda driver: driver.executemany(query.sql, arguments))
+        await _run_in(session, query, lambda driver: driver.executemany(query.sql, arguments))
 
 
-async def _run_in(session: AsyncSession, run: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+async def _run_in(
+    session: AsyncSession, query: DriverQuery, run: Callable[[asyncpg.Connection], Awaitable[Any]]
+) -> Any:
     """The session's connection is looked up once per transaction and kept in `session.info` (asking the session
     for it each time passed through SQLAlchemy's greenlet bridge: a tenth of a consumer's time per event)."""
     transaction = session.sync_session.get_transaction()
@@ -112,7 +117,8 @@ async def _run_in(session: AsyncSession, run: Callable[[asyncpg.Connection], Awa
     try:
         if adapted._transaction is None and adapted.isolation_level != "autocommit":
             await adapted._start_transaction()
-        return await run(driver)
+        with statement_span(query.sql, query.verb):
+            return await run(driver)
     except Exception as exc:
         if not _connection_lost(driver, exc):
             raise  # the statement's own error: the connection is sound
@@ -202,7 +208,8 @@ class Database:
         try:
             driver: asyncpg.Connection = pooled.driver_connection
             try:
-                return await driver.fetchrow(query.sql, *query.arguments(values))
+                with statement_span(query.sql, query.verb):
+                    return await driver.fetchrow(query.sql, *query.arguments(values))
             except Exception as exc:
                 if not _connection_lost(driver, exc):
                     raise  # the statement's own error (a bad value, say): the connection is sound

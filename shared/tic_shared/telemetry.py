@@ -98,6 +98,19 @@ def instrument_engine(engine: Any) -> None:
     SpansWhileRecorded(trace.get_tracer(TRACER_NAME), engine.sync_engine, usage)
 
 
+@contextmanager
+def statement_span(sql: str, verb: str) -> Iterator[None]:
+    """A client span for a statement sent on the driver (the engine's instrumentation sees only SQLAlchemy's own),
+    named as that instrumentation names one; nothing at all while spans are not recorded."""
+    if not recording():
+        yield
+        return
+    with trace.get_tracer(TRACER_NAME).start_as_current_span(
+        verb, kind=SpanKind.CLIENT, attributes={"db.system": "postgresql", "db.statement": sql}
+    ):
+        yield
+
+
 def current_traceparent() -> str | None:
     """The W3C traceparent of the current span, when there is a valid one."""
     context = trace.get_current_span().get_span_context()

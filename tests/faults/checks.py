@@ -170,7 +170,8 @@ async def check(
     if stored_twice:
         problems.append(f"{stored_twice} events stored twice in a stream")
     mails, hooks = owed(events, contacts, platform.subscription_id)
-    got_mail = platform.mailbox.received
+    mail = platform.mailbox.held()
+    got_mail = mail.received
     got_hook = platform.receiver.received
     verdict.numbers["e-mails owed"] = len(mails)
     verdict.numbers["webhooks owed"] = len(hooks)
@@ -181,7 +182,7 @@ async def check(
     # Twice under two deliveries is a second notification: a bug. Twice under one delivery (the same Message-ID,
     # the same X-TIC-Delivery) is that delivery sent again because its sender died between the send and its
     # record: receivers drop it by id. Only a scenario that kills the sender may show those, a few.
-    doubled_mail = [pair for pair, ids in platform.mailbox.deliveries.items() if len(ids) > 1]
+    doubled_mail = [pair for pair, ids in mail.deliveries.items() if len(ids) > 1]
     doubled_hook = [event_id for event_id, ids in platform.receiver.deliveries.items() if len(ids) > 1]
     repeated = sum(c - 1 for c in got_mail.values() if c > 1) + sum(c - 1 for c in got_hook.values() if c > 1)
     verdict.numbers["repeats of one delivery"] = repeated

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,24 +36,45 @@ SERVICES = ("registry", "evaluation", "funding", "notification")
 WEBHOOK_EVENT_TYPES = ["tic.registry.*", "tic.funding.*"]
 
 
+@dataclass(frozen=True)
+class Mail:
+    """What the mailbox held at one moment."""
+
+    received: Counter[tuple[str, str]]
+    message_ids: Counter[str]
+    deliveries: dict[tuple[str, str], set[str]]  # the Message-IDs each (event, recipient) came under
+
+
 class Mailbox:
-    """The SMTP sink: what each recipient got, by the event id the message carries."""
+    """The SMTP sink: what each recipient got, by the event id the message carries. The SMTP server runs in a thread
+    of its own: what it counts is read through `held()`, a copy taken under the same lock (a late retry arriving
+    while the checks read the counts failed a scenario with "dictionary changed size during iteration")."""
 
     def __init__(self) -> None:
-        self.received: Counter[tuple[str, str]] = Counter()
-        self.message_ids: Counter[str] = Counter()
-        self.deliveries: dict[tuple[str, str], set[str]] = {}  # the Message-IDs each (event, recipient) came under
+        self._lock = threading.Lock()
+        self._received: Counter[tuple[str, str]] = Counter()
+        self._message_ids: Counter[str] = Counter()
+        self._deliveries: dict[tuple[str, str], set[str]] = {}
         self.last_at = 0.0  # time.monotonic() of the last message
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         event_id = str(message.get("X-TIC-Event-Id", ""))
-        for rcpt in envelope.rcpt_tos:
-            self.received[(event_id, rcpt.lower())] += 1
-            self.deliveries.setdefault((event_id, rcpt.lower()), set()).add(str(message.get("Message-ID", "")))
-        self.message_ids[str(message.get("Message-ID", ""))] += 1
-        self.last_at = time.monotonic()
+        with self._lock:
+            for rcpt in envelope.rcpt_tos:
+                self._received[(event_id, rcpt.lower())] += 1
+                self._deliveries.setdefault((event_id, rcpt.lower()), set()).add(str(message.get("Message-ID", "")))
+            self._message_ids[str(message.get("Message-ID", ""))] += 1
+            self.last_at = time.monotonic()
         return "250 OK"
+
+    def held(self) -> Mail:
+        with self._lock:
+            return Mail(
+                Counter(self._received),
+                Counter(self._message_ids),
+                {key: set(ids) for key, ids in self._deliveries.items()},
+            )
 
 
 @dataclass

@@ -13,6 +13,7 @@ import asyncio
 import shutil
 import tempfile
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,11 +168,12 @@ async def run_scenario(scenario: Scenario, n: int, concurrency: int, root: Path)
                 result.converged_s = time.monotonic() - settled
                 # Sharper than the polling: when the last notification reached its receiver.
                 result.last_delivery_s = max(platform.mailbox.last_at, platform.receiver.last_at) - settled
-            duplicates = sum(count - 1 for count in platform.mailbox.message_ids.values() if count > 1)
+            duplicates = sum(count - 1 for count in platform.mailbox.held().message_ids.values() if count > 1)
             if duplicates:
                 result.notes.append(f"{duplicates} repeated Message-IDs")
     except Exception as exc:
-        result.error = f"{type(exc).__name__}: {exc}"
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        result.error = f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"
     return result
 
 

@@ -101,10 +101,7 @@ def instrument_engine(engine: Any) -> None:
 @contextmanager
 def statement_span(sql: str, verb: str) -> Iterator[None]:
     """A client span for a statement sent on the driver (the engine's instrumentation sees only SQLAlchemy's own),
-    named as that instrumentation names one; nothing at all while spans are not recorded."""
-    if not recording():
-        yield
-        return
+    named by its verb. Its callers skip it while spans are not recorded (`recording()`)."""
     with trace.get_tracer(TRACER_NAME).start_as_current_span(
         verb, kind=SpanKind.CLIENT, attributes={"db.system": "postgresql", "db.statement": sql}
     ):

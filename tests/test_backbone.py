@@ -358,23 +358,35 @@ async def test_a_handler_that_overruns_its_timeout_is_cut_short_and_the_rest_of_
     assert probe.tried_at[events[1].id] and events[1].id not in probe.applied
 
 
-async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_next_one(nats_url: str) -> None:
-    # nats-py's fetch of a batch, given a late end-of-request status (which the race between a pull request's expiry
-    # and the client's timeout produces after idle fetches), asked again while its first request still lingered, and
-    # events then went to requests that never end early: each held until the next came or the fetch's time ran out.
-    # Checked to fail with `sub.fetch(100, timeout=1.0)` in place of `fetch_ready` (held 104, 402 and 73 ms).
+@asynccontextmanager
+async def _pulled(nats_url: str, prefix: str) -> AsyncIterator[tuple[Any, Any, Any, str]]:
+    """A stream of its own with a durable pull consumer bound: (connection, JetStream, subscription, stream name);
+    the stream is deleted afterwards."""
     from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
-    from tic_shared.inbox import fetch_ready
-
-    name = f"PAUSE_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"]))
         await js.add_consumer(name, ConsumerConfig(durable_name="d", ack_policy=AckPolicy.EXPLICIT))
         sub = await js.pull_subscribe_bind(durable="d", stream=name)
-        received: dict[bytes, float] = {}
+        yield nc, js, sub, name
+        await js.delete_stream(name)
+    finally:
+        await nc.close()
+
+
+async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_next_one(nats_url: str) -> None:
+    # nats-py's fetch of a batch, given a late end-of-request status (which the race between a pull request's expiry
+    # and the client's timeout produces after idle fetches), asked again while its first request still lingered, and
+    # events then went to requests that never end early: each held until the next came or the fetch's time ran out.
+    # Checked to fail with `sub.fetch(100, timeout=1.0)` in place of `fetch_ready` (held 104, 402 and 73 ms).
+    from tic_shared.inbox import fetch_ready
+
+    received: dict[bytes, float] = {}
+    sent: dict[bytes, float] = {}
+    async with _pulled(nats_url, "PAUSE") as (nc, js, sub, name):
 
         async def consume() -> None:
             while True:
@@ -384,7 +396,6 @@ async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_ne
                         await msg.ack()
 
         consumer = asyncio.create_task(consume())
-        sent: dict[bytes, float] = {}
         try:
             await asyncio.sleep(1.0)
             for pause_s in (0.1, 0.3, 0.5):
@@ -403,9 +414,6 @@ async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_ne
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
-        await js.delete_stream(name)
-    finally:
-        await nc.close()
     assert set(received) == set(sent)
     latencies = [received[key] - at for key, at in sent.items()]
     # One slow hand-off is the box; a held event waits for the next one (0.1 s later) or the fetch's end.
@@ -415,17 +423,9 @@ async def test_a_fetch_after_a_pause_hands_over_an_event_at_once_not_with_the_ne
 async def test_a_fetch_asks_for_more_only_when_the_stream_holds_more(nats_url: str) -> None:
     # A lone event goes as soon as it comes: asking for what else is waiting would only wait for the server's "none".
     # A backlog is still taken as a batch.
-    from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
-
     from tic_shared.inbox import fetch_ready
 
-    name = f"AHEAD_{uuid.uuid4().hex[:8]}"
-    nc = await nats.connect(nats_url)
-    try:
-        js = nc.jetstream()
-        await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"]))
-        await js.add_consumer(name, ConsumerConfig(durable_name="d", ack_policy=AckPolicy.EXPLICIT))
-        sub = await js.pull_subscribe_bind(durable="d", stream=name)
+    async with _pulled(nats_url, "AHEAD") as (nc, js, sub, name):
         requests: list[bytes] = []
 
         async def seen(msg: Any) -> None:
@@ -449,9 +449,6 @@ async def test_a_fetch_asks_for_more_only_when_the_stream_holds_more(nats_url: s
         assert len(requests) == 2 and b"no_wait" in requests[1], requests  # the first, then the rest at once
         for msg in msgs:
             await msg.ack()
-        await js.delete_stream(name)
-    finally:
-        await nc.close()
 
 
 async def test_a_consumer_that_stops_mid_batch_hands_its_events_back_at_once(

@@ -1,6 +1,6 @@
-"""The driver path (`Database.fetch_row`, `fetch_row_in` and `fetch_in` with a `DriverQuery`): the hottest
-statements skip SQLAlchemy's execution path, so what that path gave them for free is checked here — bound values,
-JSON both ways, the session's transaction, and a dead connection that fails one statement only."""
+"""The driver path (`Database.fetch_row`, `fetch_row_in`, `fetch_in` and `execute_many_in` with a `DriverQuery`):
+the hottest statements skip SQLAlchemy's execution path, so what that path gave them for free is checked here —
+bound values, JSON both ways, the session's transaction, and a dead connection that fails one statement only."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from tic_shared.db import Database, DriverQuery, asyncpg_dsn, fetch_in, fetch_row_in
+from tic_shared.db import Database, DriverQuery, asyncpg_dsn, execute_many_in, fetch_in, fetch_row_in
 from tic_shared.problems import database_outage
 
 metadata = MetaData(schema="public")
@@ -179,7 +179,7 @@ ADD_MANY = DriverQuery(
 )
 
 
-async def test_fetch_in_gives_every_row_and_runs_inside_the_sessions_transaction(empty_database_url: str) -> None:
+async def test_fetch_in_and_execute_many_in_run_inside_the_sessions_transaction(empty_database_url: str) -> None:
     await _seed(empty_database_url)
     db = Database(empty_database_url, schema="public", pool_size=2)
     try:
@@ -194,5 +194,15 @@ async def test_fetch_in_gives_every_row_and_runs_inside_the_sessions_transaction
             assert await fetch_in(session, ADD_MANY, {"ids": [1, 2]}) == []
             assert [row["id"] for row in await fetch_in(session, ADD_MANY, {"ids": [5]})] == [5]
         assert await _count(db) == 3  # committed with it
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as session:
+                await execute_many_in(session, ADD, [{"id": 6, "doc": {"n": 1}}, {"id": 7, "doc": ["甲"]}])
+                raise RuntimeError("roll back")
+        assert await _count(db) == 3
+        async with db.transaction() as session:
+            await execute_many_in(session, ADD, [{"id": 6, "doc": {"n": 1}}, {"id": 7, "doc": ["甲"]}])
+        async with db.transaction() as session:
+            assert (await fetch_row_in(session, READ, {"id": 7, "everything": 1, "owner": None}))["doc"] == ["甲"]
+        assert await _count(db) == 5
     finally:
         await db.dispose()

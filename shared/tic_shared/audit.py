@@ -92,18 +92,14 @@ async def append_many(session: AsyncSession, audited: AuditedTable, rows: Sequen
         previous[key] = digest
         values.append({**row, "prev_hash": before, "hash": digest})
         digests.append(digest)
-    await execute_many_in(session, statements.insert(tuple(sorted(values[0]))), values)
+    await execute_many_in(session, _insert(table, tuple(sorted(values[0]))), values)
     return digests
 
 
 @dataclass(frozen=True)
 class _Statements:
-    audited: AuditedTable
     lock: DriverQuery
     heads: DriverQuery
-
-    def insert(self, names: tuple[str, ...]) -> DriverQuery:
-        return _insert(self.audited.table, names)
 
 
 @cache
@@ -119,11 +115,12 @@ def _statements(audited: AuditedTable) -> _Statements:
         .order_by(column, table.c[audited.order].desc())
         .ext(distinct_on(column))
     )
-    return _Statements(audited, DriverQuery(lock), DriverQuery(heads))
+    return _Statements(DriverQuery(lock), DriverQuery(heads))
 
 
 @cache
 def _insert(table: Table, names: tuple[str, ...]) -> DriverQuery:
+    """The insert of rows naming `names`, built once for each such set."""
     return DriverQuery(table.insert().values({name: bindparam(name, type_=table.c[name].type) for name in names}))
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import ARRAY, Connection, Table, Text, any_, bindparam, func, li
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tic_shared.db import DriverQuery, execute_many_in, fetch_in
+from tic_shared.db import DriverQuery, execute_many_in, fetch_in, inserting
 
 GENESIS = "0" * 64
 
@@ -92,7 +92,7 @@ async def append_many(session: AsyncSession, audited: AuditedTable, rows: Sequen
         previous[key] = digest
         values.append({**row, "prev_hash": before, "hash": digest})
         digests.append(digest)
-    await execute_many_in(session, _insert(table, tuple(sorted(values[0]))), values)
+    await execute_many_in(session, inserting(table, tuple(sorted(values[0]))), values)
     return digests
 
 
@@ -116,12 +116,6 @@ def _statements(audited: AuditedTable) -> _Statements:
         .ext(distinct_on(column))
     )
     return _Statements(DriverQuery(lock), DriverQuery(heads))
-
-
-@cache
-def _insert(table: Table, names: tuple[str, ...]) -> DriverQuery:
-    """The insert of rows naming `names`, built once for each such set."""
-    return DriverQuery(table.insert().values({name: bindparam(name, type_=table.c[name].type) for name in names}))
 
 
 def first_of_chain(audited: AuditedTable, row: Mapping[str, Any]) -> dict[str, Any]:

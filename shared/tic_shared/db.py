@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import JSON, ClauseElement, MetaData, text
+from sqlalchemy import JSON, BindParameter, ClauseElement, MetaData, Table, bindparam, text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -71,6 +72,18 @@ class DriverQuery:
         ]
 
 
+def bound(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:
+    """Each named column as a parameter of its own name and type: the values of a driver statement's insert or
+    update, bound per row by `DriverQuery.arguments`."""
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+@cache
+def inserting(table: Table, names: tuple[str, ...]) -> DriverQuery:
+    """The plain insert of rows naming `names` into `table`, built once for each such set."""
+    return DriverQuery(table.insert().values(bound(table, names)))
+
+
 async def fetch_row_in(session: AsyncSession, query: DriverQuery, values: Mapping[str, Any]) -> asyncpg.Record | None:
     """One row of `query` run on the driver's connection under the session's transaction: the row as asyncpg gives
     it (JSON decoded, UUIDs as asyncpg's own `UUID`, a subclass of `uuid.UUID`), or None.
@@ -117,10 +130,7 @@ async def _run_in(
     try:
         if adapted._transaction is None and adapted.isolation_level != "autocommit":
             await adapted._start_transaction()
-        if not recording():
-            return await run(driver)
-        with statement_span(query.sql, query.verb):
-            return await run(driver)
+        return await _traced(query, lambda: run(driver))
     except Exception as exc:
         if not _connection_lost(driver, exc):
             raise  # the statement's own error: the connection is sound
@@ -129,6 +139,15 @@ async def _run_in(
         # However the loss showed itself (a closed socket, the server's notice, the protocol caught between two
         # states by it), it is an outage to the caller, as `Database.fetch_row` says it.
         raise asyncpg.ConnectionDoesNotExistError("the database connection was lost during a statement") from exc
+
+
+async def _traced(query: DriverQuery, run: Callable[[], Awaitable[Any]]) -> Any:
+    """The statement, a client span around it while spans are recorded; otherwise not even a context is entered
+    (the GET of one center reads on the driver)."""
+    if not recording():
+        return await run()
+    with statement_span(query.sql, query.verb):
+        return await run()
 
 
 _DIALECT = PGDialect_asyncpg()
@@ -210,10 +229,9 @@ class Database:
         try:
             driver: asyncpg.Connection = pooled.driver_connection
             try:
-                if not recording():  # the read every GET of a center makes: not even a span's context then
-                    return await driver.fetchrow(query.sql, *query.arguments(values))
-                with statement_span(query.sql, query.verb):
-                    return await driver.fetchrow(query.sql, *query.arguments(values))
+                arguments = query.arguments(values)
+                row: asyncpg.Record | None = await _traced(query, lambda: driver.fetchrow(query.sql, *arguments))
+                return row
             except Exception as exc:
                 if not _connection_lost(driver, exc):
                     raise  # the statement's own error (a bad value, say): the connection is sound

@@ -9,16 +9,15 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 import asyncpg
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Table, bindparam, delete, func
+from sqlalchemy import Table, delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tic_shared import telemetry
-from tic_shared.db import Database, DriverQuery, asyncpg_dsn, execute_many_in
+from tic_shared.db import Database, asyncpg_dsn, execute_many_in, inserting
 from tic_shared.events.envelope import CloudEvent, EventData
 from tic_shared.messaging import outbox_channel
 from tic_shared.metrics import ServiceMetrics
@@ -52,7 +51,7 @@ async def record_events(
     envelopes = [CloudEvent.of(data, subject=subject) for data, subject in events]
     await execute_many_in(
         session,
-        _inserting(outbox),
+        inserting(outbox, _OUTBOX_COLUMNS),
         [
             {
                 "event_id": envelope.id,
@@ -68,10 +67,7 @@ async def record_events(
     return envelopes
 
 
-@cache
-def _inserting(outbox: Table) -> DriverQuery:
-    names = ("event_id", "subject", "event_type", "aggregate_id", "aggregate_seq", "payload")
-    return DriverQuery(outbox.insert().values({name: bindparam(name, type_=outbox.c[name].type) for name in names}))
+_OUTBOX_COLUMNS = ("event_id", "subject", "event_type", "aggregate_id", "aggregate_seq", "payload")
 
 
 class OutboxRelay:

@@ -13,11 +13,11 @@ from collections.abc import Collection, Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, func, literal
+from sqlalchemy import ColumnElement, Table, case, func, literal
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tic_shared.db import DriverQuery, fetch_row_in
+from tic_shared.db import DriverQuery, bound, fetch_row_in
 
 
 async def apply(
@@ -47,7 +47,7 @@ async def apply(
 def _upsert(table: Table, names: tuple[str, ...], key: str, state: frozenset[str], sequence: str) -> DriverQuery:
     """The statement for events giving `names`: built once for each such set, its values bound per event (an event
     stream repeats a handful of shapes, and building this statement cost more than running it)."""
-    statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
+    statement = insert(table).values(bound(table, names))
     newer = table.c[sequence] < statement.excluded[sequence]
     changes: dict[str, Any] = {}
     for name in names:

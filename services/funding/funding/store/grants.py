@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from funding.domain.grants import LIVE_STATUSES, OPEN_STATUSES, GrantStatus
 from funding.store.centers import within
 from funding.store.records import GrantRecord, Located, LocatedGrant
 from funding.store.tables import centers, grants
-from tic_shared.db import DriverQuery, fetch_row_in
+from tic_shared.db import DriverQuery, bound, fetch_row_in
 from tic_shared.reach import Reach
 
 
@@ -27,8 +27,7 @@ async def insert_grant(session: AsyncSession, *, values: dict[str, Any]) -> Gran
 @cache
 def _opening(names: tuple[str, ...]) -> DriverQuery:
     """The insert of a grant giving `names`, built once for each such set (the consumers open grants of a few)."""
-    given = {name: bindparam(name, type_=grants.c[name].type) for name in names}
-    return DriverQuery(insert(grants).values(given).on_conflict_do_nothing().returning(*grants.c))
+    return DriverQuery(insert(grants).values(bound(grants, names)).on_conflict_do_nothing().returning(*grants.c))
 
 
 async def get_grant(session: AsyncSession, *, grant_id: uuid.UUID, lock: bool = False) -> GrantRecord | None:

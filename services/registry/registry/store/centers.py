@@ -47,7 +47,7 @@ from registry.store.tables import (
 )
 from tic_shared import audit
 from tic_shared.dated_acts import today
-from tic_shared.db import Database, DriverQuery, fetch_row_in
+from tic_shared.db import Database, DriverQuery, bound, fetch_row_in
 from tic_shared.reach import Reach
 
 c = centers.c
@@ -175,7 +175,7 @@ def _updating(names: tuple[str, ...]) -> DriverQuery:
         .where(c.id == bindparam("updated_center", type_=Uuid))
         .values(
             {
-                **{name: bindparam(name, type_=c[name].type) for name in names},
+                **bound(centers, names),
                 "version": c.version + 1,
                 "updated_at": func.now(),
             }

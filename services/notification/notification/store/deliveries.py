@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, literal, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
@@ -171,17 +170,17 @@ async def add_at_commit(session: AsyncSession, rows: list[dict[str, Any]]) -> li
 
     Every row names the same columns (a multi-row insert needs the same columns in each row)."""
     ids = [uuid.uuid4() for _ in rows]
-    await deferred.insert(session, _INSERT_DELIVERIES, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)])
+    await deferred.insert_rows(
+        session, _INSERT_DELIVERIES, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)]
+    )
     return ids
 
 
 # Built once: the statements of the fan-out path are the same every time, only their parameters change.
-_INSERT_DELIVERIES = (
-    insert(deliveries)
-    .on_conflict_do_nothing(constraint="uq_deliveries_event_channel_recipient")
-    .returning(deliveries.c.id)
+_INSERT_DELIVERIES = deferred.Into(
+    deliveries, skip_conflicts=True, constraint="uq_deliveries_event_channel_recipient", returning="id"
 )
-_INSERT_ATTEMPTS = delivery_attempts.insert()
+_INSERT_ATTEMPTS = deferred.Into(delivery_attempts)
 
 
 async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
@@ -194,7 +193,7 @@ async def record_attempts_at_commit(session: AsyncSession, attempts: list[dict[s
     only if its delivery was. A new delivery's chain is empty, so each starts it."""
     if any(attempt["attempt"] != 1 for attempt in attempts):
         raise ValueError("only a new delivery's first attempt is written at commit")
-    await deferred.insert(
+    await deferred.insert_rows(
         session,
         _INSERT_ATTEMPTS,
         [audit.first_of_chain(ATTEMPTS, row) for row in attempts],

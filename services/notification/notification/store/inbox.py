@@ -106,7 +106,9 @@ async def add_many(
     """Written when the transaction commits (with the other events of its batch, in one statement); with
     `deliveries` (one per row), each only if that delivery, added in the same transaction, was written."""
     if rows:
-        await deferred.insert(session, _ADD, [{"id": uuid.uuid4(), **row} for row in rows], only_if_written=deliveries)
+        await deferred.insert_rows(
+            session, _ADD, [{"id": uuid.uuid4(), **row} for row in rows], only_if_written=deliveries
+        )
 
 
-_ADD = insert(inbox_items).on_conflict_do_nothing(constraint="uq_inbox_items_event_recipient")
+_ADD = deferred.Into(inbox_items, skip_conflicts=True, constraint="uq_inbox_items_event_recipient")

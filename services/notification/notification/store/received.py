@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
@@ -20,10 +19,10 @@ async def record(
 ) -> None:
     """Logged when the transaction commits (with the other events of its batch, in one statement)."""
     row = {"event_id": event_id, "event_type": event_type, "subject": subject, "payload": payload}
-    await deferred.insert(session, _RECORD, [row])
+    await deferred.insert_rows(session, _RECORD, [row])
 
 
-_RECORD = insert(received_events).on_conflict_do_nothing()
+_RECORD = deferred.Into(received_events, skip_conflicts=True)
 
 
 async def newest(

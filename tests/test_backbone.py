@@ -239,7 +239,12 @@ class Probe:
         self.tried_at: dict[uuid.UUID, list[float]] = {}
         self.slow: dict[uuid.UUID, float] = {}  # seconds a handler takes for these events
         self.only: set[uuid.UUID] | None = None  # when set, other events (earlier tests' on the stream) pass through
+        self.prepared: list[tuple[float, list[uuid.UUID]]] = []  # each batch's preparation: when, and its events
         self.handlers = EventHandlers()
+
+        @self.handlers.before_batch
+        async def prepare(session: Any, events: list[CloudEvent]) -> None:
+            self.prepared.append((time.monotonic(), [e.id for e in events if self.only is None or e.id in self.only]))
 
         @self.handlers.on(EvaluationFailed)
         async def on_failed(session: Any, event: CloudEvent) -> None:
@@ -356,6 +361,29 @@ async def test_a_handler_that_overruns_its_timeout_is_cut_short_and_the_rest_of_
     assert effects == dict.fromkeys(healthy, 1)
     # Cut short near its timeout, each time it was tried, not when it would have finished.
     assert probe.tried_at[events[1].id] and events[1].id not in probe.applied
+
+
+async def test_a_batch_is_prepared_once_with_its_new_events_in_order_before_any_of_them_is_handled(
+    make_settings: Callable[..., Any], nats_url: str
+) -> None:
+    probe = Probe()
+    consumer = f"probe-prepare-{uuid.uuid4().hex[:8]}"
+    seen = evaluation_failed()
+    events = [evaluation_failed() for _ in range(4)]
+    probe.only = {seen.id, *(e.id for e in events)}
+    async with probe_app(make_settings, probe, consumer):
+        await publish_raw(nats_url, seen)
+        await eventually(lambda: _all_applied(probe, [seen.id]))
+    probe.prepared.clear()
+    # The handled one comes again in the middle of the next batch (published anew: the stream keeps both).
+    for event in [events[0], events[1], seen, events[2], events[3]]:
+        await publish_raw(nats_url, event, msg_id=f"{event.id}-batch")
+    async with probe_app(make_settings, probe, consumer):
+        await eventually(lambda: _all_applied(probe, [e.id for e in events]))
+    prepared = [(at, ids) for at, ids in probe.prepared if ids]
+    assert [ids for _, ids in prepared] == [[e.id for e in events]]  # once, the new ones only, in their order
+    assert all(prepared[0][0] <= probe.tried_at[e.id][0] for e in events)
+    assert probe.applied.count(seen.id) == 1
 
 
 @asynccontextmanager

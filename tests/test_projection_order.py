@@ -201,3 +201,39 @@ async def test_a_late_approval_still_gives_the_lead_unit_and_contacts_to_notific
     assert row["tier"] == "provincial_tic" and row["sequence"] == 5
     assert row["lead_unit"]["name"] == LEAD.name and row["contacts"][0]["email"] == "wangmin@example.cn"
     assert row["name_zh"] == "宁波市先进材料技术创新中心"
+
+
+async def test_a_batch_applied_at_once_gives_each_event_the_center_that_applying_it_alone_would(
+    run_service: Any,
+) -> None:
+    """A consumer's batch is applied to the projection before any event of it is fanned out, in rounds and shapes
+    (`tic_shared.projection.apply_many`): the rows it ends with, and the center each event is told about, are those
+    of the same events applied one at a time. The batch mixes centers, repeats one of them out of order (a late
+    event among newer ones) and gives events of different shapes (with and without names, contacts, a code)."""
+    from notification.store import projection
+    from notification.store.tables import centers
+
+    one_by_one, at_once = [uuid.uuid4() for _ in range(3)], [uuid.uuid4() for _ in range(3)]
+
+    def batch(ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+        a, b, c = life(ids[0]), life(ids[1]), life(ids[2])
+        order = [a[0], b[3], a[4], c[6], a[3], b[0], a[1], c[5], a[6], b[4]]
+        return [event.model_dump(mode="json") for event in order]
+
+    def plain(center: Any) -> dict[str, Any]:
+        return {k: v for k, v in center.fields().items() if k != "center_id"}
+
+    async with run_service("notification") as (app, _):
+        told_alone = []
+        for data in batch(one_by_one):
+            async with app.state.db.transaction() as session:
+                await projection.apply_registry_event(session, data)
+                told_alone.append(plain(await projection.get_center(session, uuid.UUID(data["center_id"]))))
+        async with app.state.db.transaction() as session:
+            told_at_once = [plain(center) for center in await projection.apply_registry_events(session, batch(at_once))]
+        rows_alone = [await _row(app, centers, center_id) for center_id in one_by_one]
+        rows_at_once = [await _row(app, centers, center_id) for center_id in at_once]
+    assert told_at_once == told_alone
+    assert rows_at_once == rows_alone
+    # The approval (sequence 4), after the tier change (5), is told the center as the tier change left it.
+    assert told_at_once[4]["sequence"] == 5 and told_at_once[4]["tier"] == "provincial_tic"

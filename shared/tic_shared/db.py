@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import JSON, BindParameter, ClauseElement, MetaData, Table, bindparam, text
+from sqlalchemy import ARRAY, JSON, BindParameter, ClauseElement, MetaData, Table, bindparam, text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -61,15 +61,27 @@ class DriverQuery:
         # Values written into the statement itself (`status == "open"`) are bound parameters too.
         self.fixed = {name: value for name, value in compiled.params.items() if value is not None}
         self.json = frozenset(name for name in self.names if isinstance(compiled.binds[name].type, JSON))
+        # An array of JSON values (a column's values for `unnest`): each element serialised on its own.
+        self.json_arrays = frozenset(
+            name
+            for name in self.names
+            if isinstance(kind := compiled.binds[name].type, ARRAY) and isinstance(kind.item_type, JSON)
+        )
 
     def arguments(self, values: Mapping[str, Any]) -> list[Any]:
         bound = [values[name] if name in values else self.fixed[name] for name in self.names]
-        if not self.json:
+        if not self.json and not self.json_arrays:
             return bound
-        return [
-            json.dumps(value) if name in self.json and value is not None else value
-            for name, value in zip(self.names, bound, strict=True)
-        ]
+        return [self._serialised(name, value) for name, value in zip(self.names, bound, strict=True)]
+
+    def _serialised(self, name: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if name in self.json:
+            return json.dumps(value)
+        if name in self.json_arrays:
+            return [None if item is None else json.dumps(item) for item in value]
+        return value
 
 
 def bound(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:

@@ -33,6 +33,8 @@ from tic_shared.tracing import child_traceparent, traceparent_var
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+# Run once for a batch, before its handlers, with the events about to be applied (`EventHandlers.before_batch`).
+Preparation = Callable[[AsyncSession, list[CloudEvent]], Awaitable[None]]
 
 # How soon an event whose handling failed because the database was away is tried again.
 _WHILE_DATABASE_AWAY_S = 1.0
@@ -138,6 +140,7 @@ class EventHandlers:
         self._by_type: dict[str, Handler] = {}
         self._producers: dict[str, str] = {}
         self._subjects: dict[str, str] = {}
+        self.preparation: Preparation | None = None
 
     def on(self, model: type[EventData]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -147,6 +150,14 @@ class EventHandlers:
             return handler
 
         return register
+
+    def before_batch(self, preparation: Preparation) -> Preparation:
+        """Register the work one statement can do for a whole batch: run in the batch's transaction, after the
+        inbox mark and before the first handler, with the events about to be applied (not those handled before),
+        in their order. A handler must not rely on it: an event taken on its own (a batch that failed, one event
+        fetched) goes to its handler without it."""
+        self.preparation = preparation
+        return preparation
 
     def handler_for(self, event_type: str) -> Handler | None:
         return self._by_type.get(event_type)
@@ -259,9 +270,12 @@ async def handle_batch(
     consumer: str,
     work: list[tuple[Handler, CloudEvent]],
     timeout_s: float,
+    *,
+    preparation: Preparation | None = None,
 ) -> list[bool]:
     """Several events in one transaction, each applied at most once; which were applied (not seen before).
-    The whole batch is marked handled in one statement first; only the events that mark was new for run."""
+    The whole batch is marked handled in one statement first; only the events that mark was new for run, after
+    the `preparation` of them all, if there is one (bound by the same timeout as a handler)."""
     applied: list[bool] = []
     traced = telemetry.recording()
     loop = asyncio.get_running_loop()
@@ -272,6 +286,9 @@ async def handle_batch(
     async with db.transaction() as session:
         fresh = await _mark_all_handled(session, tables.inbox, consumer, [event for _, event in work])
         async with asyncio.timeout(None) as deadline:  # ends before the commit, which it must not cut short
+            if preparation is not None and fresh:
+                deadline.reschedule(loop.time() + timeout_s)
+                await preparation(session, list({event.id: event for _, event in work if event.id in fresh}.values()))
             for handler, event in work:
                 first = event.id in fresh
                 fresh.discard(event.id)  # the same event twice in one batch is applied once
@@ -448,7 +465,12 @@ class InboxConsumer:
             return
         try:
             applied = await handle_batch(
-                self.db, self.tables, self.service, [(h, e) for _, e, h in batch], self.handler_timeout_s
+                self.db,
+                self.tables,
+                self.service,
+                [(h, e) for _, e, h in batch],
+                self.handler_timeout_s,
+                preparation=self.handlers.preparation,
             )
         except Exception as exc:
             log.info("%s: a batch of %d failed (%s); taking it one by one", self.service, len(batch), exc)

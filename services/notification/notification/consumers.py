@@ -20,4 +20,5 @@ def build_handlers(settings: NotificationSettings, cache: FanOutCache) -> EventH
 
     for model in CATALOG:
         handlers.on(model)(notify)
+    handlers.before_batch(fanout.prepare)
     return handlers

@@ -50,9 +50,11 @@ async def fan_out(
     validated = model.model_validate(event.data)
     data = event.data
     center_id = uuid.UUID(str(data["center_id"])) if "center_id" in data else None
-    center = await projection.apply_registry_event(session, data) if model.producer == "registry" else None
-    if center is None and center_id is not None:
-        center = await projection.get_center(session, center_id)
+    center = _prepared(session, event)
+    if center is _NOT_PREPARED:
+        center = await projection.apply_registry_event(session, data) if model.producer == "registry" else None
+        if center is None and center_id is not None:
+            center = await projection.get_center(session, center_id)
 
     rule_set = rules_domain.package_rules()
     rule = rule_set.for_event(model.event_name)
@@ -111,6 +113,37 @@ async def fan_out(
     if any(row["status"] == "pending" for row in rows):
         await deliveries_store.wake_workers(session)  # a replayed event's are not new: a wake that finds nothing
     return len(rows)
+
+
+async def prepare(session: AsyncSession, events: list[CloudEvent]) -> None:
+    """A batch's registry events applied to the recipients projection together, before any of them is fanned out
+    (one statement for a batch of different centers, where one per event was a round trip each, a third of the
+    fan-out's time). `fan_out` then takes each event's center as it stood once that event was applied: what it
+    would have read applying the event itself."""
+    registry = [event for event in events if _producer(event.type) == "registry"]
+    if registry:
+        centers = await projection.apply_registry_events(session, [event.data for event in registry])
+        session.info[_PREPARED] = (
+            session.sync_session.get_transaction(),
+            {event.id: center for event, center in zip(registry, centers, strict=True)},
+        )
+
+
+_PREPARED = "notification.prepared_centers"  # session.info: (transaction, event id -> center)
+_NOT_PREPARED: Any = object()
+
+
+def _prepared(session: AsyncSession, event: CloudEvent) -> Any:
+    """The event's center from this transaction's `prepare`, or `_NOT_PREPARED`."""
+    held = session.info.get(_PREPARED)
+    if held is None or held[0] is not session.sync_session.get_transaction():
+        return _NOT_PREPARED
+    return held[1].get(event.id, _NOT_PREPARED)
+
+
+def _producer(event_type: str) -> str | None:
+    model = BY_TYPE.get(event_type)
+    return model.producer if model is not None else None
 
 
 def _inbox_row(event: CloudEvent, target: rules_domain.Target, messages: dict[str, Any]) -> dict[str, Any]:

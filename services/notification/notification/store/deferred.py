@@ -107,5 +107,5 @@ def _statement(into: Into, names: tuple[str, ...]) -> Executable:
     if into.skip_conflicts:
         statement = statement.on_conflict_do_nothing(constraint=into.constraint)
     if into.returning is not None:
-        statement = statement.returning(table.c[into.returning])
+        return statement.returning(table.c[into.returning])
     return statement

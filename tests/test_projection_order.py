@@ -209,7 +209,8 @@ async def test_a_batch_applied_at_once_gives_each_event_the_center_that_applying
     """A consumer's batch is applied to the projection before any event of it is fanned out, in rounds and shapes
     (`tic_shared.projection.apply_many`): the rows it ends with, and the center each event is told about, are those
     of the same events applied one at a time. The batch mixes centers, repeats one of them out of order (a late
-    event among newer ones) and gives events of different shapes (with and without names, contacts, a code)."""
+    event among newer ones) and gives events of different shapes (with and without names, contacts, a code), two of one
+    shape side by side (the two submissions, with their contacts and lead units)."""
     from notification.store import projection
     from notification.store.tables import centers
 
@@ -217,7 +218,7 @@ async def test_a_batch_applied_at_once_gives_each_event_the_center_that_applying
 
     def batch(ids: list[uuid.UUID]) -> list[dict[str, Any]]:
         a, b, c = life(ids[0]), life(ids[1]), life(ids[2])
-        order = [a[0], b[3], a[4], c[6], a[3], b[0], a[1], c[5], a[6], b[4]]
+        order = [a[0], b[0], a[4], c[6], a[3], b[3], a[1], c[5], a[6], b[4]]
         return [event.model_dump(mode="json") for event in order]
 
     def plain(center: Any) -> dict[str, Any]:

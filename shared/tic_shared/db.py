@@ -9,7 +9,8 @@ from functools import cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import ARRAY, JSON, BindParameter, ClauseElement, MetaData, Table, bindparam, text
+from sqlalchemy import ARRAY, JSON, BindParameter, ClauseElement, MetaData, Table, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -88,6 +89,14 @@ def bound(table: Table, names: Iterable[str]) -> dict[str, BindParameter[Any]]:
     """Each named column as a parameter of its own name and type: the values of a driver statement's insert or
     update, bound per row by `DriverQuery.arguments`."""
     return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+def insert_from_arrays(table: Table, names: Sequence[str]) -> Insert:
+    """`INSERT INTO table (names) SELECT … FROM unnest(:name, …)`: many rows in one statement whatever their
+    number, each parameter one column's values as an array of that column's type (one SQL text, prepared once)."""
+    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    return insert(table).from_select(list(names), select(*(source.c[name] for name in names)))
 
 
 @cache

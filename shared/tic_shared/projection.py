@@ -13,11 +13,11 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
+from sqlalchemy import ColumnElement, Table, case, func, literal
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tic_shared.db import DriverQuery, bound, fetch_in, fetch_row_in
+from tic_shared.db import DriverQuery, bound, fetch_in, fetch_row_in, insert_from_arrays
 
 
 async def apply(
@@ -101,10 +101,7 @@ def _upsert(table: Table, names: tuple[str, ...], key: str, state: frozenset[str
 @cache
 def _upserts(table: Table, names: tuple[str, ...], key: str, state: frozenset[str], sequence: str) -> DriverQuery:
     """`_upsert` for many rows at once: each parameter an array, one value per row (`SELECT … FROM unnest(…)`)."""
-    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
-    source = func.unnest(*arrays).table_valued(*names).render_derived()
-    rows = insert(table).from_select(list(names), select(*(source.c[name] for name in names)))
-    return _on_conflict(rows, table, names, key, state, sequence)
+    return _on_conflict(insert_from_arrays(table, names), table, names, key, state, sequence)
 
 
 def _on_conflict(

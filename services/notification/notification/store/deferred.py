@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import Table, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
+
+from tic_shared.db import insert_from_arrays
 
 _KEY = "notification.deferred"
 
@@ -98,14 +99,11 @@ def _flush(sync: Session) -> None:
 
 @cache
 def _statement(into: Into, names: tuple[str, ...]) -> Executable:
-    """`INSERT INTO table (names) SELECT … FROM unnest(:name, …)`, each parameter an array of its column's type;
-    built once per target and set of columns."""
-    table = into.table
-    arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in names]
-    source = func.unnest(*arrays).table_valued(*names).render_derived()
-    statement = insert(table).from_select(list(names), select(*(source.c[name] for name in names)))
+    """The rows' insert, one array per column (`tic_shared.db.insert_from_arrays`); built once per target and set of
+    columns."""
+    statement = insert_from_arrays(into.table, names)
     if into.skip_conflicts:
         statement = statement.on_conflict_do_nothing(constraint=into.constraint)
     if into.returning is not None:
-        return statement.returning(table.c[into.returning])
+        return statement.returning(into.table.c[into.returning])
     return statement

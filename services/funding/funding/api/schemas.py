@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, Union, cast
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from funding.domain.calculator import Quote, SubsidyInputs, TraceStep
-from funding.domain.grants import GrantStatus, allowed_actions
+from funding.domain.grants import GRANTS_STOPPED_STATUSES, GrantStatus, allowed_actions
 from funding.domain.policy import Policy, load_policies
 from funding.service.budgets import BudgetStanding, YearStanding
 from funding.service.caps import CapStanding
@@ -442,9 +442,10 @@ class JurisdictionTotal(BaseModel):
 class CenterCap(BaseModel):
     center_id: uuid.UUID
     district: str
-    center_status: str = Field(
-        description="The center's status as funding last heard it: a delisted or cancelled center's grants have "
-        "stopped, whatever room its cap would leave."
+    center_status: str = Field(description="The center's status as funding last heard it.")
+    grants_stopped: bool = Field(
+        description="The center was delisted or cancelled: its grants have stopped, whatever room its cap would "
+        "leave (`room_left_fen` still says what the cap alone would)."
     )
     policy: str
     granted_fen: int = Field(description="Calculated, approved and disbursed grants under the policy.")
@@ -455,7 +456,8 @@ class CenterCap(BaseModel):
     @classmethod
     def of(cls, standing: CapStanding) -> "CenterCap":
         cap = {"total_cap_fen": standing.total_cap_fen, "room_left_fen": standing.room_left_fen}
-        return cls.model_validate({**asdict(standing.granted), **cap})
+        stopped = standing.granted.center_status in GRANTS_STOPPED_STATUSES
+        return cls.model_validate({**asdict(standing.granted), **cap, "grants_stopped": stopped})
 
 
 # ---- funding history ----

@@ -111,6 +111,10 @@ _TIER_TRIGGERS: dict[str, Trigger] = {
     Tier.NATIONAL_TIC: Trigger.RECOGNIZED_AS_NATIONAL_TIC,
 }
 
+# A center delisted or cancelled is paid nothing more: its open grants stop and it is ordered to pay back
+# (`service.clawbacks.order_clawback`), whatever room its policy's cap would leave.
+GRANTS_STOPPED_STATUSES = frozenset({CenterStatus.DELISTED, CenterStatus.CANCELLED})
+
 # A center in one of these states is over: a late approval opens nothing for it.
 ENDED_STATUSES = frozenset(
     {CenterStatus.CANCELLED, CenterStatus.DELISTED, CenterStatus.REJECTED, CenterStatus.WITHDRAWN}

@@ -319,6 +319,39 @@ async def test_a_centers_spending_never_sums_past_the_bound_of_any_amount(
         assert ledger["summary"]["compliant_spent_fen"] + ledger["summary"]["non_compliant_spent_fen"] == MAX_FEN
 
 
+async def test_a_delisted_or_cancelled_centers_cap_says_its_grants_stopped(
+    run_service: Any, token: Callable[..., str]
+) -> None:
+    """The caps answer says which centers are paid nothing more, so no reader has to know which statuses stop
+    grants: delisted and cancelled do; building, operating and a center's other states do not."""
+    district = f"s{uuid.uuid4().hex[:8]}"
+    statuses = {uuid.uuid4(): status for status in ("building", "operating", "delisted", "cancelled")}
+    grant = {"policy_code": "ningbo-tic-2022", "jurisdiction": "ningbo", "budget_year": 2026, "opened_by": "test"}
+    async with run_service("funding") as (app, client):
+        async with app.state.db.transaction() as session:
+            await session.execute(
+                insert(centers),
+                [
+                    {"center_id": c, "sequence": 1, "tier": "municipal_tic", "status": status, "district": district}
+                    | {"jurisdiction": "ningbo"}
+                    for c, status in statuses.items()
+                ],
+            )
+            await session.execute(
+                insert(grants),
+                [
+                    {"grant_id": uuid.uuid4(), "center_id": c, "funding_year": 1, "status": "calculated", **grant}
+                    | {"amount_fen": YI}
+                    for c in statuses
+                ],
+            )
+        admin = bearer(token(subject="admin", roles=["bureau_admin"]))
+        answer = await client.get("/api/v1/caps", params={"district": district}, headers=admin)
+        assert answer.status_code == 200, answer.text
+        stopped = {uuid.UUID(c["center_id"]): c["grants_stopped"] for c in answer.json()["items"]}
+    assert stopped == {c: status in ("delisted", "cancelled") for c, status in statuses.items()}
+
+
 async def test_a_centers_history_shows_its_caps_however_many_centers_sort_before_it(
     run_service: Any, token: Callable[..., str]
 ) -> None:
@@ -349,6 +382,7 @@ async def test_a_centers_history_shows_its_caps_however_many_centers_sort_before
                 "center_id": str(last),
                 "district": district,
                 "center_status": "building",
+                "grants_stopped": False,
                 "policy": "ningbo-tic-2022",
                 "granted_fen": 1_000 * YI,
                 "disbursed_fen": 0,

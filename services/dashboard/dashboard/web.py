@@ -192,13 +192,17 @@ def problem_text(answer: Answer, gettext: Callable[[str], str], locale: str | No
 
 
 def _refusal_in_words(problem: Mapping[str, Any], gettext: Callable[[str], str], locale: str | None) -> str | None:
-    """A refusal's facts as a sentence: a date refused, money finer than a fen, an act the record's state does not
-    allow, a conflict with the record (by its slug), the fields a form got wrong; None for any other problem."""
+    """A refusal's facts as a sentence: the service's own reason where it gives it in both languages, a date refused,
+    money finer than a fen, an act the record's state does not allow, a conflict with the record (by its slug), the
+    fields a form got wrong; None for any other problem."""
 
     def day(value: str) -> str:
         return i18n.day(value, locale) if locale else value
 
     slug = str(problem.get("type", "")).rpartition(":")[2]
+    said = problem.get("reason")
+    if isinstance(said, Mapping) and locale in i18n.LOCALES and said.get("zh") and said.get("en"):
+        return str(said["en"] if locale == "en" else said["zh"])  # the service says it in both languages itself
     conflict = problem.get("conflicts_with") or {}
     rule = problem.get("rule")
     if slug == "act-date-refused" and rule in _DATE_RULES:

@@ -67,6 +67,19 @@ class Console:
         answer.raise_for_status()
         return list(answer.json()["items"])
 
+    async def round_of(self, year: int) -> dict[str, Any]:
+        """The evaluation round of `year`, opened now unless a test before this one opened it: the console is
+        shared by the package's tests, whatever order they run in."""
+        evaluation, admin = self.services["evaluation"], self.bearer()
+        opened = await evaluation.post(
+            "/api/v1/rounds", json={"year": year}, headers={**admin, "Idempotency-Key": str(uuid.uuid4())}
+        )
+        if opened.status_code in (200, 201):
+            return dict(opened.json())
+        assert opened.status_code == 409 and opened.json()["type"].endswith(":round-exists"), opened.text
+        found = await evaluation.get("/api/v1/rounds", params={"year": year}, headers=admin)
+        return dict(found.json()["items"][0])
+
 
 @pytest.fixture(scope="package")
 async def console(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tic_shared.dated_acts import today
 from tic_shared.vocabulary import NAMES
 
 from .conftest import Console, SignIn, Watched
@@ -116,6 +117,31 @@ async def test_a_delisted_or_cancelled_centers_cap_says_its_grants_stopped_not_t
 
     assert await room_left(ended[0]) == "资助已停止"
     assert "资助已停止" not in await room_left(live[0])
+
+
+async def test_an_evaluation_that_cannot_be_finalized_says_why_in_the_readers_language(
+    console: Console, sign_in: SignIn
+) -> None:
+    """An evaluation with no report and no scores stays open; its page says why in Chinese to a Chinese reader and
+    in English to an English one (the evaluation service gives the reason in both)."""
+    admin = console.bearer()
+    evaluation = console.services["evaluation"]
+    opened = await console.round_of(today().year)
+    waiting = (
+        await evaluation.get(
+            "/api/v1/evaluations", params={"round_id": opened["id"], "status": "awaiting_report"}, headers=admin
+        )
+    ).json()["items"]
+    # The last one: another test of the package may have filed the first one's report.
+    url = f"/api/v1/evaluations/{waiting[-1]['id']}/finalize-preview"
+    blocked = (await evaluation.get(url, headers=admin)).json()["blocked"][0]
+    for lang, why in (("zh_CN", blocked["reason_zh"]), ("en", blocked["reason"])):
+        watched = await sign_in("bureau_admin", lang=lang)
+        await _open_settled(watched.page, f"/evaluation/{blocked['evaluation_id']}")
+        notice = (await watched.page.locator("p.notice.warn").inner_text()).strip()
+        assert notice.endswith(why), (lang, notice)
+        watched.assert_clean()
+    assert "未提交" in blocked["reason_zh"] and "not submitted" in blocked["reason"]
 
 
 async def test_the_overview_lists_as_due_only_the_rounds_with_an_evaluation_not_finalized(

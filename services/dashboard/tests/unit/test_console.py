@@ -357,6 +357,14 @@ def test_a_refusal_known_by_its_slug_is_said_from_the_facts_the_problem_carries(
     assert problem_text(Answer("funding", 404, problem=gone), zh, "zh_CN") == zh("Not found, or not yours to see")
     # A problem without the fact its sentence names keeps the service's own words.
     assert said({"type": "urn:tic:problem:overpayment", "detail": "too much"}) == "当前状态下不能办理：too much"
+    # A service that gives its reason in both languages is quoted in the reader's.
+    not_ready = {
+        "type": "urn:tic:problem:evaluation-not-ready",
+        "detail": "evaluation 1 cannot be finalized: it has no report and no scores: …",
+        "reason": {"zh": "既无年度报告也无专家评分", "en": "it has no report and no scores"},
+    }
+    assert said(not_ready) == "当前状态下不能办理：既无年度报告也无专家评分"
+    assert said(not_ready, en, "en") == "Not possible now: it has no report and no scores"
 
 
 def test_every_conflict_a_service_raises_is_said_in_words_by_the_console() -> None:

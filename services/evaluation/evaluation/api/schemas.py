@@ -186,7 +186,14 @@ class BlockedOut(BaseModel):
     evaluation_id: uuid.UUID
     center_id: uuid.UUID
     year: int
-    reason: str = Field(examples=["it has no report and no scores: wait for the report, or record it as not submitted"])
+    reason: str = Field(
+        description="Why it stays open, in English.",
+        examples=["it has no report and no scores: wait for the report, or record it as not submitted"],
+    )
+    reason_zh: str = Field(
+        description="Why it stays open, in Chinese.",
+        examples=["既无年度报告也无专家评分：请等待报告，或注明原因后记为未提交"],
+    )
 
 
 class FinalizePreviewOut(BaseModel):
@@ -213,7 +220,16 @@ class FinalizePreviewOut(BaseModel):
             becoming_unqualified=[item for item in items if item.grade == "unqualified"],
             delisting_due=[item for item in items if item.delist_due],
             acceptances=[item for item in items if item.acceptance_passed is not None],
-            blocked=[BlockedOut.model_validate(b, from_attributes=True) for b in preview.blocked],
+            blocked=[
+                BlockedOut(
+                    evaluation_id=b.evaluation_id,
+                    center_id=b.center_id,
+                    year=b.year,
+                    reason=b.why.en,
+                    reason_zh=b.why.zh,
+                )
+                for b in preview.blocked
+            ],
         )
 
 

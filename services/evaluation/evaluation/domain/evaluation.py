@@ -19,6 +19,7 @@ from evaluation.domain.milestones import MilestoneCheck, check_milestone, checkp
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import Checkpoint, EvaluationRules, Grade
 from evaluation.domain.scoring import AnnualScore, ExpertScore, score_annual_report
+from evaluation.domain.text import Bilingual
 from tic_shared.vocabulary import CenterStatus, EvaluationKind, Tier
 
 # A center the registry has in one of these states takes part in an annual round.
@@ -108,16 +109,22 @@ def finalize_blocker(
     not_submitted: bool,
     construction_end: date | None,
     today: date,
-) -> str | None:
-    """Why the evaluation cannot be finalized now, or None when it can.
+) -> Bilingual | None:
+    """Why the evaluation cannot be finalized now, in both languages, or None when it can.
 
     An evaluation is never finalized empty: it has a report or expert scores, or a reviewer recorded it as not
     submitted. An acceptance (验收) concludes a construction period, so it is finalized only once that has ended.
     """
     if not (has_report or has_scores or not_submitted):
-        return "it has no report and no scores: wait for the report, or record it as not submitted with a reason"
+        return Bilingual(
+            zh="既无年度报告也无专家评分：请等待报告，或注明原因后记为未提交",
+            en="it has no report and no scores: wait for the report, or record it as not submitted with a reason",
+        )
     if kind is EvaluationKind.ACCEPTANCE and construction_end is not None and today < construction_end:
-        return f"it is the acceptance, and the construction period runs until {construction_end.isoformat()}"
+        return Bilingual(
+            zh=f"这是验收评价，建设期至 {construction_end.isoformat()} 才结束",
+            en=f"it is the acceptance, and the construction period runs until {construction_end.isoformat()}",
+        )
     return None
 
 

@@ -25,6 +25,7 @@ from evaluation.domain.evaluation import (
 from evaluation.domain.indicators import LetterRefused, ResponsibilityLetter
 from evaluation.domain.report import AnnualReport
 from evaluation.domain.rules import EvaluationRules, Grade
+from evaluation.domain.text import Bilingual
 from evaluation.service.letters import letter_of
 from evaluation.store import centers as center_store
 from evaluation.store import evaluations as evaluation_store
@@ -79,12 +80,12 @@ class PreviewItem:
 
 @dataclass(frozen=True)
 class Blocked:
-    """An evaluation that cannot be finalized now, and why."""
+    """An evaluation that cannot be finalized now, and why (in both languages)."""
 
     evaluation_id: uuid.UUID
     center_id: uuid.UUID
     year: int
-    reason: str
+    why: Bilingual
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def conclude_ready_rows(*, rows: Sequence[EvaluationRecord], inputs: FinalizeInp
         if reason is None:
             ready.append(row)
         else:
-            blocked.append(Blocked(evaluation_id=row.id, center_id=row.center_id, year=row.year, reason=reason))
+            blocked.append(Blocked(evaluation_id=row.id, center_id=row.center_id, year=row.year, why=reason))
     finalized, items = conclude_rows(rows=ready, inputs=inputs, actor=actor)
     return ReadyOutcome(finalized=finalized, items=items, blocked=blocked)
 

@@ -91,11 +91,13 @@ async def finalize(
     )
     outcome = await conclude_ready(session, rows=[row], actor=principal.subject)
     if outcome.blocked:
+        why = outcome.blocked[0].why
         raise Problem(
             409,
             "evaluation-not-ready",
-            f"evaluation {evaluation_id} cannot be finalized: {outcome.blocked[0].reason}",
+            f"evaluation {evaluation_id} cannot be finalized: {why.en}",
             current_state=row.status,
+            reason={"zh": why.zh, "en": why.en},
         )
     preview = _preview(outcome.items, [])
     if preview.preview_id != confirm:

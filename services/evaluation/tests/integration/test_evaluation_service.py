@@ -705,7 +705,11 @@ async def test_an_evaluation_with_no_report_and_no_scores_is_never_finalized(ctx
     refused = await ctx.client.post(
         f"/api/v1/evaluations/{empty['id']}/finalize", json={"confirm": preview["preview_id"]}, headers=ctx.admin
     )
-    assert "not submitted" in problem(refused, 409, "evaluation-not-ready")["detail"]
+    said = problem(refused, 409, "evaluation-not-ready")
+    assert "not submitted" in said["detail"]
+    # Said in both languages, for a reader in either: the preview's reason and the refusal's are the same.
+    assert said["reason"] == {"zh": preview["blocked"][0]["reason_zh"], "en": preview["blocked"][0]["reason"]}
+    assert "未提交" in said["reason"]["zh"]
 
     # The round finalizes what can be and leaves the empty one open, saying why.
     url = f"/api/v1/rounds/{round_['id']}"

@@ -59,12 +59,12 @@ def test_an_evaluation_is_never_finalized_empty_nor_an_acceptance_before_constru
     today = dt.date(2026, 6, 1)
     common = {"construction_end": dt.date(2026, 12, 1), "today": today}
     empty = finalize_blocker(kind=annual, has_report=False, has_scores=False, not_submitted=False, **common)
-    assert empty is not None and "not submitted" in empty
+    assert empty is not None and "not submitted" in empty.en and "未提交" in empty.zh
     for ready in ({"has_report": True}, {"has_scores": True}, {"not_submitted": True}):
         flags = {"has_report": False, "has_scores": False, "not_submitted": False, **ready}
         assert finalize_blocker(kind=annual, **flags, **common) is None
     early = finalize_blocker(kind=acceptance, has_report=True, has_scores=True, not_submitted=False, **common)
-    assert early is not None and "2026-12-01" in early
+    assert early is not None and "2026-12-01" in early.en and "建设期至 2026-12-01" in early.zh
     ended = {"construction_end": dt.date(2026, 5, 31), "today": today}
     assert finalize_blocker(kind=acceptance, has_report=True, has_scores=False, not_submitted=False, **ended) is None
 

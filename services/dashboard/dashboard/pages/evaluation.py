@@ -12,8 +12,8 @@ from starlette.datastructures import FormData
 
 from dashboard import i18n
 from dashboard.auth import CheckedForm, CurrentUser, User
-from dashboard.clients import Answer, gather
-from dashboard.web import LABELS, N_, api_for, label, locale_of, problem_text, refusal, render
+from dashboard.clients import Answer, Api, gather
+from dashboard.web import LABELS, N_, Names, api_for, label, locale_of, problem_text, refusal, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -311,18 +311,26 @@ async def reopen(request: Request, user: CurrentUser, evaluation_id: uuid.UUID, 
 async def round_preview(request: Request, user: CurrentUser, round_id: uuid.UUID) -> HTMLResponse:
     gettext = i18n.translations(locale_of(request)).gettext
     api = api_for(request, user)
-    found = await gather(
-        round=api.get("evaluation", f"/api/v1/rounds/{round_id}"),
-        preview=api.get("evaluation", f"/api/v1/rounds/{round_id}/finalize-preview"),
-    )
+    found = await _round_to_finalize(api, round_id)
     return render(
         request,
         "pages/round_finalize.html",
         user=user,
         title=gettext("Finalize the round"),
         found=found,
+        names=Names.of(locale_of(request), centers=found["centers"]),
         key=str(uuid.uuid4()),
         error=None,
+    )
+
+
+async def _round_to_finalize(api: Api, round_id: uuid.UUID) -> dict[str, Answer]:
+    """The round, what finalizing it would decide, and the centers it names (by name, not by id: up to the
+    registry's page of 500, beyond which a center shows its short id)."""
+    return await gather(
+        round=api.get("evaluation", f"/api/v1/rounds/{round_id}"),
+        preview=api.get("evaluation", f"/api/v1/rounds/{round_id}/finalize-preview"),
+        centers=api.get("registry", "/api/v1/centers", limit=500),
     )
 
 
@@ -338,16 +346,14 @@ async def round_finalize(request: Request, user: CurrentUser, round_id: uuid.UUI
     )
     if answer.ok:
         return RedirectResponse(f"/evaluation?round={round_id}&done=finalized", status_code=303)
-    found = await gather(
-        round=api.get("evaluation", f"/api/v1/rounds/{round_id}"),
-        preview=api.get("evaluation", f"/api/v1/rounds/{round_id}/finalize-preview"),
-    )
+    found = await _round_to_finalize(api, round_id)
     return render(
         request,
         "pages/round_finalize.html",
         user=user,
         title=gettext("Finalize the round"),
         found=found,
+        names=Names.of(locale_of(request), centers=found["centers"]),
         key=str(uuid.uuid4()),
         error=problem_text(answer, gettext, locale_of(request)),
         status_code=answer.status if 400 <= answer.status < 500 else 502,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dashboard.web import center_name
 from tic_shared.dated_acts import today
 from tic_shared.vocabulary import NAMES
 
@@ -31,6 +32,7 @@ async def _ids(console: Console) -> dict[str, str]:
         "grant": grants["items"][0]["grant_id"],
         "evaluation": evaluations["items"][0]["id"],
         "finalized": finalized["items"][0]["id"],
+        "round": (await console.round_of(today().year))["id"],
     }
 
 
@@ -56,6 +58,7 @@ def _pages(ids: dict[str, str]) -> dict[str, str]:
         "evaluation": "/evaluation",
         "evaluation-detail": f"/evaluation/{ids['evaluation']}",
         "evaluation-result": f"/evaluation/{ids['finalized']}",
+        "round-finalize": f"/evaluation/rounds/{ids['round']}/finalize",
         "funding": "/funding",
         "grant": f"/funding/grants/{ids['grant']}",
         "ledger": f"/funding/ledgers/{ids['center']}",
@@ -135,11 +138,20 @@ async def test_an_evaluation_that_cannot_be_finalized_says_why_in_the_readers_la
     # The last one: another test of the package may have filed the first one's report.
     url = f"/api/v1/evaluations/{waiting[-1]['id']}/finalize-preview"
     blocked = (await evaluation.get(url, headers=admin)).json()["blocked"][0]
+    center = (await console.services["registry"].get(f"/api/v1/centers/{blocked['center_id']}", headers=admin)).json()
     for lang, why in (("zh_CN", blocked["reason_zh"]), ("en", blocked["reason"])):
         watched = await sign_in("bureau_admin", lang=lang)
         await _open_settled(watched.page, f"/evaluation/{blocked['evaluation_id']}")
         notice = (await watched.page.locator("p.notice.warn").inner_text()).strip()
         assert notice.endswith(why), (lang, notice)
+        # The round's finalize page lists it among those that stay open, by the center's name and with the reason.
+        await _open_settled(watched.page, f"/evaluation/rounds/{opened['id']}/finalize")
+        entry = watched.page.locator(
+            "li", has=watched.page.locator(f"a[href='/evaluation/{blocked['evaluation_id']}']")
+        )
+        said = (await entry.inner_text()).strip()
+        name = center_name(center, lang)
+        assert name and said == f"{name} — {why}", (lang, said)
         watched.assert_clean()
     assert "未提交" in blocked["reason_zh"] and "not submitted" in blocked["reason"]
 

@@ -156,11 +156,11 @@ async def _feed_funding(app: Any, events: list[RegistryEvent]) -> None:
 
 
 async def _feed_notification(app: Any, events: list[RegistryEvent]) -> None:
-    from notification.store.projection import apply_registry_event
+    from notification.store.projection import apply_registry_events
 
     for data in events:
         async with app.state.db.transaction() as session:
-            await apply_registry_event(session, data.model_dump(mode="json"))
+            await apply_registry_events(session, [data.model_dump(mode="json")])
 
 
 def _tables() -> dict[str, Any]:
@@ -228,7 +228,7 @@ async def test_a_batch_applied_at_once_gives_each_event_the_center_that_applying
         told_alone = []
         for data in batch(one_by_one):
             async with app.state.db.transaction() as session:
-                await projection.apply_registry_event(session, data)
+                await projection.apply_registry_events(session, [data])
                 told_alone.append(plain(await projection.get_center(session, uuid.UUID(data["center_id"]))))
         async with app.state.db.transaction() as session:
             told_at_once = [plain(center) for center in await projection.apply_registry_events(session, batch(at_once))]

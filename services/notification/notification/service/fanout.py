@@ -51,10 +51,11 @@ async def fan_out(
     data = event.data
     center_id = uuid.UUID(str(data["center_id"])) if "center_id" in data else None
     center = _prepared(session, event)
-    if center is _NOT_PREPARED:
-        center = await projection.apply_registry_event(session, data) if model.producer == "registry" else None
-        if center is None and center_id is not None:
-            center = await projection.get_center(session, center_id)
+    if center is _NOT_PREPARED:  # an event taken on its own
+        if model.producer == "registry":
+            (center,) = await projection.apply_registry_events(session, [data])
+        else:
+            center = await projection.get_center(session, center_id) if center_id is not None else None
 
     rule_set = rules_domain.package_rules()
     rule = rule_set.for_event(model.event_name)

@@ -15,20 +15,13 @@ from tic_shared import projection
 STATE = frozenset({"code", "tier", "status", "district", "sequence"})
 
 
-async def apply_registry_event(session: AsyncSession, data: dict[str, Any]) -> ProjectedCenter | None:
-    """Apply a registry event to the recipients projection, whatever order events arrive in.
+async def apply_registry_events(session: AsyncSession, batch: list[dict[str, Any]]) -> list[ProjectedCenter]:
+    """Registry events applied to the recipients projection in their order, whatever order they arrived in, in as
+    few statements as the batch allows (`tic_shared.projection.apply_many`); each center as it stood once its event
+    was applied, newest or not.
 
     The state (status, tier, …) follows the newest event; the names, the lead unit, the recommender and the contacts
-    are kept from whichever event carries them (`tic_shared.projection`). Returns the center as it now stands when
-    the event was the newest, None when it was older (its facts are still kept).
-    """
-    row = await projection.apply(session, centers, _values(data), key="center_id", state=STATE)
-    return ProjectedCenter.of_mapping(row) if row["sequence"] == data["sequence"] else None
-
-
-async def apply_registry_events(session: AsyncSession, batch: list[dict[str, Any]]) -> list[ProjectedCenter]:
-    """Each registry event of a batch applied in its order, in as few statements as the batch allows
-    (`tic_shared.projection.apply_many`); each center as it stood once its event was applied, newest or not."""
+    are kept from whichever event carries them (`tic_shared.projection`): a late event still gives its facts."""
     rows = await projection.apply_many(
         session, centers, [_values(data) for data in batch], key="center_id", state=STATE
     )

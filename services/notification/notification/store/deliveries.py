@@ -74,14 +74,26 @@ async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tup
     return token, DeliveryRecord.all(result)
 
 
+# A lease is renewed once a tenth of it has passed. Its holder renews every third of a lease (and before each
+# claim), so the margin stays close to two thirds of a lease, while a claim made moments ago (the batches still in
+# flight when the next one is claimed) is not rewritten: that was a new row version, with an entry in each of the
+# table's indexes, per delivery and claim.
+RENEW_WHEN_LEFT = 0.9
+
+
 async def extend_leases(session: AsyncSession, tokens: set[uuid.UUID], *, lease_s: float) -> None:
-    """Keep the claims of a worker that is still sending or recording them."""
+    """Keep the claims of a worker that is still sending or recording them: each lease with less than
+    `RENEW_WHEN_LEFT` of it left (an expired one included) runs `lease_s` from now again."""
     if not tokens:
         return
     d = deliveries.c
     await session.execute(
         update(deliveries)
-        .where(d.claim_token.in_(tokens), d.status == "sending")
+        .where(
+            d.claim_token.in_(tokens),
+            d.status == "sending",
+            d.claimed_until < func.now() + timedelta(seconds=lease_s * RENEW_WHEN_LEFT),
+        )
         .values(claimed_until=func.now() + timedelta(seconds=lease_s))
     )
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nats
 from nats.js.api import DeliverPolicy
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select, update
 
 from notification.channels import Outcome
 from notification.service import fanout
+from notification.store import deliveries as deliveries_store
 from notification.store.tables import deliveries, delivery_attempts, inbox_items, subscriptions
 from tic_platform.testing import eventually
 from tic_shared.events import CloudEvent
@@ -393,6 +394,64 @@ async def test_a_wave_of_outcomes_counts_an_endpoints_failures_in_the_order_they
         for row, good in ((first, True), (second, False), (third, False), (fourth, True)):
             detail = (await client.get(f"/api/v1/deliveries/{row.id}", headers=admin)).json()
             assert [attempt["ok"] for attempt in detail["attempt_log"]] == [good]
+
+
+async def test_a_held_lease_is_renewed_once_a_tenth_of_it_has_passed_and_an_expired_one_at_once(
+    notification: Any, nats_url: str, admin: dict[str, str], kit: Any
+) -> None:
+    """A claim made moments ago is left as it is (rewriting it was a new row version per delivery and claim); one a
+    tenth of the way through its lease, and one whose lease ran out while its holder was cut off, run a whole
+    lease from now again. Another worker's claims are not touched."""
+    async with (
+        notification(delivery_worker_enabled=False) as (app, client),
+        kit.subscribed(client, admin, "http://127.0.0.1:9/hook", EVENT_TYPES) as subscription,
+    ):
+        events = [kit.center_approved() for _ in range(3)]
+        for event in events:
+            await kit.publish(nats_url, event)
+
+        async def pending() -> bool:
+            rows = await _deliveries_of(client, admin, subscription_id=subscription["id"], status="pending")
+            return len(rows) == 3
+
+        await eventually(pending, timeout_s=RETRY_WAIT_S)
+        worker = app.state.delivery_worker
+        lease_s = worker.lease_s
+        token, claimed = await worker._claim()
+        ours = {row.event_id: row.id for row in claimed if str(row.subscription_id) == subscription["id"]}
+        fresh, aged, expired = (ours[event.id] for event in events)
+        d = deliveries.c
+        async with app.state.db.transaction() as session:
+            for delivery_id, left_s in ((aged, lease_s * 0.85), (expired, -5.0)):
+                await session.execute(
+                    update(deliveries)
+                    .where(d.id == delivery_id)
+                    .values(claimed_until=func.now() + timedelta(seconds=left_s))
+                )
+        before = await _leases(app, [fresh, aged, expired])
+
+        async with app.state.db.transaction() as session:
+            await deliveries_store.extend_leases(session, {uuid.uuid4()}, lease_s=lease_s)  # someone else's
+        assert await _leases(app, [fresh, aged, expired]) == before
+
+        async with app.state.db.transaction() as session:
+            await deliveries_store.extend_leases(session, {token}, lease_s=lease_s)
+            now = (await session.execute(select(func.now()))).scalar_one()
+        after = await _leases(app, [fresh, aged, expired])
+        assert after[fresh] == before[fresh], "a claim made moments ago was rewritten"
+        for renewed in (aged, expired):
+            assert after[renewed][1] != before[renewed][1], "a renewed lease keeps its old row version"
+            assert abs((after[renewed][0] - now).total_seconds() - lease_s) < 1
+
+
+async def _leases(app: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[datetime, str]]:
+    """Each delivery's lease and its row version (`xmin`: a rewrite makes a new one)."""
+    d = deliveries.c
+    async with app.state.db.transaction() as session:
+        rows = (
+            await session.execute(select(d.id, d.claimed_until, literal_column("xmin::text")).where(d.id.in_(ids)))
+        ).all()
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 async def _failing(app: Any, subscription_id: uuid.UUID) -> tuple[int, bool]:

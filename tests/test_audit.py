@@ -124,8 +124,15 @@ async def test_audit_verify_names_an_edited_row_in_every_service(
     db = {"database_url": own_database_url}
     async with (
         run_service("registry", **db) as (registry, reg),
-        run_service("notification", **db, delivery_poll_interval_s=0.1) as (_, _note),
+        run_service("notification", **db, delivery_poll_interval_s=0.1) as (_, note),
     ):
+        # The delivery log is of sends (the inbox's deliveries send nothing): a webhook to a closed port gets one.
+        subscribed = await note.post(
+            "/api/v1/subscriptions",
+            json={"url": "http://127.0.0.1:9/hook", "event_types": ["tic.registry.*"]},
+            headers=admin,
+        )
+        assert subscribed.status_code == 201, subscribed.text
         created = await reg.post(
             "/api/v1/centers",
             json={

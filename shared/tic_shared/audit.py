@@ -118,11 +118,6 @@ def _statements(audited: AuditedTable) -> _Statements:
     return _Statements(DriverQuery(lock), DriverQuery(heads))
 
 
-def first_of_chain(audited: AuditedTable, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The row with its hashes, as the first of a chain that is new in this transaction (no read needed)."""
-    return {**row, "prev_hash": GENESIS, "hash": row_hash(GENESIS, {name: row.get(name) for name in audited.content})}
-
-
 def backfill(bind: Connection, audited: AuditedTable) -> None:
     """Inside a migration: chain the rows a table already holds, in id order per chain."""
     table, order = audited.table, audited.table.c[audited.order]

@@ -222,6 +222,9 @@ async def test_the_bureau_reads_who_was_told_and_how_a_grant_was_worked_out_in_w
         assert await audiences.count() >= 1, "the delivery log shows no inbox delivery to a role"
         for text in await audiences.all_inner_texts():
             assert "role:" not in text and "/" not in text, text
+        # An inbox delivery sends nothing: its attempts read as a dash, not as none.
+        counts = await page.locator('main tr:has(td[title^="role:"]) td.num').all_inner_texts()
+        assert counts and set(counts) == {"—"}, counts
         for path in ("/operations", f"/funding/grants/{ids['grant']}"):
             await _open_settled(page, path)
             cells = await page.eval_on_selector_all("main td, main li", "els => els.map(e => e.innerText)")

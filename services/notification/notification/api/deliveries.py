@@ -39,8 +39,11 @@ class Delivery(BaseModel):
     recipient: str = Field(examples=["wang.fang@example.com", "subscription:…", "role:district_officer/district:…"])
     subscription_id: str | None
     status: Status
-    attempts: int = Field(description="Attempts since it was created or last replayed")
-    total_attempts: int
+    attempts: int = Field(
+        description="Attempts since it was created or last replayed. An inbox delivery is delivered as its item is "
+        "written: nothing is sent, so it has none."
+    )
+    total_attempts: int = Field(description="Attempts since it was created, replays included")
     next_attempt_at: datetime
     last_error: str | None
     rules_version: int | None
@@ -51,7 +54,7 @@ class Delivery(BaseModel):
 
 
 class DeliveryDetail(Delivery):
-    attempt_log: list[Attempt]
+    attempt_log: list[Attempt] = Field(description="Each send, oldest first, from the delivery's hash chain")
 
 
 def _out(row: DeliveryRecord, model: type[Delivery] = Delivery, **extra: Any) -> Any:

@@ -35,9 +35,10 @@ async def fan_out(
 
     Runs in the inbox transaction: a redelivered event never gets here twice, and the unique
     (event, channel, recipient) constraint keeps even a replayed one from creating a second delivery (or a second
-    inbox item, or attempt). Inbox items are written here too (they are local); email and webhook deliveries wait
-    for the worker. What is never read back in the transaction (the received-event log, the deliveries, inbox items,
-    their attempt rows) is inserted when it commits, one statement per table for the consumer's whole batch
+    inbox item). Inbox items are written here too: the inbox is local, so its deliveries are delivered as they are
+    written, with nothing sent and so no attempt to log. Email and webhook deliveries wait for the worker, which logs
+    each of their attempts. What is never read back in the transaction (the received-event log, the deliveries and
+    inbox items) is inserted when it commits, one statement per table for the consumer's whole batch
     (`store.deferred`). Returns how many deliveries the rules asked for (a replayed event's are dropped at commit).
     """
     cache = cache or FanOutCache(ttl_s=0)
@@ -91,25 +92,9 @@ async def fan_out(
 
     rows = [_delivery_row(event, target, messages, settings, rule_set.version) for target in found]
     ids = await deliveries_store.add_at_commit(session, rows)
-    now = datetime.now(UTC)
     inbox = [(target, id_) for target, id_ in zip(found, ids, strict=True) if target.channel == "inbox"]
     await inbox_store.add_many(
         session, [_inbox_row(event, target, messages) for target, _ in inbox], deliveries=[id_ for _, id_ in inbox]
-    )
-    await deliveries_store.record_attempts_at_commit(
-        session,
-        [
-            {
-                "delivery_id": id_,
-                "attempt": 1,
-                "ok": True,
-                "started_at": now,
-                "latency_ms": 0,
-                "http_status": None,
-                "error": None,
-            }
-            for _, id_ in inbox
-        ],
     )
     if any(row["status"] == "pending" for row in rows):
         await deliveries_store.wake_workers(session)  # a replayed event's are not new: a wake that finds nothing
@@ -190,8 +175,9 @@ def _delivery_row(
         if not settings.email_enabled:
             row.update(status="skipped", last_error=EMAIL_DISABLED)
     elif target.channel == "inbox":
-        # The inbox is local: written in this transaction, so delivered (and logged as one attempt) at once.
-        row.update(status="delivered", attempts=1, total_attempts=1, delivered_at=datetime.now(UTC))
+        # The inbox is local: its item is written in this transaction, so it is delivered at once. Nothing is sent,
+        # so there is no attempt (the attempt log is of sends to a mail server or a receiver).
+        row.update(status="delivered", delivered_at=datetime.now(UTC))
     return row
 
 

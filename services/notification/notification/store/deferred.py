@@ -1,18 +1,17 @@
 """Rows written at the end of the transaction that made them: one statement per table for a whole batch.
 
 The consumer handles a batch of events in one transaction; what the fan-out writes without reading back (the
-received-event log, deliveries, inbox items and their attempt rows) is kept here and inserted just before that
-transaction commits, one statement per table instead of one per event. Same transaction, so the same all-or-nothing:
+received-event log, deliveries and inbox items) is kept here and inserted just before that transaction commits,
+one statement per table instead of one per event. Same transaction, so the same all-or-nothing:
 a rollback drops them with everything else.
 
 Each statement sends its rows as one array per column and inserts `SELECT * FROM unnest(…)` of them: the values go
 to the driver as they are, where a multi-row `VALUES` had every value of every row pass through SQLAlchemy's own
 parameter handling (a fifth of the consumer's time, measured in the fan-out benchmark).
 
-A row may depend on another deferred row having been written: an inbox item and its first attempt are written only
-if their delivery was (a replayed event's deliveries already exist, and their conflict writes nothing). Statements
-whose rows depend on nothing run first, in the order they were first used; a statement with `returning` tells which
-keys it wrote.
+A row may depend on another deferred row having been written: an inbox item is written only if its delivery was (a
+replayed event's deliveries already exist, and their conflict writes nothing). Statements whose rows depend on
+nothing run first, in the order they were first used; a statement with `returning` tells which keys it wrote.
 """
 
 from __future__ import annotations

@@ -192,25 +192,11 @@ async def add_at_commit(session: AsyncSession, rows: list[dict[str, Any]]) -> li
 _INSERT_DELIVERIES = deferred.Into(
     deliveries, skip_conflicts=True, constraint="uq_deliveries_event_channel_recipient", returning="id"
 )
-_INSERT_ATTEMPTS = deferred.Into(delivery_attempts)
 
 
 async def record_attempts(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
     """Append attempts to their deliveries' chains (`tic audit verify`)."""
     await audit.append_many(session, ATTEMPTS, attempts)
-
-
-async def record_attempts_at_commit(session: AsyncSession, attempts: list[dict[str, Any]]) -> None:
-    """The first attempts of deliveries added in this transaction (`add_at_commit`), written when it commits, each
-    only if its delivery was. A new delivery's chain is empty, so each starts it."""
-    if any(attempt["attempt"] != 1 for attempt in attempts):
-        raise ValueError("only a new delivery's first attempt is written at commit")
-    await deferred.insert_rows(
-        session,
-        _INSERT_ATTEMPTS,
-        [audit.first_of_chain(ATTEMPTS, row) for row in attempts],
-        only_if_written=[attempt["delivery_id"] for attempt in attempts],
-    )
 
 
 async def finish_delivered(session: AsyncSession, ids: list[uuid.UUID], token: uuid.UUID) -> None:

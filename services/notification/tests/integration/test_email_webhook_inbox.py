@@ -169,3 +169,33 @@ async def test_inbox_reaches_center_district_and_bureau_and_each_sees_only_their
         async with app.state.db.transaction() as session:
             row = (await session.execute(select(centers).where(centers.c.center_id == uuid.UUID(center_id)))).one()
         assert row.district == district and row.contacts[0]["name"] == "王芳"
+
+
+async def test_an_inbox_delivery_is_delivered_as_its_item_is_written_and_logs_no_attempt(
+    notification: Any, nats_url: str, admin: dict[str, str], kit: Any
+) -> None:
+    """The inbox is local: each audience's delivery is delivered in the transaction that writes its item. Nothing
+    is sent, so its attempt log (the sends to a mail server or a receiver) stays empty."""
+    async with notification() as (_, client):
+        district = f"d-{uuid.uuid4().hex[:8]}"
+        event = kit.center_approved(district=district)
+        await kit.publish(nats_url, event)
+
+        async def inbox_deliveries() -> list[dict[str, Any]] | None:
+            response = await client.get(
+                "/api/v1/deliveries", params={"event_id": str(event.id), "channel": "inbox"}, headers=admin
+            )
+            items: list[dict[str, Any]] = response.json()["items"]
+            return items if len(items) == 3 else None
+
+        rows = await eventually(inbox_deliveries)
+        assert sorted(row["recipient"].split("/")[0] for row in rows) == [
+            "role:bureau_admin",
+            "role:center_user",
+            "role:district_officer",
+        ]
+        for row in rows:
+            assert row["status"] == "delivered" and row["delivered_at"] is not None
+            assert row["attempts"] == row["total_attempts"] == 0
+            detail = (await client.get(f"/api/v1/deliveries/{row['id']}", headers=admin)).json()
+            assert detail["attempt_log"] == []

@@ -398,17 +398,14 @@ class DeliveryWorker:
             session,
             [
                 {
-                    # One notice per kind per failing spell.
-                    "event_id": uuid.uuid5(turn.subscription_id, f"{turn.kind}:{since}"),
                     "event_type": f"tic.notification.subscription.{turn.kind}",
                     "recipient": f"user:{turn.owner}",
                     "user_subject": turn.owner,
-                    "content": {
-                        "zh": {"subject": zh[0], "body": zh[1]},
-                        "en": {"subject": en[0], "body": en[1]},
-                    },
                 }
             ],
+            # One notice per kind per failing spell.
+            event_id=uuid.uuid5(turn.subscription_id, f"{turn.kind}:{since}"),
+            content={"zh": {"subject": zh[0], "body": zh[1]}, "en": {"subject": en[0], "body": en[1]}},
         )
 
     async def _record_failure(

@@ -94,7 +94,11 @@ async def fan_out(
     ids = await deliveries_store.add_at_commit(session, rows)
     inbox = [(target, id_) for target, id_ in zip(found, ids, strict=True) if target.channel == "inbox"]
     await inbox_store.add_many(
-        session, [_inbox_row(event, target, messages) for target, _ in inbox], deliveries=[id_ for _, id_ in inbox]
+        session,
+        [_inbox_row(event, target) for target, _ in inbox],
+        event_id=event.id,
+        content=messages,
+        deliveries=[id_ for _, id_ in inbox],
     )
     if any(row["status"] == "pending" for row in rows):
         await deliveries_store.wake_workers(session)  # a replayed event's are not new: a wake that finds nothing
@@ -132,10 +136,9 @@ def _producer(event_type: str) -> str | None:
     return model.producer if model is not None else None
 
 
-def _inbox_row(event: CloudEvent, target: rules_domain.Target, messages: dict[str, Any]) -> dict[str, Any]:
+def _inbox_row(event: CloudEvent, target: rules_domain.Target) -> dict[str, Any]:
     audience = target.audience or rules_domain.Audience()
     return {
-        "event_id": event.id,
         "event_type": event.type,
         "recipient": target.recipient,
         "user_subject": audience.user_subject,
@@ -143,7 +146,6 @@ def _inbox_row(event: CloudEvent, target: rules_domain.Target, messages: dict[st
         "district": audience.district,
         "center_id": audience.center_id,
         "department": audience.department,
-        "content": messages,
     }
 
 

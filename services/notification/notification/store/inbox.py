@@ -6,13 +6,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
 from notification.store.records import InboxItemRecord
-from notification.store.tables import inbox_items, inbox_reads
+from notification.store.tables import inbox_items, inbox_messages, inbox_reads
 from tic_shared.auth import Principal
 
 
@@ -55,12 +55,7 @@ async def list_items(
     read_at = (
         select(r.read_at).where(r.item_id == i.id, r.subject == principal.subject).scalar_subquery().label("read_at")
     )
-    query = (
-        select(inbox_items, read_at)
-        .where(visible_to(principal))
-        .order_by(i.created_at.desc(), i.id.desc())
-        .limit(limit)
-    )
+    query = _with_message(read_at).where(visible_to(principal)).order_by(i.created_at.desc(), i.id.desc()).limit(limit)
     if unread_only:
         query = query.where(~_read_by(principal.subject))
     if event_type:
@@ -76,8 +71,15 @@ async def get_item(session: AsyncSession, principal: Principal, item_id: uuid.UU
     read_at = (
         select(r.read_at).where(r.item_id == i.id, r.subject == principal.subject).scalar_subquery().label("read_at")
     )
-    query = select(inbox_items, read_at).where(i.id == item_id, visible_to(principal))
+    query = _with_message(read_at).where(i.id == item_id, visible_to(principal))
     return InboxItemRecord.first(await session.execute(query))
+
+
+def _with_message(read_at: Any) -> Select[Any]:
+    """Items with their event's message, as `InboxItemRecord` reads them."""
+    return select(inbox_items, inbox_messages.c.content, read_at).join(
+        inbox_messages, inbox_messages.c.event_id == inbox_items.c.event_id
+    )
 
 
 async def unread_count(session: AsyncSession, principal: Principal) -> int:
@@ -101,14 +103,26 @@ async def mark_read(session: AsyncSession, principal: Principal, item_ids: list[
 
 
 async def add_many(
-    session: AsyncSession, rows: list[dict[str, Any]], *, deliveries: list[uuid.UUID] | None = None
+    session: AsyncSession,
+    rows: list[dict[str, Any]],
+    *,
+    event_id: uuid.UUID,
+    content: dict[str, Any],
+    deliveries: list[uuid.UUID] | None = None,
 ) -> None:
-    """Written when the transaction commits (with the other events of its batch, in one statement); with
-    `deliveries` (one per row), each only if that delivery, added in the same transaction, was written."""
+    """Items of one event, for the audiences in `rows`, and the event's message (`content`, stored once for all
+    of them); written when the transaction commits, with the other events of its batch, one statement per table.
+    With `deliveries` (one per row), each item only if that delivery, added in the same transaction, was written.
+    A message already there (a replayed event's) is kept."""
     if rows:
+        await deferred.insert_rows(session, _ADD_MESSAGE, [{"event_id": event_id, "content": content}])
         await deferred.insert_rows(
-            session, _ADD, [{"id": uuid.uuid4(), **row} for row in rows], only_if_written=deliveries
+            session,
+            _ADD,
+            [{"id": uuid.uuid4(), "event_id": event_id, **row} for row in rows],
+            only_if_written=deliveries,
         )
 
 
+_ADD_MESSAGE = deferred.Into(inbox_messages, skip_conflicts=True)
 _ADD = deferred.Into(inbox_items, skip_conflicts=True, constraint="uq_inbox_items_event_recipient")

@@ -145,11 +145,20 @@ ATTEMPTS = AuditedTable(
 )
 AUDITED = (ATTEMPTS,)
 
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("content", JSONB, nullable=False, comment="{locale: {subject, body}}"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    comment="An event's message as the inbox shows it, rendered once for every audience it reaches.",
+)
+
 inbox_items = Table(
     "inbox_items",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("event_id", Uuid, nullable=False),
+    Column("event_id", Uuid, ForeignKey("inbox_messages.event_id"), nullable=False),
     Column("event_type", String(200), nullable=False),
     Column("recipient", String(400), nullable=False, comment="the audience, as in deliveries.recipient"),
     Column("user_subject", String(200), comment="one person (token subject), or NULL for a role audience"),
@@ -157,7 +166,6 @@ inbox_items = Table(
     Column("district", String(100)),
     Column("center_id", Uuid),
     Column("department", String(100), comment="a plan's department: only its department officers read it"),
-    Column("content", JSONB, nullable=False, comment="{locale: {subject, body}}"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("event_id", "recipient", name="uq_inbox_items_event_recipient"),
     Index("ix_inbox_items_role", "role", "created_at"),

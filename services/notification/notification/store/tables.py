@@ -119,7 +119,7 @@ deliveries = Table(
     ),
     Index("ix_deliveries_created", "created_at", "id"),
     Index("ix_deliveries_recipient", "recipient"),
-    Index("ix_deliveries_subscription", "subscription_id"),
+    Index("ix_deliveries_subscription", "subscription_id", postgresql_where=text("subscription_id IS NOT NULL")),
 )
 
 delivery_attempts = Table(
@@ -168,8 +168,8 @@ inbox_items = Table(
     Column("department", String(100), comment="a plan's department: only its department officers read it"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("event_id", "recipient", name="uq_inbox_items_event_recipient"),
-    Index("ix_inbox_items_role", "role", "created_at"),
-    Index("ix_inbox_items_user", "user_subject", "created_at"),
+    Index("ix_inbox_items_role", "role", "created_at", postgresql_where=text("role IS NOT NULL")),
+    Index("ix_inbox_items_user", "user_subject", "created_at", postgresql_where=text("user_subject IS NOT NULL")),
 )
 
 inbox_reads = Table(

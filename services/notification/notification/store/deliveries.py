@@ -13,6 +13,7 @@ from notification.store import deferred
 from notification.store.records import AttemptRecord, DeliveryRecord
 from notification.store.tables import ATTEMPTS, deliveries, delivery_attempts, received_events, subscriptions
 from tic_shared import audit
+from tic_shared.ids import new_ids
 
 OPEN = ("pending", "retrying", "sending")
 WAKE_CHANNEL = "notification_deliveries"
@@ -181,7 +182,7 @@ async def add_at_commit(session: AsyncSession, rows: list[dict[str, Any]]) -> li
     the ids given to them, in order, for the rows that depend on them being written (`deferred`).
 
     Every row names the same columns (a multi-row insert needs the same columns in each row)."""
-    ids = [uuid.uuid4() for _ in rows]
+    ids = new_ids(len(rows))
     await deferred.insert_rows(
         session, _INSERT_DELIVERIES, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)]
     )

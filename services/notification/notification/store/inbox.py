@@ -14,6 +14,7 @@ from notification.store import deferred
 from notification.store.records import InboxItemRecord
 from notification.store.tables import inbox_items, inbox_messages, inbox_reads
 from tic_shared.auth import Principal
+from tic_shared.ids import new_ids
 
 
 def visible_to(principal: Principal) -> ColumnElement[bool]:
@@ -119,7 +120,7 @@ async def add_many(
         await deferred.insert_rows(
             session,
             _ADD,
-            [{"id": uuid.uuid4(), "event_id": event_id, **row} for row in rows],
+            [{"id": id_, "event_id": event_id, **row} for id_, row in zip(new_ids(len(rows)), rows, strict=True)],
             only_if_written=deliveries,
         )
 

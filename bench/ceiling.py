@@ -162,7 +162,7 @@ def document(
         " neighbours; no load average shows it)."
     )
     rows = "\n".join(
-        f"| {f.name} | {f.ours:,.1f} {f.unit} | {f.baseline:,.1f} ({f.baseline_label}) | {f.ratio:.2f}"
+        f"| {f.name} | {f.ours:,.1f} {f.unit} | {f.baseline:,.1f} ({f.baseline_label}) | {f.ratio_text}"
         f" | {f.goal_text} | {'yes' if f.met else '**no**'} | {f.detail} |"
         for f in figures
     )

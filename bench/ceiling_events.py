@@ -407,15 +407,25 @@ async def _raw_latency(nats_url: str, rate: int, seconds: int) -> list[float]:
     return took
 
 
-async def fanout_figure(pg_url: str, nats_url: str, n: int) -> Figure:
+async def fanout_figure(pg_url: str, nats_url: str, n: int, runs: int = 3) -> Figure:
     """`bench/notification_fanout.py`'s burst: n events, one webhook subscription, deliveries per second at a
-    receiver in its own process, beside raw JetStream publish + consume of messages of the same size."""
+    receiver in its own process, beside raw JetStream publish + consume of messages of the same size.
+
+    Each run is a pair, ours then the raw baseline, on a fresh database; the figure is the pair with the median
+    ratio. On a shared 2-core machine one burst of either side can come out 15 % off, and a single pair's ratio
+    moved by as much from one run to the next."""
     import notification_fanout
 
-    url = await create_database(pg_url, f"fanout_{uuid.uuid4().hex[:8]}")
-    await upgrade("notification", url)
-    ours = await notification_fanout.fanout(url, nats_url, n, 1, 600.0, 0.0)
-    raw = await notification_fanout.baseline(nats_url, n, ours["event_size"])
+    pairs = []
+    for _ in range(runs):
+        url = await create_database(pg_url, f"fanout_{uuid.uuid4().hex[:8]}")
+        await upgrade("notification", url)
+        ours = await notification_fanout.fanout(url, nats_url, n, 1, 600.0, 0.0)
+        raw = await notification_fanout.baseline(nats_url, n, ours["event_size"])
+        pairs.append((ours["per_s"] / raw["per_s"], ours, raw))
+    pairs.sort(key=lambda pair: pair[0])
+    _, ours, raw = pairs[len(pairs) // 2]
+    ratios = ", ".join(f"{ratio:.3f}" for ratio, _, _ in pairs)
     return Figure(
         name=f"webhook fan-out, {n:,} events",
         unit="deliveries/s",
@@ -424,7 +434,8 @@ async def fanout_figure(pg_url: str, nats_url: str, n: int) -> Figure:
         baseline_label="raw JetStream publish + consume",
         goal=0.1,
         higher_is_better=True,
-        detail=f"p99 event → delivery {ours['p99_ms']:.0f} ms (raw {raw['p99_ms']:.1f} ms)",
+        detail=f"median of {runs} runs (ratios {ratios}); p99 event → delivery {ours['p99_ms']:.0f} ms "
+        f"(raw {raw['p99_ms']:.1f} ms)",
     )
 
 
@@ -437,7 +448,7 @@ async def measure_events(*, quick: bool) -> list[Figure]:
         return [
             await relay_figure(pg.url, server.admin_url, n),
             await inbox_figure(pg.url, server.admin_url, n),
-            await fanout_figure(pg.url, server.admin_url, n),
+            await fanout_figure(pg.url, server.admin_url, n, runs=1 if quick else 3),
             await flow_figure(root, 50, 5 if quick else 20),
         ]
     finally:
@@ -450,7 +461,7 @@ def table(figures: list[Figure]) -> str:
     lines = [f"{'figure':<52} {'unit':<13} {'ours':>10} {'raw':>10} {'ratio':>8} {'goal':>7}  met"]
     for f in figures:
         lines.append(
-            f"{f.name:<52} {f.unit:<13} {f.ours:>10,.1f} {f.baseline:>10,.1f} {f.ratio:>8.2f} {f.goal_text:>7}"
+            f"{f.name:<52} {f.unit:<13} {f.ours:>10,.1f} {f.baseline:>10,.1f} {f.ratio_text:>8} {f.goal_text:>7}"
             f"  {'yes' if f.met else 'no'}" + (f"  ({f.detail})" if f.detail else "")
         )
     return "\n".join(lines)

@@ -35,6 +35,11 @@ class Figure:
         return self.ratio >= self.goal if self.higher_is_better else self.ratio <= self.goal
 
     @property
+    def ratio_text(self) -> str:
+        """Three significant digits: a ratio just under its goal (0.0965 against 0.1) must not print as the goal."""
+        return f"{self.ratio:.3g}"
+
+    @property
     def goal_text(self) -> str:
         return f"≥ {self.goal:g}" if self.higher_is_better else f"≤ {self.goal:g}×"
 

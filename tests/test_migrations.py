@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
@@ -83,14 +84,7 @@ async def test_the_inbox_keeps_each_items_message_when_an_events_message_is_stor
     conn = await asyncpg.connect(asyncpg_dsn(empty_database_url))
     try:
         for event_id, recipient, content in items:
-            await conn.execute(
-                "INSERT INTO notification.inbox_items (id, event_id, event_type, recipient, content)"
-                " VALUES ($1, $2, 'tic.test', $3, $4::jsonb)",
-                uuid.uuid4(),
-                event_id,
-                recipient,
-                json.dumps(content),
-            )
+            await _item_before_0007(conn, event_id, recipient, content)
         await upgrade("notification", empty_database_url)
         stored = {
             row["event_id"]: json.loads(row["content"])
@@ -121,16 +115,21 @@ async def test_the_inbox_migration_refuses_an_event_whose_items_say_different_th
     conn = await asyncpg.connect(asyncpg_dsn(empty_database_url))
     try:
         for recipient, subject in (("role:bureau_admin", "甲"), ("role:center_user", "乙")):
-            await conn.execute(
-                "INSERT INTO notification.inbox_items (id, event_id, event_type, recipient, content)"
-                " VALUES ($1, $2, 'tic.test', $3, $4::jsonb)",
-                uuid.uuid4(),
-                event_id,
-                recipient,
-                json.dumps({"zh": {"subject": subject, "body": ""}}),
-            )
+            await _item_before_0007(conn, event_id, recipient, {"zh": {"subject": subject, "body": ""}})
         with pytest.raises(RuntimeError, match=str(event_id)):
             await upgrade("notification", empty_database_url)
         assert "inbox_messages" not in await _tables(empty_database_url, "notification")
     finally:
         await conn.close()
+
+
+async def _item_before_0007(conn: asyncpg.Connection, event_id: uuid.UUID, recipient: str, content: Any) -> None:
+    """An inbox item as notification wrote it before its message moved out (each item carrying its own)."""
+    await conn.execute(
+        "INSERT INTO notification.inbox_items (id, event_id, event_type, recipient, content)"
+        " VALUES ($1, $2, 'tic.test', $3, $4::jsonb)",
+        uuid.uuid4(),
+        event_id,
+        recipient,
+        json.dumps(content),
+    )

@@ -365,15 +365,7 @@ async def test_a_wave_of_outcomes_counts_an_endpoints_failures_in_the_order_they
         kit.subscribed(client, admin, "http://127.0.0.1:9/hook", EVENT_TYPES) as subscription,
     ):
         subscription_id = uuid.UUID(subscription["id"])
-        events = [kit.center_approved() for _ in range(4)]
-        for event in events:
-            await kit.publish(nats_url, event)
-
-        async def pending() -> bool:
-            rows = await _deliveries_of(client, admin, subscription_id=subscription["id"], status="pending")
-            return len(rows) == 4
-
-        await eventually(pending, timeout_s=RETRY_WAIT_S)
+        events = await _pending(client, admin, nats_url, kit, subscription, 4)
         worker = app.state.delivery_worker
         token, claimed = await worker._claim()
         ours = {row.event_id: row for row in claimed if row.subscription_id == subscription_id}
@@ -406,15 +398,7 @@ async def test_a_held_lease_is_renewed_once_a_tenth_of_it_has_passed_and_an_expi
         notification(delivery_worker_enabled=False) as (app, client),
         kit.subscribed(client, admin, "http://127.0.0.1:9/hook", EVENT_TYPES) as subscription,
     ):
-        events = [kit.center_approved() for _ in range(3)]
-        for event in events:
-            await kit.publish(nats_url, event)
-
-        async def pending() -> bool:
-            rows = await _deliveries_of(client, admin, subscription_id=subscription["id"], status="pending")
-            return len(rows) == 3
-
-        await eventually(pending, timeout_s=RETRY_WAIT_S)
+        events = await _pending(client, admin, nats_url, kit, subscription, 3)
         worker = app.state.delivery_worker
         lease_s = worker.lease_s
         token, claimed = await worker._claim()
@@ -452,6 +436,22 @@ async def _leases(app: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[datet
             await session.execute(select(d.id, d.claimed_until, literal_column("xmin::text")).where(d.id.in_(ids)))
         ).all()
     return {row[0]: (row[1], row[2]) for row in rows}
+
+
+async def _pending(
+    client: Any, admin: dict[str, str], nats_url: str, kit: Any, subscription: dict[str, Any], count: int
+) -> list[CloudEvent]:
+    """`count` approvals published, once the subscription's delivery of each is waiting for a worker."""
+    events = [kit.center_approved() for _ in range(count)]
+    for event in events:
+        await kit.publish(nats_url, event)
+
+    async def pending() -> bool:
+        rows = await _deliveries_of(client, admin, subscription_id=subscription["id"], status="pending")
+        return len(rows) == count
+
+    await eventually(pending, timeout_s=RETRY_WAIT_S)
+    return events
 
 
 async def _failing(app: Any, subscription_id: uuid.UUID) -> tuple[int, bool]:

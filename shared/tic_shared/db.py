@@ -44,6 +44,12 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+# The JSON text every service writes: compact, UTF-8 as it is (no \u escapes), keys in the order given. PostgreSQL
+# normalises a jsonb value whatever its text; a `json` column keeps this text as it is (notification's log of
+# received events, whose text is each webhook's body).
+JSON_TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 class DriverQuery:
     """A Core statement compiled once to asyncpg's own SQL, run on the driver's connection by `Database.fetch_row`
     (a read, outside any transaction) or `fetch_row_in` (inside a session's transaction).
@@ -79,9 +85,9 @@ class DriverQuery:
         if value is None:
             return None
         if name in self.json:
-            return json.dumps(value)
+            return JSON_TEXT.encode(value)
         if name in self.json_arrays:
-            return [None if item is None else json.dumps(item) for item in value]
+            return [None if item is None else JSON_TEXT.encode(item) for item in value]
         return value
 
 
@@ -218,6 +224,7 @@ class Database:
             pool_pre_ping=False,
             # A failed statement's error names its SQL, never its parameters: they hold secrets and personal data.
             hide_parameters=True,
+            json_serializer=JSON_TEXT.encode,
             connect_args={"server_settings": {"application_name": application_name}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

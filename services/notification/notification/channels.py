@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import smtplib
 import time
@@ -18,6 +17,7 @@ import httpx
 from notification.domain import signing
 from notification.domain.templates import Rendered
 from notification.settings import NotificationSettings
+from tic_shared.db import JSON_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,10 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"[:500] if message else type(exc).__name__
 
 
-_BODY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # one encoder for every body
-
-
 def webhook_body(payload: dict[str, Any]) -> bytes:
-    """The CloudEvent in structured JSON mode, exactly the bytes that are signed."""
-    return _BODY.encode(payload).encode("utf-8")
+    """The CloudEvent in structured JSON mode, exactly the bytes that are signed: the JSON text the received log
+    keeps (`tic_shared.db.JSON_TEXT`), which the worker sends as it is."""
+    return JSON_TEXT.encode(payload).encode("utf-8")
 
 
 _CLOSE_TIMEOUT_S = 5.0
@@ -89,8 +87,8 @@ class WebhookClient:
         except TimeoutError:
             log.warning("webhook connections still closing after %.0f s; left to the process's end", _CLOSE_TIMEOUT_S)
 
-    async def send(self, *, url: str, secret: str, payload: dict[str, Any], delivery_id: str) -> Outcome:
-        body = webhook_body(payload)
+    async def send(self, *, url: str, secret: str, body: bytes, event_id: str, delivery_id: str) -> Outcome:
+        """POST `body` (an event's `webhook_body`), signed with the subscription's `secret`."""
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/cloudevents+json; charset=utf-8",
@@ -98,7 +96,7 @@ class WebhookClient:
             signing.TIMESTAMP_HEADER: str(timestamp),
             signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, body),
             signing.DELIVERY_HEADER: delivery_id,
-            signing.EVENT_ID_HEADER: str(payload.get("id", "")),
+            signing.EVENT_ID_HEADER: event_id,
         }
         started_at = datetime.now(UTC)
         started = time.perf_counter()

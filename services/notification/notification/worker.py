@@ -206,8 +206,8 @@ class DeliveryWorker:
                     session, {row.subscription_id for row in claimed if row.subscription_id}, self.settings.secret_box
                 )
                 webhook_events = {row.event_id for row in claimed if row.channel == "webhook"}
-                events = await deliveries_store.payloads(session, webhook_events)
-            sending = {asyncio.create_task(self._attempt(row, subs, events)): row for row in claimed}
+                bodies = await deliveries_store.bodies(session, webhook_events)
+            sending = {asyncio.create_task(self._attempt(row, subs, bodies)): row for row in claimed}
             try:
                 unwritten: set[asyncio.Task[Outcome | str]] = set(sending)
                 while unwritten:
@@ -268,17 +268,17 @@ class DeliveryWorker:
         return len(claimed)
 
     async def _attempt(
-        self, row: DeliveryRecord, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
+        self, row: DeliveryRecord, subs: dict[uuid.UUID, Any], bodies: dict[uuid.UUID, bytes]
     ) -> Outcome | str:
         started_at = datetime.now(UTC)
         try:
-            return await self._send(row, subs, events)
+            return await self._send(row, subs, bodies)
         except Exception as exc:  # a bug must cost one attempt, not the batch's other outcomes
             log.exception("delivery %s failed unexpectedly", row.id)
             return Outcome(False, started_at, 0, error=f"internal error: {type(exc).__name__}")
 
     async def _send(
-        self, row: DeliveryRecord, subs: dict[uuid.UUID, Any], events: dict[uuid.UUID, dict[str, Any]]
+        self, row: DeliveryRecord, subs: dict[uuid.UUID, Any], bodies: dict[uuid.UUID, bytes]
     ) -> Outcome | str:
         async with self._sends:
             if row.channel == "webhook":
@@ -287,15 +287,12 @@ class DeliveryWorker:
                     return "cancelled"
                 if sub.status != "active":
                     return "held"
-                payload = events.get(row.event_id)
-                if payload is None:
+                body = bodies.get(row.event_id)
+                if body is None:
                     return "cancelled"
                 assert self._http is not None
                 outcome = await self._http.send(
-                    url=sub.url,
-                    secret=sub.secret,
-                    payload=payload,
-                    delivery_id=str(row.id),
+                    url=sub.url, secret=sub.secret, body=body, event_id=str(row.event_id), delivery_id=str(row.id)
                 )
             elif row.channel == "email":
                 if not self.settings.email_enabled:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal, select, text, tuple_, update
+from sqlalchemy import Text, cast, func, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
@@ -99,12 +99,13 @@ async def extend_leases(session: AsyncSession, tokens: set[uuid.UUID], *, lease_
     )
 
 
-async def payloads(session: AsyncSession, event_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+async def bodies(session: AsyncSession, event_ids: set[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """Each event's webhook body: its JSON text in the received log, exactly as it was written."""
     if not event_ids:
         return {}
     r = received_events.c
-    rows = (await session.execute(select(r.event_id, r.payload).where(r.event_id.in_(event_ids)))).all()
-    return {row.event_id: row.payload for row in rows}
+    rows = (await session.execute(select(r.event_id, cast(r.payload, Text)).where(r.event_id.in_(event_ids)))).all()
+    return {event_id: text.encode() for event_id, text in rows}
 
 
 async def finish(

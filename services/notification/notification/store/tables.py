@@ -17,7 +17,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 
 from tic_shared.audit import AuditedTable
 from tic_shared.db import service_metadata
@@ -32,7 +32,12 @@ received_events = Table(
     Column("event_id", Uuid, primary_key=True),
     Column("event_type", String(200), nullable=False),
     Column("subject", String(100), index=True),
-    Column("payload", JSONB, nullable=False),
+    Column(
+        "payload",
+        JSON,
+        nullable=False,
+        comment="the CloudEvent as JSON text, kept as written: each webhook of the event sends this text as its body",
+    ),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 

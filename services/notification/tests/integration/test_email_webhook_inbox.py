@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from notification.channels import webhook_body
 from notification.domain.signing import verify
 from notification.store.tables import centers
 from tic_platform.testing import bearer, eventually
@@ -99,6 +100,9 @@ async def test_subscriber_gets_the_signed_cloudevent_and_the_signature_verifies(
 
         body = json.loads(hit.body)
         assert body["id"] == str(event.id) and body["type"] == "tic.registry.CenterApproved.v1"
+        # The body is the event's JSON text as the received log keeps it: compact, UTF-8, as the event was written.
+        assert hit.body == webhook_body(event.model_dump(mode="json", exclude_none=True))
+        assert "宁波".encode() in hit.body and b"\\u" not in hit.body
         assert body["specversion"] == "1.0" and body["data"]["center_id"] == str(event.data["center_id"])
 
         # The secret is shown once: never again, in any response.

@@ -18,10 +18,15 @@ def _payload() -> dict[str, Any]:
     return {"specversion": "1.0", "id": str(uuid.uuid4()), "type": "tic.registry.CenterApproved.v1", "data": {}}
 
 
+def _signed(payload: dict[str, Any]) -> dict[str, Any]:
+    """What `WebhookClient.send` takes of an event besides where and under which delivery."""
+    return {"secret": SECRET, "body": webhook_body(payload), "event_id": payload["id"]}
+
+
 async def _send(url: str, *, timeout_s: float = 2.0) -> Any:
     client = WebhookClient(timeout_s=timeout_s, sends=4)
     try:
-        return await client.send(url=url, secret=SECRET, payload=_payload(), delivery_id="d-1")
+        return await client.send(url=url, delivery_id="d-1", **_signed(_payload()))
     finally:
         await client.aclose()
 
@@ -30,7 +35,7 @@ async def test_a_2xx_answer_is_a_delivery_of_the_signed_body(receiver: Any) -> N
     payload = _payload()
     client = WebhookClient(timeout_s=2.0, sends=4)
     try:
-        outcome = await client.send(url=receiver.url, secret=SECRET, payload=payload, delivery_id="d-1")
+        outcome = await client.send(url=receiver.url, delivery_id="d-1", **_signed(payload))
     finally:
         await client.aclose()
     assert outcome.ok and outcome.http_status == 200 and outcome.error is None
@@ -77,7 +82,7 @@ async def test_sends_to_one_receiver_share_a_kept_alive_connection(receiver: Any
     client = WebhookClient(timeout_s=2.0, sends=4)
     try:
         for n in range(3):
-            outcome = await client.send(url=receiver.url, secret=SECRET, payload=_payload(), delivery_id=f"d-{n}")
+            outcome = await client.send(url=receiver.url, delivery_id=f"d-{n}", **_signed(_payload()))
             assert outcome.ok
     finally:
         await client.aclose()
@@ -88,8 +93,8 @@ async def test_a_long_answer_is_dropped_and_the_next_send_still_goes_out(receive
     receiver.answer = b"x" * (1024 * 1024)
     client = WebhookClient(timeout_s=2.0, sends=4)
     try:
-        first = await client.send(url=receiver.url, secret=SECRET, payload=_payload(), delivery_id="d-1")
-        second = await client.send(url=receiver.url, secret=SECRET, payload=_payload(), delivery_id="d-2")
+        first = await client.send(url=receiver.url, delivery_id="d-1", **_signed(_payload()))
+        second = await client.send(url=receiver.url, delivery_id="d-2", **_signed(_payload()))
     finally:
         await client.aclose()
     assert first.ok and second.ok and len(receiver.hits) == 2

@@ -2,8 +2,8 @@
 
 The consumer handles a batch of events in one transaction; what the fan-out writes without reading back (the
 received-event log, deliveries and inbox items) is kept here and inserted just before that transaction commits,
-one statement per table instead of one per event. Same transaction, so the same all-or-nothing:
-a rollback drops them with everything else.
+one statement per table instead of one per event. Same transaction, so the same all-or-nothing: a rollback drops
+them with everything else.
 
 Each statement sends its rows as one array per column and inserts `SELECT * FROM unnest(…)` of them: the values go
 to the driver as they are, where a multi-row `VALUES` had every value of every row pass through SQLAlchemy's own

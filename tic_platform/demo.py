@@ -1,8 +1,9 @@
 """Demo data for `tic dev`, loaded through the running services' own APIs, so it obeys every rule they enforce.
 
 Each service that has demo data names a module here with `async def load_demo(api: DemoApi) -> str`, returning a
-line saying what it loaded. Loaders run in order once the services are ready; each must notice that its data is
-already there (a second `tic dev` on the same data folder) and load nothing then.
+line saying what it loaded (`module:function` names another loader of the module). Loaders run in order once the
+services are ready; each must notice that its data is already there (a second `tic dev` on the same data folder)
+and load nothing then.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import httpx
 from tic_shared.auth import mint_token
 from tic_shared.settings import ServiceSettings, dev_signing_key
 
-# Funding pays before evaluation runs its past rounds, so the center those delist has money to claw back.
+# Notification subscribes first, so the other demos' events reach its webhooks (and their attempts its log);
+# funding pays before evaluation runs its past rounds, so the center those delist has money to claw back;
+# notification's inbox is counted last, once their events have arrived.
 LOADERS: tuple[str, ...] = (
+    "notification.demo:subscribe",
     "registry.demo",
     "funding.demo",
     "evaluation.demo",
@@ -57,6 +61,8 @@ class DemoApi:
 
 
 async def load_demo(api: DemoApi) -> None:
-    for module_name in LOADERS:
-        loader: Callable[[DemoApi], Awaitable[str]] = importlib.import_module(module_name).load_demo
+    for entry in LOADERS:
+        module_name, _, function = entry.partition(":")
+        module = importlib.import_module(module_name)
+        loader: Callable[[DemoApi], Awaitable[str]] = getattr(module, function or "load_demo")
         print(f"tic: demo: {await loader(api)}", flush=True)

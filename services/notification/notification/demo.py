@@ -1,8 +1,9 @@
 """Demo data for `tic dev`: two webhook subscriptions of "other government systems" and a populated inbox.
 
-The inbox fills itself: the registry demo's events reach this service through its consumers. The
-subscriptions point at the example receiver's address (services/notification/examples/webhook_receiver.py);
-with nothing listening there their deliveries retry, dead-letter and pause, which the dashboard shows.
+`subscribe` runs before the other services' demos, so their events reach the subscriptions; `load_demo` runs after
+them and says what the inbox got (the events reach this service through its consumers). The subscriptions point at
+the example receiver's address (services/notification/examples/webhook_receiver.py); with nothing listening there
+their deliveries retry, dead-letter and pause, each attempt logged, which the dashboard shows.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ SUBSCRIPTIONS = (
 )
 
 
-async def load_demo(api: DemoApi, *, wait_s: float = 30.0) -> str:
+async def subscribe(api: DemoApi) -> str:
+    """The demo subscriptions, unless they are there already."""
     async with api.client("notification") as client:
         existing = await client.get("/api/v1/subscriptions", params={"limit": 500})
         existing.raise_for_status()
@@ -38,11 +40,14 @@ async def load_demo(api: DemoApi, *, wait_s: float = 30.0) -> str:
                 "/api/v1/subscriptions", json=subscription, headers={"Idempotency-Key": f"demo-subscription-{index}"}
             )
             response.raise_for_status()
-        unread = await _wait_for_inbox(api, wait_s)
-    return (
-        f"notification: {len(SUBSCRIPTIONS)} webhook subscriptions (to {RECEIVER}); "
-        f"bureau inbox has {unread} unread items"
-    )
+    return f"notification: {len(SUBSCRIPTIONS)} webhook subscriptions (to {RECEIVER})"
+
+
+async def load_demo(api: DemoApi, *, wait_s: float = 30.0) -> str:
+    """The subscriptions if `subscribe` has not made them, then how many unread items the bureau's inbox got."""
+    subscribed = await subscribe(api)
+    unread = await _wait_for_inbox(api, wait_s)
+    return f"{subscribed}; bureau inbox has {unread} unread items"
 
 
 async def _wait_for_inbox(api: DemoApi, wait_s: float) -> int:

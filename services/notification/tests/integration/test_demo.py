@@ -1,4 +1,4 @@
-"""The demo loader: subscriptions through the API, once; a second run loads nothing."""
+"""The demo loader: subscriptions through the API, once; loading after subscribing loads nothing more."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from notification.demo import MARKER, load_demo
+from notification.demo import MARKER, load_demo, subscribe
 from tic_platform.demo import DemoApi
 
 
@@ -28,10 +28,10 @@ class InProcessDemoApi(DemoApi):
 async def test_demo_loads_subscriptions_once(notification: Any, keys: Any, admin: dict[str, str]) -> None:
     async with notification() as (app, client):
         api = InProcessDemoApi(app, keys.private_pem)
-        first = await load_demo(api, wait_s=0.5)
+        first = await subscribe(api)
         second = await load_demo(api, wait_s=0.5)
-        assert "2 webhook subscriptions" in first
-        assert "nothing loaded" in second
+        assert first == "notification: 2 webhook subscriptions (to http://127.0.0.1:8199/webhook)"
+        assert "nothing loaded" in second and "bureau inbox has" in second
         listed = (await client.get("/api/v1/subscriptions", headers=admin, params={"limit": 500})).json()["items"]
         demo = [item for item in listed if (item["description"] or "").startswith(MARKER)]
         assert len(demo) == 2

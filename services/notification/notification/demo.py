@@ -30,24 +30,32 @@ SUBSCRIPTIONS = (
 
 async def subscribe(api: DemoApi) -> str:
     """The demo subscriptions, unless they are there already."""
+    if await _subscribed(api):
+        return f"notification: {len(SUBSCRIPTIONS)} webhook subscriptions (to {RECEIVER})"
+    return "notification: demo subscriptions already there; nothing loaded"
+
+
+async def load_demo(api: DemoApi, *, wait_s: float = 30.0) -> str:
+    """The subscriptions if `subscribe` has not made them, then how many unread items the bureau's inbox got."""
+    made = await _subscribed(api)
+    unread = await _wait_for_inbox(api, wait_s)
+    subscriptions = f"{len(SUBSCRIPTIONS)} webhook subscriptions (to {RECEIVER}); " if made else ""
+    return f"notification: {subscriptions}bureau inbox has {unread} unread items"
+
+
+async def _subscribed(api: DemoApi) -> bool:
+    """Make the demo subscriptions; False when they were there already."""
     async with api.client("notification") as client:
         existing = await client.get("/api/v1/subscriptions", params={"limit": 500})
         existing.raise_for_status()
         if any((item.get("description") or "").startswith(MARKER) for item in existing.json()["items"]):
-            return "notification: demo subscriptions already there; nothing loaded"
+            return False
         for index, subscription in enumerate(SUBSCRIPTIONS):
             response = await client.post(
                 "/api/v1/subscriptions", json=subscription, headers={"Idempotency-Key": f"demo-subscription-{index}"}
             )
             response.raise_for_status()
-    return f"notification: {len(SUBSCRIPTIONS)} webhook subscriptions (to {RECEIVER})"
-
-
-async def load_demo(api: DemoApi, *, wait_s: float = 30.0) -> str:
-    """The subscriptions if `subscribe` has not made them, then how many unread items the bureau's inbox got."""
-    subscribed = await subscribe(api)
-    unread = await _wait_for_inbox(api, wait_s)
-    return f"{subscribed}; bureau inbox has {unread} unread items"
+    return True
 
 
 async def _wait_for_inbox(api: DemoApi, wait_s: float) -> int:

@@ -30,8 +30,10 @@ async def test_demo_loads_subscriptions_once(notification: Any, keys: Any, admin
         api = InProcessDemoApi(app, keys.private_pem)
         first = await subscribe(api)
         second = await load_demo(api, wait_s=0.5)
+        again = await subscribe(api)
         assert first == "notification: 2 webhook subscriptions (to http://127.0.0.1:8199/webhook)"
-        assert "nothing loaded" in second and "bureau inbox has" in second
+        assert second.startswith("notification: bureau inbox has ") and second.endswith(" unread items"), second
+        assert again == "notification: demo subscriptions already there; nothing loaded"
         listed = (await client.get("/api/v1/subscriptions", headers=admin, params={"limit": 500})).json()["items"]
         demo = [item for item in listed if (item["description"] or "").startswith(MARKER)]
         assert len(demo) == 2

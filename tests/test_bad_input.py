@@ -1,7 +1,7 @@
 """Bad input on every write endpoint, generated from the committed OpenAPI documents: malformed JSON, wrong
-types, NUL and other control characters, 1 MB strings, integers past int64, unknown enum values, invalid
-UUIDs, unknown fields, oversized bodies. Each is a 4xx problem+json naming the field, and afterwards every
-GET route reads back exactly what it read before: nothing was written, not even in part.
+types, NUL and other control characters, half of a UTF-16 surrogate pair, 1 MB strings, integers past int64,
+unknown enum values, invalid UUIDs, unknown fields, oversized bodies. Each is a 4xx problem+json naming the field,
+and afterwards every GET route reads back exactly what it read before: nothing was written, not even in part.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ def bad_values(prop: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     if kind == "string" or "enum" in schema or "const" in schema:
         yield "NUL", "a\x00b"
         yield "control character", "bell\x07"
+        yield "lone surrogate", "half \ud800 a pair"
         if schema.get("format") == "uuid":
             yield "invalid UUID", "not-a-uuid"
         elif schema.get("format") == "date":

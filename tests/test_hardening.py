@@ -64,6 +64,32 @@ async def test_control_characters_are_refused_naming_the_input(run_service: Any,
         assert budgets.status_code == 422
 
 
+async def test_half_a_surrogate_pair_in_a_json_body_is_refused_naming_it_and_a_whole_pair_passes(
+    run_service: Any, token: Callable[..., str]
+) -> None:
+    """`"\\ud800"` with no other half decodes to no character: it cannot be stored as UTF-8, and it was a 500 on
+    every route that met it. An escaped pair (an emoji) is one character and goes through to the route."""
+    admin = bearer(token(roles=["bureau_admin"]))
+    headers = {**admin, "Content-Type": "application/json"}
+    async with run_service("registry") as (_, client):
+        lone = await client.post(
+            "/api/v1/centers",
+            content=b'{"name_zh": "half \\ud800 a pair", "lead_unit": {"\\udfff": 1}, "district": "\\udbff"}',
+            headers=headers,
+        )
+        assert lone.status_code == 422, lone.text  # the district's was a 500: its message could not be written
+        assert lone.headers["content-type"] == "application/problem+json"
+        errors = {e["field"]: e["type"] for e in lone.json()["errors"]}
+        assert errors == {
+            "body.name_zh": "lone_surrogate",
+            "body.lead_unit.\\udfff": "lone_surrogate",
+            "body.district": "lone_surrogate",
+        }
+        pair = await client.post("/api/v1/centers", content=b'{"name_zh": "\\ud83d\\ude00"}', headers=headers)
+        assert pair.status_code == 422  # the rest of the center is missing: the route's own validation says so
+        assert "body.name_zh" not in {e["field"] for e in pair.json()["errors"]}
+
+
 async def test_ids_and_amounts_past_int64_are_a_422_naming_them(run_service: Any, token: Callable[..., str]) -> None:
     admin = bearer(token(roles=["bureau_admin"]))
     for service in ("registry", "notification"):

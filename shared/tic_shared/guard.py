@@ -1,8 +1,10 @@
 """What every request passes before a route sees it, and every response carries: a body size limit, no control
-characters in the path, the query or a JSON body, and the security headers.
+characters in the path, the query or a JSON body, no lone surrogate in a JSON body, and the security headers.
 
 PostgreSQL refuses a NUL in text (a 500 deep in a query); a control character in a name or an address is
-a mistake to name at the door, not a value to store. Checking here, once, covers every route and filter.
+a mistake to name at the door, not a value to store. A JSON string may escape half of a UTF-16 surrogate pair
+(`"\ud800"`) that no other half follows: that is not a character, cannot be written as UTF-8, and failed every
+route that met it (even pydantic's message about it). Checking here, once, covers every route and filter.
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ from tic_shared.problems import problem_body
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # In a path or a query there is no multi-line text: any control character is refused.
 _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# A JSON body can only carry a control character escaped (json.loads refuses a raw one); a cheap look first.
-_ESCAPED_CONTROL = re.compile(rb"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\[bf]")
+# A JSON body can only carry a control character or a surrogate escaped (json.loads refuses a raw control
+# character, and a raw surrogate is not UTF-8); a cheap look first. An escaped pair decodes to one character.
+_ESCAPED = re.compile(rb"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\[bf]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+CONTROL_CHARACTER = "control characters (such as NUL) are not allowed"
+LONE_SURROGATE = "half of a UTF-16 surrogate pair without its other half is not a character"
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -32,37 +39,47 @@ NO_STORE = (b"cache-control", b"no-store")
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _control_in_json(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+def _refused_text(text: str) -> str | None:
+    if _CONTROL.search(text):
+        return CONTROL_CHARACTER
+    if _SURROGATE.search(text):
+        return LONE_SURROGATE
+    return None
+
+
+def _refused_in_json(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
     if isinstance(value, str):
-        if _CONTROL.search(value):
-            yield path
+        if refusal := _refused_text(value):
+            yield path, refusal
     elif isinstance(value, dict):
         for key, item in value.items():
-            if _CONTROL.search(key):
-                yield (*path, key)
-            yield from _control_in_json(item, (*path, str(key)))
+            if refusal := _refused_text(key):
+                yield (*path, key.encode("utf-8", "backslashreplace").decode()), refusal
+            yield from _refused_in_json(item, (*path, str(key).encode("utf-8", "backslashreplace").decode()))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _control_in_json(item, (*path, str(index)))
+            yield from _refused_in_json(item, (*path, str(index)))
 
 
-def control_character_fields(scope: Scope, body: bytes) -> list[str]:
-    """The inputs (`path`, `query.<name>`, `body.<a>.<b>`) that hold a control character."""
-    fields: list[str] = []
+def refused_fields(scope: Scope, body: bytes) -> dict[str, str]:
+    """The inputs (`path`, `query.<name>`, `body.<a>.<b>`) that hold a character refused at the door, each with why:
+    a control character anywhere, or half of a surrogate pair in a JSON body."""
+    fields: dict[str, str] = {}
     if _ANY_CONTROL.search(scope.get("path", "")):
-        fields.append("path")
+        fields["path"] = CONTROL_CHARACTER
     query = scope.get("query_string", b"").decode("latin-1")
     if query:
         for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
             if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(value):
-                fields.append(f"query.{name}")
-    if body and _ESCAPED_CONTROL.search(body):
+                fields.setdefault(f"query.{name}", CONTROL_CHARACTER)
+    if body and _ESCAPED.search(body):
         try:
             document = json.loads(body)
         except ValueError:
             return fields  # not JSON: the route's own validation names what is wrong with it
-        fields.extend(".".join(("body", *path)) for path in _control_in_json(document, ()))
-    return list(dict.fromkeys(fields))
+        for path, refusal in _refused_in_json(document, ()):
+            fields.setdefault(".".join(("body", *path)), refusal)
+    return fields
 
 
 class RequestGuardMiddleware:
@@ -113,10 +130,16 @@ class RequestGuardMiddleware:
                 more = message.get("more_body", False)
             body = b"".join(chunks)
 
-        fields = control_character_fields(scope, body)
+        fields = refused_fields(scope, body)
         if fields:
-            refusal = "control characters (such as NUL) are not allowed"
-            errors = [{"field": field, "message": refusal, "type": "control_character"} for field in fields]
+            errors = [
+                {
+                    "field": field,
+                    "message": refusal,
+                    "type": "control_character" if refusal == CONTROL_CHARACTER else "lone_surrogate",
+                }
+                for field, refusal in fields.items()
+            ]
             await _send_problem(
                 scope, send_with_headers, 422, "validation-error", f"invalid input: {', '.join(fields)}", errors=errors
             )

@@ -53,9 +53,10 @@ def _refused_in_json(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[
             yield path, refusal
     elif isinstance(value, dict):
         for key, item in value.items():
+            name = key.encode("utf-8", "backslashreplace").decode()  # a half pair escaped: the answer can be written
             if refusal := _refused_text(key):
-                yield (*path, key.encode("utf-8", "backslashreplace").decode()), refusal
-            yield from _refused_in_json(item, (*path, str(key).encode("utf-8", "backslashreplace").decode()))
+                yield (*path, name), refusal
+            yield from _refused_in_json(item, (*path, name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _refused_in_json(item, (*path, str(index)))

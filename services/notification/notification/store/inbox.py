@@ -52,11 +52,7 @@ async def list_items(
     limit: int,
 ) -> list[InboxItemRecord]:
     i = inbox_items.c
-    r = inbox_reads.c
-    read_at = (
-        select(r.read_at).where(r.item_id == i.id, r.subject == principal.subject).scalar_subquery().label("read_at")
-    )
-    query = _with_message(read_at).where(visible_to(principal)).order_by(i.created_at.desc(), i.id.desc()).limit(limit)
+    query = _visible_items(principal).order_by(i.created_at.desc(), i.id.desc()).limit(limit)
     if unread_only:
         query = query.where(~_read_by(principal.subject))
     if event_type:
@@ -67,19 +63,22 @@ async def list_items(
 
 
 async def get_item(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> InboxItemRecord | None:
+    query = _visible_items(principal).where(inbox_items.c.id == item_id)
+    return InboxItemRecord.first(await session.execute(query))
+
+
+def _visible_items(principal: Principal) -> Select[Any]:
+    """The items this caller may see, each with its event's message and when this caller read it, as
+    `InboxItemRecord` reads them."""
     i = inbox_items.c
     r = inbox_reads.c
     read_at = (
         select(r.read_at).where(r.item_id == i.id, r.subject == principal.subject).scalar_subquery().label("read_at")
     )
-    query = _with_message(read_at).where(i.id == item_id, visible_to(principal))
-    return InboxItemRecord.first(await session.execute(query))
-
-
-def _with_message(read_at: Any) -> Select[Any]:
-    """Items with their event's message, as `InboxItemRecord` reads them."""
-    return select(inbox_items, inbox_messages.c.content, read_at).join(
-        inbox_messages, inbox_messages.c.event_id == inbox_items.c.event_id
+    return (
+        select(inbox_items, inbox_messages.c.content, read_at)
+        .join(inbox_messages, inbox_messages.c.event_id == i.event_id)
+        .where(visible_to(principal))
     )
 
 

@@ -28,8 +28,11 @@ _ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ESCAPED = re.compile(rb"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\[bf]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-CONTROL_CHARACTER = "control characters (such as NUL) are not allowed"
-LONE_SURROGATE = "half of a UTF-16 surrogate pair without its other half is not a character"
+# What is refused at the door, by the type its error carries.
+REFUSALS = {
+    "control_character": "control characters (such as NUL) are not allowed",
+    "lone_surrogate": "half of a UTF-16 surrogate pair without its other half is not a character",
+}
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -40,10 +43,11 @@ _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def _refused_text(text: str) -> str | None:
+    """Why a JSON string or key is refused (a key of `REFUSALS`), or None."""
     if _CONTROL.search(text):
-        return CONTROL_CHARACTER
+        return "control_character"
     if _SURROGATE.search(text):
-        return LONE_SURROGATE
+        return "lone_surrogate"
     return None
 
 
@@ -63,16 +67,16 @@ def _refused_in_json(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[
 
 
 def refused_fields(scope: Scope, body: bytes) -> dict[str, str]:
-    """The inputs (`path`, `query.<name>`, `body.<a>.<b>`) that hold a character refused at the door, each with why:
-    a control character anywhere, or half of a surrogate pair in a JSON body."""
+    """The inputs (`path`, `query.<name>`, `body.<a>.<b>`) that hold a character refused at the door, each with why
+    (a key of `REFUSALS`): a control character anywhere, or half of a surrogate pair in a JSON body."""
     fields: dict[str, str] = {}
     if _ANY_CONTROL.search(scope.get("path", "")):
-        fields["path"] = CONTROL_CHARACTER
+        fields["path"] = "control_character"
     query = scope.get("query_string", b"").decode("latin-1")
     if query:
         for name, value in parse_qsl(query, keep_blank_values=True, errors="replace"):
             if _ANY_CONTROL.search(name) or _ANY_CONTROL.search(value):
-                fields.setdefault(f"query.{name}", CONTROL_CHARACTER)
+                fields.setdefault(f"query.{name}", "control_character")
     if body and _ESCAPED.search(body):
         try:
             document = json.loads(body)
@@ -133,14 +137,7 @@ class RequestGuardMiddleware:
 
         fields = refused_fields(scope, body)
         if fields:
-            errors = [
-                {
-                    "field": field,
-                    "message": refusal,
-                    "type": "control_character" if refusal == CONTROL_CHARACTER else "lone_surrogate",
-                }
-                for field, refusal in fields.items()
-            ]
+            errors = [{"field": field, "message": REFUSALS[kind], "type": kind} for field, kind in fields.items()]
             await _send_problem(
                 scope, send_with_headers, 422, "validation-error", f"invalid input: {', '.join(fields)}", errors=errors
             )

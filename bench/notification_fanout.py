@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from asyncio.subprocess import PIPE
 from typing import Any
 
 import httpx
@@ -168,40 +169,82 @@ async def baseline(nats_url: str, n: int, size: int) -> dict[str, float]:
 # ---- the notification fan-out ----
 
 
-async def fanout(
-    db_url: str, nats_url: str, n: int, subscriptions: int, timeout_s: float, rate: float
-) -> dict[str, Any]:
-    from notification.main import create_app
+def _settings(db_url: str, nats_url: str, **overrides: Any) -> Any:
     from notification.settings import NotificationSettings
-    from tic_platform.testing import running
     from tic_shared.settings import Environment
+
+    return NotificationSettings(
+        service="notification",
+        environment=Environment.DEVELOPMENT,
+        database_url=db_url,
+        nats_url=nats_url,
+        log_json=False,
+        log_level="WARNING",
+        database_pool_size=20,
+        delivery_batch_size=200,
+        delivery_concurrency=64,
+        delivery_poll_interval_s=0.2,
+        consumer_batch_size=200,
+        **overrides,
+    )
+
+
+def worker_main(db_url: str, nats_url: str) -> None:
+    """The delivery worker as its own process (`notification.main:create_worker_app`, as the chart runs it):
+    says "ready" on stdout once started, runs until its stdin closes."""
+    from notification.main import create_worker_app
+    from tic_platform.testing import running
+
+    async def serve() -> None:
+        async with running(create_worker_app(_settings(db_url, nats_url))):
+            print("ready", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+    asyncio.run(serve())
+
+
+@contextlib.asynccontextmanager
+async def _worker_process(db_url: str, nats_url: str) -> Any:
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--worker-of", db_url, nats_url, stdin=PIPE, stdout=PIPE
+    )
+    try:
+        assert worker.stdout is not None
+        line = await asyncio.wait_for(worker.stdout.readline(), 60)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"the delivery worker did not start: {line!r}")
+        yield worker
+    finally:
+        assert worker.stdin is not None
+        worker.stdin.close()
+        try:
+            await asyncio.wait_for(worker.wait(), 30)
+        except TimeoutError:
+            worker.kill()
+            await worker.wait()
+
+
+async def fanout(
+    db_url: str, nats_url: str, n: int, subscriptions: int, timeout_s: float, rate: float, *, split: bool = True
+) -> dict[str, Any]:
+    """With `split` (the default, as the chart and `tic dev` run it) the delivery worker is a process of its own
+    beside the API-and-consumers process; without, one process runs both."""
+    from notification.main import create_app
+    from tic_platform.testing import eventually, running
 
     port = free_port()
     receiver = await asyncio.create_subprocess_exec(sys.executable, __file__, "--receiver", str(port))
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
+        async with contextlib.AsyncExitStack() as stack, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
             for _ in range(100):
                 with contextlib.suppress(httpx.HTTPError):
                     if (await probe.get("/stats")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
-            settings = NotificationSettings(
-                service="notification",
-                environment=Environment.DEVELOPMENT,
-                database_url=db_url,
-                nats_url=nats_url,
-                log_json=False,
-                log_level="WARNING",
-                database_pool_size=20,
-                delivery_batch_size=200,
-                delivery_concurrency=64,
-                delivery_poll_interval_s=0.2,
-                consumer_batch_size=200,
-            )
-            app = create_app(settings)
+            if split:
+                await stack.enter_async_context(_worker_process(db_url, nats_url))
+            app = create_app(_settings(db_url, nats_url, delivery_worker_enabled=not split))
             async with running(app) as client:
-                from tic_platform.testing import eventually
-
                 await eventually(
                     lambda: _all_bound(app),
                     timeout_s=30,
@@ -287,7 +330,15 @@ async def main(args: argparse.Namespace) -> None:
             flush=True,
         )
         result = await asyncio.wait_for(
-            fanout(db_url, nats_server.admin_url, args.events, args.subscriptions, args.timeout, args.rate),
+            fanout(
+                db_url,
+                nats_server.admin_url,
+                args.events,
+                args.subscriptions,
+                args.timeout,
+                args.rate,
+                split=not args.one_process,
+            ),
             args.timeout + 60,
         )
         print(f"  raw JetStream baseline: {args.events} messages of {result['event_size']} bytes", flush=True)
@@ -313,10 +364,16 @@ if __name__ == "__main__":
     parser.add_argument("--subscriptions", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--rate", type=float, default=0.0, help="events/s for a steady load; 0: one burst")
+    parser.add_argument(
+        "--one-process", action="store_true", help="the delivery worker inside the service's process, not its own"
+    )
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-of", nargs=2, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.receiver:
         receiver_main(parsed.receiver)
+    elif parsed.worker_of:
+        worker_main(*parsed.worker_of)
     else:
         os.environ.setdefault("TIC_LOG_LEVEL", "WARNING")
         asyncio.run(main(parsed))

@@ -56,6 +56,9 @@ class ServiceSpec:
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None
     """Runs first on shutdown, while the database and NATS are still open (a worker finishing its sends)."""
+    process: str | None = None
+    """A process of the service that serves no API, only its health and metrics (the notification delivery
+    worker): named in its logs and database connections. Its routers and handlers are empty."""
 
 
 class RequestContextMiddleware:
@@ -104,6 +107,7 @@ class RequestContextMiddleware:
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ServiceSettings.for_service(spec.name)
     metrics = ServiceMetrics(spec.name)
+    label = f"{spec.name} {spec.process}" if spec.process else spec.name
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,7 +116,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             settings.database_url,
             schema=spec.name,
             pool_size=settings.database_pool_size,
-            application_name=f"tic-{spec.name}",
+            application_name=f"tic-{spec.name}" + (f"-{spec.process}" if spec.process else ""),
         )
         telemetry.instrument_engine(db.engine)
         link = NatsLink.for_service(settings)
@@ -169,7 +173,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         if spec.on_startup is not None:
             await spec.on_startup(app)
         heap.settle()
-        log.info("%s started", spec.name)
+        log.info("%s started", label)
         try:
             yield
         finally:
@@ -181,7 +185,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             await relay.stop()
             await link.close()
             await db.dispose()
-            log.info("%s stopped", spec.name)
+            log.info("%s stopped", label)
 
     app = FastAPI(
         title=spec.title,
@@ -191,6 +195,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         responses={**PROBLEM_RESPONSES},
         # /docs is served below from the packaged Swagger UI: an intranet reaches no CDN.
         docs_url=None,
+        openapi_url=None if spec.process else "/openapi.json",
         redoc_url=None,
     )
     app.state.settings = settings
@@ -207,11 +212,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     # Each router is included under the API prefix directly: every level of included routers is matched again
     # on every request. Every route names its caller itself (checked here, not added router-wide: see
     # `require_authentication`).
-    for router in (*spec.routers, ops_api.router):
-        app.include_router(require_authentication(router), prefix=API_PREFIX)
+    if spec.process is None:
+        for router in (*spec.routers, ops_api.router):
+            app.include_router(require_authentication(router), prefix=API_PREFIX)
     app.include_router(_health_router())
-    install_docs(app)
-    install_problem_responses(app)
+    if spec.process is None:
+        install_docs(app)
+        install_problem_responses(app)
     return app
 
 

@@ -23,6 +23,7 @@ SETTINGS = {
     "TIC_JWT_AUDIENCE",
     "TIC_LOG_LEVEL",
     "TIC_SMTP_HOST",
+    "TIC_DELIVERY_WORKER_ENABLED",
     "TIC_SMTP_PORT",
     "TIC_SMTP_USERNAME",
     "TIC_SMTP_PASSWORD",
@@ -112,6 +113,22 @@ def test_settings_names_are_the_services_own(compose: dict[str, Any]) -> None:
     assert compose["services"]["registry"]["environment"]["TIC_NATS_URL"] == "nats://nats:4222"
     assert "TIC_SMTP_HOST" in compose["services"]["notification"]["environment"]
     assert "TIC_SMTP_HOST" not in compose["services"]["registry"]["environment"]
+
+
+def test_the_delivery_worker_runs_beside_notification_with_its_settings(compose: dict[str, Any]) -> None:
+    """notification fans events out and serves the API with its worker off; notification-worker, the same image
+    and settings, only sends (and publishes no port: it has no API)."""
+    api, worker = compose["services"]["notification"], compose["services"]["notification-worker"]
+    assert api["environment"]["TIC_DELIVERY_WORKER_ENABLED"] == "false"
+    assert worker["environment"]["TIC_DELIVERY_WORKER_ENABLED"] == "true"
+    assert worker["image"] == api["image"]
+    assert worker["command"] == ["uvicorn", "--factory", "notification.main:create_worker_app"]
+    same = {name: value for name, value in api["environment"].items() if name != "TIC_DELIVERY_WORKER_ENABLED"}
+    assert same.items() <= worker["environment"].items()
+    assert "ports" not in worker
+    assert worker["read_only"] is True and worker["cap_drop"] == ["ALL"]
+    assert "/readyz" in str(worker["healthcheck"]["test"])
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_the_console_is_built_hardened_published_first_and_waits_for_the_four_services(

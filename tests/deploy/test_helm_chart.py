@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "deploy" / "helm" / "tic-platform"
 EXAMPLES = REPO / "deploy" / "helm" / "examples"
 SERVICES = ("registry", "evaluation", "funding", "notification")
+WORKER = "notification-worker"  # the notification service's delivery worker, in pods of its own
 # The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas shipped.
 KUBE_VERSIONS = ("1.29.0", "1.37.0")
 
@@ -83,7 +84,7 @@ def test_every_service_has_its_objects(manifests: list[Manifest]) -> None:
         "NetworkPolicy",
         "ServiceAccount",
     ):
-        assert {*SERVICES, "dashboard"} <= set(by_component(manifests, kind)), kind
+        assert {*SERVICES, WORKER, "dashboard"} <= set(by_component(manifests, kind)), kind
 
 
 def test_every_deployment_has_three_probes_resources_and_a_locked_down_security_context(
@@ -117,10 +118,11 @@ def test_deployments_serve_their_service_on_8000_with_time_to_drain(manifests: l
     for svc, deploy in by_component(manifests, "Deployment").items():
         pod = deploy["spec"]["template"]["spec"]
         (container,) = pod["containers"]
+        factory = "notification.main:create_worker_app" if svc == WORKER else f"{svc}.main:create_app"
         assert container["command"] == ["uvicorn"]
-        assert container["args"][:2] == ["--factory", f"{svc}.main:create_app"]
+        assert container["args"][:2] == ["--factory", factory]
         assert container["ports"][0]["containerPort"] == 8000
-        assert container["image"].endswith(f"-{svc}:0.1.0")
+        assert container["image"].endswith(f"-{svc.removesuffix('-worker')}:0.1.0")
         # the pod is given longer than the preStop sleep plus uvicorn's graceful shutdown
         assert pod["terminationGracePeriodSeconds"] > 5 + 25
 
@@ -156,6 +158,32 @@ def test_a_disabled_service_leaves_nothing_behind(render: Callable[..., list[Man
     objects = render({"services": {"funding": {"enabled": False}}})
     assert not [o for o in objects if component(o) == "funding"]
     assert "registry" in by_component(objects, "Deployment")
+    # the delivery worker goes with its service
+    objects = render({"services": {"notification": {"enabled": False}}})
+    assert not [o for o in objects if component(o) in ("notification", WORKER)]
+
+
+def test_the_delivery_worker_sends_and_the_notification_pods_do_not(render: Callable[..., list[Manifest]]) -> None:
+    """By default the worker runs apart: the notification pods turn theirs off and lose the egress to SMTP and
+    webhooks, which only the worker's pods have. Without the worker Deployment, the notification pods send."""
+    for objects, apart in ((render({}), True), (render({"services": {WORKER: {"enabled": False}}}), False)):
+        env = _env_of(objects, "notification")
+        policies = by_component(objects, "NetworkPolicy")
+        if apart:
+            assert env["TIC_DELIVERY_WORKER_ENABLED"]["value"] == "false"
+            assert not {587, 443} & egress_ports(policies["notification"])
+            worker = _env_of(objects, WORKER)
+            assert "TIC_DELIVERY_WORKER_ENABLED" not in worker
+            # the same service to everything it talks to: its schema's URL, its NATS user, its SMTP
+            for name in ("TIC_DATABASE_URL", "TIC_NATS_USER", "TIC_SMTP_HOST", "TIC_WEBHOOK_SECRET_KEY"):
+                assert worker[name] == env[name], name
+            assert {587, 443} <= egress_ports(policies[WORKER])
+            (ingress,) = policies[WORKER]["spec"]["ingress"]
+            assert not [peer for peer in ingress["from"] if "podSelector" in peer], "the console has nothing to call"
+        else:
+            assert "TIC_DELIVERY_WORKER_ENABLED" not in env
+            assert {587, 443} <= egress_ports(policies["notification"])
+            assert WORKER not in by_component(objects, "Deployment")
 
 
 # --- network policy -------------------------------------------------------------------------------------
@@ -185,8 +213,6 @@ def test_service_policies_open_only_what_each_service_needs(manifests: list[Mani
         assert ingress["from"], "an ingress rule without peers would admit everyone"
         ports = egress_ports(policies[svc])
         assert {53, 4222, 5432} <= ports, svc
-        if svc == "notification":
-            assert {587, 443} <= ports
         for rule in spec["egress"]:
             assert rule["to"], f"{svc}: an egress rule without peers would allow any destination"
     for svc in ("registry", "evaluation", "funding"):
@@ -198,7 +224,7 @@ def test_notification_egress_is_configurable(render: Callable[..., list[Manifest
     objects = render(
         {"networkPolicy": {"smtp": {"port": 2525, "to": smtp_peer}, "webhooks": {"ports": [8443], "to": smtp_peer}}}
     )
-    policy = by_component(objects, "NetworkPolicy")["notification"]
+    policy = by_component(objects, "NetworkPolicy")[WORKER]
     rules = {rule["ports"][0]["port"]: rule["to"] for rule in policy["spec"]["egress"]}
     assert rules[2525] == smtp_peer
     assert rules[8443] == smtp_peer
@@ -275,6 +301,7 @@ KNOWN_SETTINGS = {
     "TIC_SMTP_STARTTLS",
     "TIC_SMTP_FROM",
     "TIC_WEBHOOK_SECRET_KEY",
+    "TIC_DELIVERY_WORKER_ENABLED",
     *(f"TIC_{svc.upper()}_DATABASE_URL" for svc in SERVICES),
     "UVICORN_WORKERS",
     "UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN",

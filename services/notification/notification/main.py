@@ -47,13 +47,19 @@ async def _stop_worker(app: FastAPI) -> None:
         await worker.stop()
 
 
+TITLE = "TIC Notification"
+DESCRIPTION = "Every event to the people and systems it concerns: email, webhooks and the in-app inbox."
+
+
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The API and the event consumers, and the delivery worker unless `TIC_DELIVERY_WORKER_ENABLED` is false
+    (where the worker runs as a process of its own: `create_worker_app`)."""
     own = NotificationSettings.coerce(settings)
     cache = FanOutCache()
     spec = ServiceSpec(
         name="notification",
-        title="TIC Notification",
-        description="Every event to the people and systems it concerns: email, webhooks and the in-app inbox.",
+        title=TITLE,
+        description=DESCRIPTION,
         messaging=messaging,
         routers=ROUTERS,
         handlers=build_handlers(own, cache),
@@ -63,3 +69,21 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app = create_service_app(spec, own)
     app.state.fanout_cache = cache
     return app
+
+
+def create_worker_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The delivery worker as a process of its own: it sends what the consumers queued and serves only its health
+    and metrics. Beside it, the service's `create_app` runs with `TIC_DELIVERY_WORKER_ENABLED=false`; the two
+    scale apart, and sending (CPU on TLS and receivers' answers) no longer competes with fanning events out."""
+    own = NotificationSettings.coerce(settings).model_copy(update={"delivery_worker_enabled": True})
+    spec = ServiceSpec(
+        name="notification",
+        title=f"{TITLE} — delivery worker",
+        description=DESCRIPTION,
+        messaging=messaging,
+        routers=[],
+        process="worker",
+        on_startup=_start_worker,
+        on_shutdown=_stop_worker,
+    )
+    return create_service_app(spec, own)

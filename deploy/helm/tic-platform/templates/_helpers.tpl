@@ -49,6 +49,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- toYaml (mergeOverwrite $defaults $own) -}}
 {{- end -}}
 
+{{/* The service a workload of `services` belongs to: notification-worker runs the notification image as the
+notification service (its schema, its NATS user); every other workload is a service of its own. */}}
+{{- define "tic.serviceOf" -}}
+{{- trimSuffix "-worker" . -}}
+{{- end -}}
+
+{{/* Whether a workload of `services` is deployed ("true" or ""): it is enabled, and so is its service. */}}
+{{- define "tic.enabled" -}}
+{{- $own := include "tic.serviceConfig" . | fromYaml -}}
+{{- $of := include "tic.serviceConfig" (dict "root" .root "service" (include "tic.serviceOf" .service)) | fromYaml -}}
+{{- if and $own.enabled $of.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* Whether the notification service's delivery worker runs in a Deployment of its own ("true" or ""). */}}
+{{- define "tic.workerApart" -}}
+{{- include "tic.enabled" (dict "root" . "service" "notification-worker") -}}
+{{- end -}}
+
 {{/* Pod securityContext shared by services and the migration Job. */}}
 {{- define "tic.podSecurityContext" -}}
 runAsNonRoot: true
@@ -112,6 +130,23 @@ seccompProfile:
 
 {{/* The console's settings: where the four services are inside the cluster, its session key and the identity
 provider. Secrets come from the Secrets named in values, never from values themselves. */}}
+{{/* Egress of whatever sends notifications: the mail server and webhook receivers. */}}
+{{- define "tic.egressSending" -}}
+{{- $np := .Values.networkPolicy -}}
+- to:
+    {{- toYaml $np.smtp.to | nindent 4 }}
+  ports:
+    - port: {{ $np.smtp.port }}
+      protocol: TCP
+- to:
+    {{- toYaml $np.webhooks.to | nindent 4 }}
+  ports:
+    {{- range $np.webhooks.ports }}
+    - port: {{ . }}
+      protocol: TCP
+    {{- end }}
+{{- end -}}
+
 {{- define "tic.consoleEnv" -}}
 {{- $console := .Values.console -}}
 # Behind the ingress that ends TLS: believe its X-Forwarded-Proto, so the OIDC redirect URI is https. Safe here:

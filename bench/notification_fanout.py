@@ -24,8 +24,8 @@ import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 from asyncio.subprocess import PIPE
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -235,7 +235,10 @@ async def fanout(
     port = free_port()
     receiver = await asyncio.create_subprocess_exec(sys.executable, __file__, "--receiver", str(port))
     try:
-        async with contextlib.AsyncExitStack() as stack, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe:
+        async with (
+            contextlib.AsyncExitStack() as stack,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as probe,
+        ):
             for _ in range(100):
                 with contextlib.suppress(httpx.HTTPError):
                     if (await probe.get("/stats")).status_code == 200:

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-SERVICES = ("registry", "evaluation", "funding", "notification")
-PORTS = {"registry": 8101, "evaluation": 8102, "funding": 8103, "notification": 8104}
+from tic_platform.processes import PROCESSES, SERVICES
+
+PORTS = {process.name: process.dev_port for process in PROCESSES}
 CONSOLE_PORT = 8100
 DEV_NATS_PORT = 14222
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,11 +167,16 @@ def cmd_dev(args: argparse.Namespace) -> int:
             _say(f"  its users and passwords (the admin too): {nats_server.store_dir / 'nats-server.conf'}")
         os.environ.update(env)
         asyncio.run(_migrate(env["TIC_DATABASE_URL"], list(SERVICES), "head", down=False))
-        for service in SERVICES:
+        for process in PROCESSES:
             children.append(
                 subprocess.Popen(
-                    _uvicorn(f"{service}.main:create_app", args.host, PORTS[service]),
-                    env={**env, **nats_env[service], "TIC_LOG_JSON": env.get("TIC_LOG_JSON", "false")},
+                    _uvicorn(process.factory, args.host, process.dev_port),
+                    env={
+                        **env,
+                        **nats_env[process.service],
+                        "TIC_LOG_JSON": env.get("TIC_LOG_JSON", "false"),
+                        **process.env,
+                    },
                 )
             )
         children.append(
@@ -228,7 +234,7 @@ def _wait_until_ready(host: str, timeout_s: float = 60) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout_s
-    probes = {s: f"http://{host}:{PORTS[s]}/readyz" for s in SERVICES}
+    probes = {p.name: f"http://{host}:{p.dev_port}/readyz" for p in PROCESSES}
     probes["console"] = f"http://{host}:{CONSOLE_PORT}/healthz"
     pending = set(probes)
     while pending and time.monotonic() < deadline:
@@ -245,9 +251,10 @@ def _wait_until_ready(host: str, timeout_s: float = 60) -> None:
 
 def _print_banner(host: str) -> None:
     _say("the platform is up (Ctrl-C stops it):")
-    _say(f"  {'console':<13} http://{host}:{CONSOLE_PORT}/  (sign in as any role: development sign-in)")
-    for service in SERVICES:
-        _say(f"  {service:<13} http://{host}:{PORTS[service]}/docs")
+    _say(f"  {'console':<20} http://{host}:{CONSOLE_PORT}/  (sign in as any role: development sign-in)")
+    for process in PROCESSES:
+        where = "/docs" if process.serves_api else "/metrics  (sends e-mails and webhooks; no API)"
+        _say(f"  {process.name:<20} http://{host}:{process.dev_port}{where}")
     _say("a token for the bureau admin:  ./tic token --role bureau_admin")
 
 

@@ -1,7 +1,8 @@
 """The whole platform on loopback for one fault scenario, every part a real one that can be killed.
 
 Its own embedded PostgreSQL and NATS JetStream, the four services as `uvicorn` processes (as `tic dev` runs
-them), an SMTP sink (aiosmtpd) and a webhook receiver that count what reaches them, all in one folder that is
+them: `tic_platform.processes`, the notification service as two, its API and consumers and its delivery worker),
+an SMTP sink (aiosmtpd) and a webhook receiver that count what reaches them, all in one folder that is
 deleted afterwards. The scenario kills and restarts any of them.
 """
 
@@ -31,8 +32,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tic_platform.embedded import EmbeddedPostgres, NatsServer, free_port
+from tic_platform.processes import PROCESSES, SERVICES, Process, of_service
 
-SERVICES = ("registry", "evaluation", "funding", "notification")
 WEBHOOK_EVENT_TYPES = ["tic.registry.*", "tic.funding.*"]
 
 
@@ -133,12 +134,13 @@ class Platform:
         self.smtp: Controller | None = None
         self.smtp_port = free_port()
         self.receiver = WebhookReceiver()
-        self.ports = {service: free_port() for service in SERVICES}
+        self.ports = {process.name: free_port() for process in PROCESSES}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.subscription_id = ""
 
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+    def url(self, process: str) -> str:
+        """Where a process listens; a service's name is its API's process."""
+        return f"http://127.0.0.1:{self.ports[process]}"
 
     async def __aenter__(self) -> Platform:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -177,47 +179,53 @@ class Platform:
 
     # ---- the services ----
 
-    def _env(self, service: str) -> dict[str, str]:
+    def _env(self, process: Process) -> dict[str, str]:
         env = {
             **os.environ,
             "TIC_ENVIRONMENT": "development",
             "TIC_DATABASE_URL": self.pg.url,
-            **self.nats.env_for(service),  # each service connects to NATS as itself
+            **self.nats.env_for(process.service),  # each service connects to NATS as itself
             "TIC_LOG_JSON": "false",
             "TIC_LOG_LEVEL": "WARNING",
+            **process.env,
             **self.service_env,
         }
-        if service == "notification":
+        if process.service == "notification":
             env.update(TIC_SMTP_HOST="127.0.0.1", TIC_SMTP_PORT=str(self.smtp_port))
         return env
 
     def start_service(self, service: str) -> None:
-        log = open(self.folder / f"{service}.log", "ab")  # noqa: SIM115 - kept open for the child
-        self.processes[service] = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", "--factory", f"{service}.main:create_app"),
-                *("--host", "127.0.0.1", "--port", str(self.ports[service]), "--log-level", "warning"),
-            ],
-            env=self._env(service),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        """Every process of the service."""
+        for process in of_service(service):
+            log = open(self.folder / f"{process.name}.log", "ab")  # noqa: SIM115 - kept open for the child
+            self.processes[process.name] = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "uvicorn", "--factory", process.factory),
+                    *("--host", "127.0.0.1", "--port", str(self.ports[process.name]), "--log-level", "warning"),
+                ],
+                env=self._env(process),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill_service(self, service: str) -> None:
-        """kill -9: no shutdown hook runs, nothing in flight is finished."""
-        process = self.processes[service]
-        process.send_signal(signal.SIGKILL)
-        process.wait(10)
+        """kill -9 of every process of the service at once: no shutdown hook runs, nothing in flight is finished."""
+        killed = [self.processes[process.name] for process in of_service(service)]
+        for process in killed:
+            process.send_signal(signal.SIGKILL)
+        for process in killed:
+            process.wait(10)
 
     async def wait_ready(self, services: tuple[str, ...] | list[str], timeout_s: float = 90.0) -> None:
+        """Until every process of each service answers /readyz."""
         deadline = time.monotonic() + timeout_s
-        pending = set(services)
+        pending = {process.name for service in services for process in of_service(service)}
         async with httpx.AsyncClient(timeout=2) as client:
             while pending:
-                for service in list(pending):
+                for name in list(pending):
                     with contextlib.suppress(httpx.HTTPError):
-                        if (await client.get(f"{self.url(service)}/readyz")).status_code == 200:
-                            pending.discard(service)
+                        if (await client.get(f"{self.url(name)}/readyz")).status_code == 200:
+                            pending.discard(name)
                 if pending and time.monotonic() > deadline:
                     raise TimeoutError(f"not ready after {timeout_s}s: {sorted(pending)}")
                 await asyncio.sleep(0.2)

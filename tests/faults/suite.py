@@ -36,7 +36,7 @@ class Scenario:
     fault: str
     inject: Inject | None = None
     lose_responses: bool = False
-    # Killing the notification process between a send and its record: that delivery goes out again (same
+    # Killing the delivery worker between a send and its record: that delivery goes out again (same
     # Message-ID / X-TIC-Delivery). At most the sends in flight (TIC_DELIVERY_CONCURRENCY, 32).
     allowed_repeats: int = 0
 
@@ -107,7 +107,7 @@ SCENARIOS = [
     ),
     Scenario(
         "kill-9-notification",
-        "the notification process killed (kill -9) mid-send, restarted",
+        "both notification processes (API and consumers; delivery worker) killed (kill -9) mid-send, restarted",
         kill_service("notification"),
         allowed_repeats=32,
     ),

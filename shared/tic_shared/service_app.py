@@ -209,16 +209,16 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     telemetry.configure(spec.name)
     telemetry.instrument_app(app)
 
+    app.include_router(_health_router())
+    if spec.process is not None:
+        return app  # a process of its own: its health and metrics only
     # Each router is included under the API prefix directly: every level of included routers is matched again
     # on every request. Every route names its caller itself (checked here, not added router-wide: see
     # `require_authentication`).
-    if spec.process is None:
-        for router in (*spec.routers, ops_api.router):
-            app.include_router(require_authentication(router), prefix=API_PREFIX)
-    app.include_router(_health_router())
-    if spec.process is None:
-        install_docs(app)
-        install_problem_responses(app)
+    for router in (*spec.routers, ops_api.router):
+        app.include_router(require_authentication(router), prefix=API_PREFIX)
+    install_docs(app)
+    install_problem_responses(app)
     return app
 
 

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -39,8 +39,10 @@ from tic_shared.db import Database, asyncpg_dsn
 from tic_shared.events.catalog import DeliveryDeadLettered
 from tic_shared.messaging import MessagingTables
 from tic_shared.outbox import record_event
+from tic_shared.problems import database_outage, rolled_back_by_the_database
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _LINGER_S = 0.02
 _BATCHES_IN_FLIGHT = 4
@@ -201,12 +203,12 @@ class DeliveryWorker:
         outage, let the lease run out and the batch go out a second time)."""
         self._held.add(token)
         try:
-            async with self.db.transaction() as session:
-                subs = await subscriptions_store.secrets_of(
-                    session, {row.subscription_id for row in claimed if row.subscription_id}, self.settings.secret_box
-                )
-                webhook_events = {row.event_id for row in claimed if row.channel == "webhook"}
-                bodies = await deliveries_store.bodies(session, webhook_events)
+            # Held, so its leases are kept: should the database go away between the claim and this read, the batch
+            # waits for it here and goes out as soon as it is back, not once its leases have run out (issue 14's
+            # fault runs: a claim just before PostgreSQL stopped held its deliveries back for the whole lease).
+            subs, bodies = await self._until_done(
+                partial(self._prepare, claimed), "read a claimed batch's secrets", only_outages=True
+            )
             sending = {asyncio.create_task(self._attempt(row, subs, bodies)): row for row in claimed}
             try:
                 unwritten: set[asyncio.Task[Outcome | str]] = set(sending)
@@ -218,6 +220,16 @@ class DeliveryWorker:
                     task.cancel()
         finally:
             self._held.discard(token)
+
+    async def _prepare(
+        self, claimed: list[DeliveryRecord], session: AsyncSession
+    ) -> tuple[dict[uuid.UUID, subscriptions_store.WebhookTarget], dict[uuid.UUID, bytes]]:
+        """What the batch's sends need: its subscriptions' secrets and its webhooks' bodies."""
+        subs = await subscriptions_store.secrets_of(
+            session, {row.subscription_id for row in claimed if row.subscription_id}, self.settings.secret_box
+        )
+        bodies = await deliveries_store.bodies(session, {row.event_id for row in claimed if row.channel == "webhook"})
+        return subs, bodies
 
     async def _write_wave(self, token: uuid.UUID, wave: list[tuple[DeliveryRecord, Outcome | str]]) -> None:
         """One transaction for the whole wave; should it fail, each outcome is written on its own until it is, so
@@ -231,20 +243,36 @@ class DeliveryWorker:
                 log.warning("cannot record a delivery outcome yet: %s", exc)
             else:
                 log.warning("cannot record a wave of %d delivery outcomes; writing them one by one: %s", len(wave), exc)
-        await asyncio.gather(*(self._until_written(partial(self._record, token=token, outcomes=[one])) for one in wave))
+        await asyncio.gather(
+            *(
+                self._until_done(partial(self._record, token=token, outcomes=[one]), "record a delivery outcome")
+                for one in wave
+            )
+        )
 
-    async def _until_written(self, write: Callable[[AsyncSession], Awaitable[None]]) -> None:
-        """What was sent must be written down, however long the database is away: until it is, the lease is
-        kept (`_keep_leases`), so no one sends it again."""
+    async def _until_done(
+        self, work: Callable[[AsyncSession], Awaitable[T]], what: str, *, only_outages: bool = False
+    ) -> T:
+        """Work on a held batch, in a transaction, however long the database is away: what was sent must be
+        written down, and what was claimed must go out. Until then the batch's leases are kept (`_keep_leases`),
+        so no one else sends it. `only_outages`: any other failure fails the batch at once (its leases then run
+        out, and it is claimed again, perhaps by a replica that can do it)."""
+
+        def retried(exc: BaseException) -> bool:
+            if isinstance(exc, asyncio.CancelledError):
+                return False
+            return not only_outages or database_outage(exc) or rolled_back_by_the_database(exc)
+
         async for attempt in AsyncRetrying(
-            retry=retry_if_exception(lambda exc: not isinstance(exc, asyncio.CancelledError)),
+            retry=retry_if_exception(retried),
             wait=wait_exponential(multiplier=0.1, max=2.0),
-            before_sleep=_log_write_retry,
+            before_sleep=partial(_log_retry, what),
             reraise=True,
         ):
             with attempt:
                 async with self.db.transaction() as session:
-                    await write(session)
+                    return await work(session)
+        raise AssertionError("unreachable: tenacity returns or reraises")
 
     async def _keep_leases(self) -> None:
         """Extend the leases of the batches this worker holds, every third of a lease; while the database is
@@ -466,9 +494,9 @@ class DeliveryWorker:
         )
 
 
-def _log_write_retry(state: RetryCallState) -> None:
+def _log_retry(what: str, state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome is not None else None
-    log.warning("cannot record a delivery outcome yet (try %d): %s", state.attempt_number, exc)
+    log.warning("cannot %s yet (try %d): %s", what, state.attempt_number, exc)
 
 
 async def seed_templates(db: Database) -> int:

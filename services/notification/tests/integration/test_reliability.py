@@ -4,19 +4,28 @@ events and a restart in the middle of a send — each event reaches each receive
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import tempfile
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nats
 from nats.js.api import DeliverPolicy
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, literal_column, select, update
+from sqlalchemy.engine import make_url
 
 from notification.channels import Outcome
 from notification.service import fanout
+from notification.settings import NotificationSettings
 from notification.store import deliveries as deliveries_store
-from notification.store.tables import deliveries, inbox_items, subscriptions
+from notification.store.tables import deliveries, inbox_items, messaging, subscriptions
+from notification.worker import DeliveryWorker
 from tic_platform.testing import eventually
+from tic_shared.db import Database
 from tic_shared.events import CloudEvent
 
 EVENT_TYPES = ["tic.registry.CenterApproved.v1"]
@@ -473,3 +482,85 @@ async def _written_for(session: Any, event_id: uuid.UUID) -> dict[str, int]:
         "deliveries": (await session.execute(select(func.count()).select_from(of_event.subquery()))).scalar_one(),
         "inbox": (await session.execute(select(func.count()).where(inbox_items.c.event_id == event_id))).scalar_one(),
     }
+
+
+class CuttableLink:
+    """A hop between the worker and PostgreSQL's unix socket that can be cut as a stopping server cuts it (every
+    connection closed, the socket file gone) and restored. Real sockets both ways; only the hop is ours."""
+
+    def __init__(self, database_url: str) -> None:
+        url = make_url(database_url)
+        self.server_dir = str(url.query["host"])
+        self.dir = tempfile.mkdtemp(prefix="tic-link-")
+        self.url = url.update_query_dict({"host": self.dir}).render_as_string(hide_password=False)
+        self._server: asyncio.Server | None = None
+        self._ends: set[asyncio.StreamWriter] = set()
+
+    async def restore(self) -> None:
+        self._server = await asyncio.start_unix_server(self._pipe, path=f"{self.dir}/.s.PGSQL.5432")
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for end in list(self._ends):
+            end.close()
+        await self._server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{self.dir}/.s.PGSQL.5432")  # the server's socket file goes as it stops
+
+    async def _pipe(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_unix_connection(f"{self.server_dir}/.s.PGSQL.5432")
+        self._ends |= {client_writer, server_writer}
+
+        async def copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            finally:
+                writer.close()
+                self._ends.discard(writer)
+
+        await asyncio.gather(
+            copy(client_reader, server_writer), copy(server_reader, client_writer), return_exceptions=True
+        )
+
+
+async def test_a_batch_claimed_just_before_the_database_went_away_goes_out_as_soon_as_it_is_back(
+    notification: Any, receiver: Any, nats_url: str, admin: dict[str, str], kit: Any, make_settings: Any
+) -> None:
+    """A claim commits, then PostgreSQL stops before the batch's secrets are read. The worker holds the batch (and
+    its leases) and reads them once the database is back: the delivery goes out then, once, not a whole lease
+    later (the fault suite's postgres-stop saw it 17 s late when the read failed and the batch was dropped)."""
+    async with (
+        notification(delivery_worker_enabled=False) as (app, client),
+        kit.subscribed(client, admin, receiver.url, EVENT_TYPES) as subscription,
+    ):
+        [event] = await _pending(client, admin, nats_url, kit, subscription, 1)
+        link = CuttableLink(app.state.settings.database_url)
+        assert link.url != app.state.settings.database_url
+        await link.restore()
+        settings = NotificationSettings(**{**app.state.settings.model_dump(), "database_url": link.url})
+        db = Database(link.url, schema="notification", pool_size=4, application_name="tic-notification-cut")
+        worker = DeliveryWorker(db=db, settings=settings, messaging=messaging, registry=CollectorRegistry())
+        try:
+            token, claimed = await worker._claim()
+            assert event.id in {row.event_id for row in claimed}
+            assert worker.lease_s >= 20
+            await link.cut()
+            worker.start()  # its loops meet the outage too: claims, leases, the listener
+            sending = asyncio.create_task(worker._process(token, claimed))
+            await asyncio.sleep(1.5)
+            assert not sending.done(), "the batch was dropped while the database was away"
+            assert receiver.count(event.id) == 0
+            back = time.monotonic()
+            await link.restore()
+            await asyncio.wait_for(sending, timeout=10)
+            assert time.monotonic() - back < 10 < worker.lease_s
+            assert receiver.count(event.id) == 1
+            [row] = await _deliveries_of(client, admin, event_id=str(event.id), subscription_id=subscription["id"])
+            assert row["status"] == "delivered"
+        finally:
+            await worker.stop()
+            await db.dispose()
+            await link.cut()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -564,3 +565,4 @@ async def test_a_batch_claimed_just_before_the_database_went_away_goes_out_as_so
             await worker.stop()
             await db.dispose()
             await link.cut()
+            shutil.rmtree(link.dir, ignore_errors=True)

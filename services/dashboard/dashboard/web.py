@@ -109,7 +109,8 @@ def render(
 ) -> HTMLResponse:
     """A page in the reader's language, with the navigation their scopes allow and the session's CSRF token."""
     locale = locale_of(request)
-    gettext: Callable[[str], str] = i18n.translations(locale).gettext
+    catalog = i18n.translations(locale)
+    gettext: Callable[[str], str] = catalog.gettext
     visible = [s for s in SECTIONS if user is not None and any(user.can(scope) for scope in s.scopes)]
     return templates.TemplateResponse(
         request,
@@ -119,6 +120,7 @@ def render(
             "locale": locale,
             "locales": i18n.NAMES,
             "_": gettext,
+            "_n": catalog.ngettext,  # a phrase that counts: its singular, its plural and the count
             "fmt": Formats(locale),
             "csrf": csrf_token(request),
             "sections": visible,

@@ -190,7 +190,11 @@ async def check(request: Request, user: CurrentUser, form: CheckedForm) -> HTMLR
             elif not read:
                 error = gettext("The workbook has no rows under its header.")
             elif len(read) > MAX_ROWS:
-                error = gettext("The workbook has more than %(count)s rows; split it.") % {"count": MAX_ROWS}
+                error = i18n.translations(locale_of(request)).ngettext(
+                    "The workbook has more than %(count)s row; split it.",
+                    "The workbook has more than %(count)s rows; split it.",
+                    MAX_ROWS,
+                ) % {"count": MAX_ROWS}
             else:
                 rows = await _check(api_for(request, user), read, gettext)
     valid = [row.body for row in rows if row.valid]

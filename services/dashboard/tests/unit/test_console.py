@@ -109,19 +109,45 @@ def test_a_moment_is_shown_on_the_day_it_was_in_china() -> None:
     assert i18n.moment(late_evening_utc.isoformat(), "zh_CN") == "2026-12-03 04:30"
 
 
-def test_every_string_of_the_console_has_a_chinese_translation() -> None:
-    keywords = {"_": None, "N_": None, "gettext": None}
+def _console_messages() -> set[str | tuple[str, str]]:
+    """Every message of the console's code and templates: a string, or (singular, plural) for a phrase that counts."""
+    keywords = {"_": None, "N_": None, "gettext": None, "_n": (1, 2), "ngettext": (1, 2)}
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-    found = {
-        message if isinstance(message, str) else message[0]
+    return {
+        message if isinstance(message, str) else (message[0], message[1])
         for _, _, message, _, _ in extract_from_dir(PACKAGE, method_map, keywords=keywords)
     }
+
+
+def _chinese_catalog() -> Any:
     with (PACKAGE / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle, locale="zh_CN")
-    translated = {m.id for m in catalog if m.id and m.string}
-    missing = sorted(found - translated)
+        return read_po(handle, locale="zh_CN")
+
+
+def test_every_string_of_the_console_has_a_chinese_translation() -> None:
+    found = _console_messages()
+    translated = {
+        m.id if isinstance(m.id, str) else tuple(m.id)
+        for m in _chinese_catalog()
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
+    }
+    missing = sorted(found - translated, key=str)
     assert len(found) > 300
     assert not missing, f"{len(missing)} strings have no Chinese translation: {missing[:20]}"
+
+
+def test_a_phrase_that_counts_has_a_singular_in_english_and_one_form_in_chinese() -> None:
+    """ "Confirm and finalize 1 evaluation", not "1 evaluations"; Chinese has one form for every count."""
+    counting = sorted(m for m in _console_messages() if isinstance(m, tuple))
+    assert ("Confirm and finalize %(count)s evaluation", "Confirm and finalize %(count)s evaluations") in counting
+    english, chinese = i18n.translations("en"), i18n.translations("zh_CN")
+    for singular, plural in counting:
+        assert english.ngettext(singular, plural, 1) == singular
+        assert english.ngettext(singular, plural, 2) == plural
+        assert chinese.ngettext(singular, plural, 1) == chinese.ngettext(singular, plural, 2) not in (singular, plural)
+    # A counted phrase is written with _n: no plain message counts with a plural noun after its number.
+    plain = [m for m in _console_messages() if isinstance(m, str) and "%(count)s" in m]
+    assert not [m for m in plain if any(f"%(count)s {noun}" in m for noun in ("centers", "rows", "figures"))], plain
 
 
 def test_every_delivery_status_the_notification_service_can_answer_has_a_name_in_the_console() -> None:

@@ -467,7 +467,13 @@ def test_the_alerts_watch_metrics_the_services_really_export(render: Callable[..
         {
             "monitoring": {
                 "serviceMonitor": {"enabled": True, "interval": "30s"},
-                "rules": {"enabled": True, "outboxAgeSeconds": 300, "consumerPending": 1000, "serverErrorRatio": 0.02},
+                "rules": {
+                    "enabled": True,
+                    "outboxAgeSeconds": 300,
+                    "deliveryDueSeconds": 300,
+                    "consumerPending": 1000,
+                    "serverErrorRatio": 0.02,
+                },
             }
         }
     )
@@ -483,6 +489,7 @@ def test_the_alerts_watch_metrics_the_services_really_export(render: Callable[..
         "TicConsumerLag",
         "TicDeadLetters",
         "TicDeliveriesFailing",
+        "TicDeliveriesUnsent",
         "TicServerErrors",
         "TicNatsDegraded",
     }

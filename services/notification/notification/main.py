@@ -12,7 +12,7 @@ from notification.consumers import build_handlers
 from notification.settings import NotificationSettings
 from notification.store import subscriptions as subscriptions_store
 from notification.store.tables import messaging
-from notification.worker import DeliveryWorker, seed_templates
+from notification.worker import DeliveryWorker, DueWatch, seed_templates
 from tic_shared.service_app import ServiceSpec, create_service_app
 from tic_shared.settings import ServiceSettings
 
@@ -47,6 +47,22 @@ async def _stop_worker(app: FastAPI) -> None:
         await worker.stop()
 
 
+async def _start_app(app: FastAPI) -> None:
+    """The worker (unless it runs apart), and the watch on how long due deliveries wait for one."""
+    await _start_worker(app)
+    settings: NotificationSettings = app.state.settings
+    watch = DueWatch(app.state.db, app.state.delivery_worker.metrics.oldest_due, settings.delivery_due_watch_interval_s)
+    app.state.due_watch = watch
+    watch.start()
+
+
+async def _stop_app(app: FastAPI) -> None:
+    watch: DueWatch | None = getattr(app.state, "due_watch", None)
+    if watch is not None:
+        await watch.stop()
+    await _stop_worker(app)
+
+
 TITLE = "TIC Notification"
 DESCRIPTION = "Every event to the people and systems it concerns: email, webhooks and the in-app inbox."
 
@@ -63,8 +79,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         messaging=messaging,
         routers=ROUTERS,
         handlers=build_handlers(own, cache),
-        on_startup=_start_worker,
-        on_shutdown=_stop_worker,
+        on_startup=_start_app,
+        on_shutdown=_stop_app,
     )
     app = create_service_app(spec, own)
     app.state.fanout_cache = cache

@@ -53,6 +53,9 @@ class NotificationSettings(ServiceSettings):
     delivery_concurrency: int = Field(default=32, ge=1)
     delivery_poll_interval_s: float = Field(default=1.0, gt=0)
     delivery_worker_enabled: bool = True
+    delivery_due_watch_interval_s: float = Field(
+        default=15.0, gt=0, description="How often the app reads how long due deliveries have waited for a worker."
+    )
 
     default_locale: str = Field(default="zh", pattern="^(zh|en)$")
 

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential
@@ -66,6 +66,42 @@ class DeliveryMetrics:
         self.dead_letters = Counter(
             "tic_notification_dead_letters", "Deliveries that gave up", ["channel"], registry=registry
         )
+        self.oldest_due = Gauge(
+            "tic_notification_oldest_due_delivery_seconds",
+            "How long the longest-waiting due e-mail or webhook delivery has waited for a worker (0: none waits)",
+            registry=registry,
+        )
+
+
+class DueWatch:
+    """Exports how long due deliveries have waited for a worker (`store.deliveries.oldest_due_s`), read every
+    `interval_s`. It runs in the service's app, which runs whether or not its own process sends: with the worker in
+    a Deployment of its own, a worker that is not running is seen (and alerted on: TicDeliveriesUnsent) by the
+    process that keeps queueing deliveries."""
+
+    def __init__(self, db: Database, gauge: Gauge, interval_s: float) -> None:
+        self.db = db
+        self.gauge = gauge
+        self.interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notification-due-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with self.db.transaction() as session:
+                    self.gauge.set(await deliveries_store.oldest_due_s(session))
+            except Exception as exc:  # the database away: the gauge keeps its last value, other alerts say why
+                log.debug("cannot read how long deliveries have waited: %s", exc)
+            await asyncio.sleep(self.interval_s)
 
 
 class DeliveryWorker:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, cast, func, literal, select, text, tuple_, update
+from sqlalchemy import Text, case, cast, func, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notification.store import deferred
@@ -37,6 +37,26 @@ async def wake_workers(session: AsyncSession) -> None:
         session.info[_WOKEN] = transaction
 
 
+# What a worker takes: an e-mail or webhook delivery whose time has come, or whose holder's lease ran out (it died
+# mid-send), unless its subscription is paused.
+_SENDABLE = deliveries.outerjoin(subscriptions, subscriptions.c.id == deliveries.c.subscription_id)
+_DUE = (
+    deliveries.c.channel.in_(("email", "webhook")),
+    (deliveries.c.status.in_(("pending", "retrying")) & (deliveries.c.next_attempt_at <= func.now()))
+    | ((deliveries.c.status == "sending") & (deliveries.c.claimed_until < func.now())),
+    deliveries.c.subscription_id.is_(None) | (subscriptions.c.status == "active"),
+)
+
+
+async def oldest_due_s(session: AsyncSession) -> float:
+    """How long the longest-waiting due delivery has waited for a worker to take it, in seconds (0: none waits).
+    Due since its attempt's time, or since its holder's lease ran out."""
+    d = deliveries.c
+    since = case((d.status == "sending", d.claimed_until), else_=d.next_attempt_at)
+    waited = select(func.extract("epoch", func.now() - func.min(since))).select_from(_SENDABLE).where(*_DUE)
+    return float((await session.execute(waited)).scalar_one() or 0.0)
+
+
 async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tuple[uuid.UUID, list[DeliveryRecord]]:
     """Claim up to `limit` due deliveries by update: a claim token and a lease, committed before sending.
 
@@ -45,16 +65,10 @@ async def claim_due(session: AsyncSession, *, limit: int, lease_s: float) -> tup
     """
     token = uuid.uuid4()
     d = deliveries.c
-    s = subscriptions.c
     due = (
         select(d.id)
-        .select_from(deliveries.outerjoin(subscriptions, s.id == d.subscription_id))
-        .where(
-            d.channel.in_(("email", "webhook")),
-            (d.status.in_(("pending", "retrying")) & (d.next_attempt_at <= func.now()))
-            | ((d.status == "sending") & (d.claimed_until < func.now())),
-            d.subscription_id.is_(None) | (s.status == "active"),
-        )
+        .select_from(_SENDABLE)
+        .where(*_DUE)
         .order_by(d.next_attempt_at)
         .limit(limit)
         .with_for_update(of=deliveries, skip_locked=True)

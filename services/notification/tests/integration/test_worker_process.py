@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -73,3 +74,47 @@ async def _count(receiver: Any, event_id: Any) -> int:
 
 async def _mailed(smtp: Any, event_id: Any) -> bool:
     return any(str(event_id).encode() in message.content for message in smtp.mailbox.messages)
+
+
+async def test_deliveries_no_worker_takes_are_seen_in_the_apps_metrics_until_one_does(
+    notification: Any,
+    receiver: Any,
+    nats_url: str,
+    admin: dict[str, str],
+    kit: Any,
+    make_settings: Callable[..., Any],
+    own_database_url: str,
+) -> None:
+    """With the worker in a Deployment of its own, nothing but this gauge (and TicDeliveriesUnsent on it) would tell
+    that it is not running: the app keeps queueing, no delivery fails, none is dead-lettered."""
+    own = {"database_url": own_database_url, "delivery_due_watch_interval_s": 0.1}
+    async with (
+        notification(delivery_worker_enabled=False, **own) as (_, client),
+        kit.subscribed(client, admin, receiver.url, ["tic.registry.CenterApproved.v1"]),
+    ):
+        await asyncio.sleep(0.3)  # the watch has read the database a few times
+        assert await _oldest_due(client) == 0.0, "nothing is due in a fresh database"
+        event = kit.center_approved()
+        await kit.publish(nats_url, event)
+        waited = await eventually(lambda: _waited_past(client, 1.0), timeout_s=15)
+        assert waited >= 1.0 and receiver.count(event.id) == 0
+
+        values = {**make_settings("notification").model_dump(), **own, "delivery_poll_interval_s": 0.1}
+        async with running(create_worker_app(NotificationSettings(**values))):
+            await eventually(lambda: _count(receiver, event.id))
+            await eventually(lambda: _nothing_due(client))
+
+
+async def _oldest_due(client: Any) -> float:
+    text = (await client.get("/metrics")).text
+    [value] = re.findall(r"^tic_notification_oldest_due_delivery_seconds (\S+)$", text, flags=re.MULTILINE)
+    return float(value)
+
+
+async def _waited_past(client: Any, seconds: float) -> float | None:
+    waited = await _oldest_due(client)
+    return waited if waited >= seconds else None
+
+
+async def _nothing_due(client: Any) -> bool:
+    return await _oldest_due(client) == 0.0

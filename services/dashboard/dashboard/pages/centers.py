@@ -168,7 +168,9 @@ def _timeline(found: dict[str, Answer], gettext: Any, fmt: Any) -> list[Moment]:
         for entry in found["history"].data:
             action = entry["action"].split(":")[0]
             outcome = entry["action"].split(":")[1] if ":" in entry["action"] else ""
-            title = label(gettext, "action", action) if action != "create" else gettext("Application created")
+            # The record's creation is the day it was entered here, not an act of the procedure: a center recorded
+            # after the fact (the demo's, an imported one) was approved years before it was entered.
+            title = label(gettext, "action", action) if action != "create" else gettext("Entered in the platform")
             if outcome:
                 kind = "outcome" if outcome in LABELS["outcome"] else "status"
                 title += f" · {label(gettext, kind, outcome)}"

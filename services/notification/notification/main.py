@@ -19,7 +19,9 @@ from tic_shared.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
-async def _start_worker(app: FastAPI) -> None:
+async def _tend_the_store(app: FastAPI) -> None:
+    """The service's chores at start, done by its app (the worker needs neither: it sends messages rendered at
+    fan-out, and opens a secret stored before sealing as it is)."""
     settings: NotificationSettings = app.state.settings
     try:
         await seed_templates(app.state.db)
@@ -32,6 +34,10 @@ async def _start_worker(app: FastAPI) -> None:
             log.info("sealed %d webhook secrets stored before secrets were sealed at rest", sealed)
     except Exception:
         log.exception("could not seal the stored webhook secrets; they will be sealed on the next start")
+
+
+async def _start_worker(app: FastAPI) -> None:
+    settings: NotificationSettings = app.state.settings
     worker = DeliveryWorker(
         db=app.state.db, settings=settings, messaging=messaging, registry=app.state.metrics.registry
     )
@@ -48,7 +54,9 @@ async def _stop_worker(app: FastAPI) -> None:
 
 
 async def _start_app(app: FastAPI) -> None:
-    """The worker (unless it runs apart), and the watch on how long due deliveries wait for one."""
+    """The store's chores, the worker (unless it runs apart), and the watch on how long due deliveries wait for
+    one."""
+    await _tend_the_store(app)
     await _start_worker(app)
     settings: NotificationSettings = app.state.settings
     watch = DueWatch(app.state.db, app.state.delivery_worker.metrics.oldest_due, settings.delivery_due_watch_interval_s)

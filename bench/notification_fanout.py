@@ -348,7 +348,10 @@ async def main(args: argparse.Namespace) -> None:
         raw = await asyncio.wait_for(baseline(nats_server.admin_url, args.events, result["event_size"]), args.timeout)
         print(f"  delivered {result['delivered']}/{result['expected']} (duplicates: {result['duplicates']})")
         print(f"  published in {result['publish_s']:.2f}s; all delivered after {result['elapsed_s']:.2f}s")
-        print(f"  service process CPU: {result['cpu_s']:.1f}s over {result['elapsed_s']:.1f}s (one event loop)")
+        print(
+            f"  service process CPU: {result['cpu_s']:.1f}s over {result['elapsed_s']:.1f}s (one event loop; "
+            + ("consumers only, the delivery worker's process not counted)" if not args.one_process else "both)")
+        )
         print(f"  webhook deliveries/s:            {result['per_s']:10.1f}")
         print(f"  event-to-delivery latency p50:   {result['p50_ms']:10.1f} ms")
         print(f"  event-to-delivery latency p99:   {result['p99_ms']:10.1f} ms")

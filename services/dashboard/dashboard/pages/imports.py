@@ -170,7 +170,8 @@ async def template(request: Request, user: CurrentUser) -> Response:
 
 @router.post("/import/check", response_class=HTMLResponse)
 async def check(request: Request, user: CurrentUser, form: CheckedForm) -> HTMLResponse:
-    gettext = i18n.translations(locale_of(request)).gettext
+    catalog = i18n.translations(locale_of(request))
+    gettext = catalog.gettext
     upload = form.get("workbook")
     error = None
     rows: list[Row] = []
@@ -190,7 +191,7 @@ async def check(request: Request, user: CurrentUser, form: CheckedForm) -> HTMLR
             elif not read:
                 error = gettext("The workbook has no rows under its header.")
             elif len(read) > MAX_ROWS:
-                error = i18n.translations(locale_of(request)).ngettext(
+                error = catalog.ngettext(
                     "The workbook has more than %(count)s row; split it.",
                     "The workbook has more than %(count)s rows; split it.",
                     MAX_ROWS,
